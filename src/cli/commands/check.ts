@@ -1,0 +1,73 @@
+import { createEngine } from '../../engines/index.js';
+import type { Params } from '../../params/index.js';
+import { validate } from '../../plugin/validate.js';
+import { systemDeps } from '../../plugin/system-deps.js';
+import { readMarker } from '../../freeze/marker.js';
+import { isAlive } from '../../system/lock.js';
+import { describeError, exitCodeFor } from '../../report/exit-code-for.js';
+import { RunLog } from '../../report/logger.js';
+import { agentPaths } from '../../system/paths.js';
+import { systemRunner } from '../../system/runner.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Io } from '../io.js';
+
+/** Dry run: every validation, then what would happen. Exits with the code a run would fail with. */
+export async function checkCommand(params: Params, json: boolean, io: Io): Promise<number> {
+  const paths = agentPaths();
+  try {
+    const engine = createEngine(params, { runner: systemRunner });
+    const plan = await validate(systemDeps(new RunLog(() => undefined), engine, paths), params);
+    let busy: string | undefined;
+    try {
+      const [pid, start] = readFileSync(join(paths.stateDir, 'lock'), 'utf8').trim().split(' ');
+      if (pid && isAlive(Number(pid), start)) busy = `another run (pid ${pid}) is in progress`;
+    } catch {
+      // no lock: free
+    }
+    const marker = readMarker(paths.stateDir);
+    const report = {
+      ExitCode: busy ? 16 : 0,
+      Engine: engine.name,
+      Os: plan.os,
+      Disks: plan.disks.map((d) => ({ DiskId: d.id, Device: d.device ?? null })),
+      SkippedDisks: plan.skippedDisks,
+      Freeze:
+        plan.freeze?.freeze.map((f) => ({
+          MountPoint: f.mountPoint,
+          FsType: f.fsType,
+          Disks: f.diskIds,
+        })) ?? [],
+      NotFrozen: plan.freeze?.skipped ?? [],
+      Consistency: plan.intent,
+      Why: plan.why,
+      LeftoverFreeze: marker ? marker.mounts : [],
+      Busy: busy ?? null,
+    };
+    if (json) io.out(`${JSON.stringify(report, null, 2)}\n`);
+    else {
+      const lines = [
+        `engine: ${report.Engine}    os: ${report.Os}`,
+        `disks in the group: ${report.Disks.map((d) => `${d.DiskId}${d.Device ? ` (${d.Device})` : ''}`).join(', ')}`,
+        ...plan.skippedDisks.map((s) => `skipped disk ${s.id}: ${s.reason}`),
+        params.enableFsFreeze
+          ? `would freeze, in this order: ${report.Freeze.map((f) => `${f.MountPoint} (${f.FsType})`).join(', ') || 'nothing (no mounted filesystem)'}`
+          : 'would not freeze (EnableFsFreeze=false)',
+        ...report.NotFrozen.map((s) => `not frozen: ${s.mountPoint} (${s.fsType}): ${s.reason}`),
+        `result: ${report.Consistency}`,
+        ...plan.why.map((w) => `  because ${w}`),
+        ...(marker
+          ? [`warning: a frozen marker lists ${marker.mounts.join(', ')} (run 'thaw')`]
+          : []),
+        ...(busy ? [`busy: ${busy}`] : []),
+      ];
+      io.out(`${lines.join('\n')}\n`);
+    }
+    return report.ExitCode;
+  } catch (e) {
+    const code = exitCodeFor(e);
+    if (json) io.out(`${JSON.stringify({ ExitCode: code, Error: describeError(e) }, null, 2)}\n`);
+    else io.err(`check failed (exit ${code}): ${describeError(e)}\n`);
+    return code;
+  }
+}

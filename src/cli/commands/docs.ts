@@ -1,0 +1,56 @@
+// Generated README sections: the parameter and exit-code tables come from the code's tables.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { PARAMS, kebab, type ParamSpec } from '../../params/index.js';
+import { EXIT_CODES } from '../../report/exit-codes.js';
+
+export function paramsTable(): string {
+  const rows = (PARAMS as readonly ParamSpec[]).map((p) => {
+    const range =
+      p.min !== undefined ? ` (${p.min}-${p.max})` : p.choices ? ` (${p.choices.join('\\|')})` : '';
+    const def = p.required
+      ? 'required'
+      : p.default === '' || p.default === undefined
+        ? ''
+        : `\`${String(p.default)}\``;
+    return `| \`-${p.name}\` | \`--${kebab(p.name)}\` | ${p.type}${range} | ${def} | ${p.origin} | ${p.help.replace(/\|/g, '\\|')} |`;
+  });
+  return [
+    '| Go flag | long flag | type | default | origin | meaning |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+export function exitCodesTable(): string {
+  return [
+    '| code | name | meaning |',
+    '|---|---|---|',
+    ...EXIT_CODES.map((e) => `| ${e.code} | ${e.name} | ${e.meaning} |`),
+  ].join('\n');
+}
+
+function replaceSection(text: string, name: string, body: string): string {
+  const re = new RegExp(`(<!-- ${name}:start -->\\n)[\\s\\S]*?(\\n<!-- ${name}:end -->)`);
+  if (!re.test(text)) throw new Error(`README has no ${name} section`);
+  return text.replace(re, `$1${body}$2`);
+}
+
+/** Regenerates (write) or verifies (check) the README's generated sections. */
+export function docsCommand(
+  file: string,
+  mode: 'write' | 'check',
+): { ok: boolean; message: string } {
+  const before = readFileSync(file, 'utf8');
+  const after = replaceSection(
+    replaceSection(before, 'params', paramsTable()),
+    'exit-codes',
+    exitCodesTable(),
+  );
+  if (mode === 'write') {
+    writeFileSync(file, after);
+    return { ok: true, message: `${file} updated` };
+  }
+  return before === after
+    ? { ok: true, message: `${file} is up to date` }
+    : { ok: false, message: `${file} is out of date: run npm run docs` };
+}

@@ -1,0 +1,55 @@
+import { LocalEngine } from '../../engines/local/engine.js';
+import type { GroupInfo } from '../../engines/types.js';
+import { describeError, exitCodeFor } from '../../report/exit-code-for.js';
+import { systemRunner } from '../../system/runner.js';
+import type { Io } from '../io.js';
+
+export interface GroupsArgs {
+  readonly action: 'list' | 'show' | 'rollback' | 'delete';
+  readonly pool: string;
+  readonly id?: string;
+  readonly disks?: string[];
+  readonly json: boolean;
+}
+
+function line(g: GroupInfo): string {
+  const tags = [...new Set(g.snapshots.flatMap((s) => Object.keys(s.tags)))].join(',') || '-';
+  return `${g.id}  ${g.status.padEnd(12)} ${g.createdAt}  ${g.snapshots.length} snapshot(s)  ${tags}  ${g.name}`;
+}
+
+/** Local-engine group management: list, show, rollback, delete. */
+export async function groupsCommand(a: GroupsArgs, io: Io): Promise<number> {
+  const engine = new LocalEngine({ poolDir: a.pool, runner: systemRunner });
+  const print = (value: unknown, text: string) =>
+    io.out(a.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+  try {
+    switch (a.action) {
+      case 'list': {
+        const groups = await engine.listGroups();
+        print(groups, groups.map(line).join('\n') || 'no snapshot groups');
+        return 0;
+      }
+      case 'show': {
+        const g = await engine.describeGroup(a.id!);
+        const snaps = g.snapshots.map(
+          (s) =>
+            `  ${s.id}  disk ${s.diskId}  ${s.status} ${s.progress}%  ${JSON.stringify(s.tags)}`,
+        );
+        print(g, [line(g), ...snaps].join('\n'));
+        return 0;
+      }
+      case 'rollback': {
+        const r = await engine.rollbackGroup(a.id!, a.disks?.length ? { diskIds: a.disks } : {});
+        print(r, r.disks.map((d) => `disk ${d.diskId} rolled back to ${d.snapshotId}`).join('\n'));
+        return 0;
+      }
+      case 'delete':
+        await engine.deleteGroup(a.id!);
+        print({ deleted: a.id }, `deleted ${a.id}`);
+        return 0;
+    }
+  } catch (e) {
+    io.err(`groups ${a.action}: ${describeError(e)}\n`);
+    return exitCodeFor(e);
+  }
+}

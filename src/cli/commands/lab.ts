@@ -1,0 +1,77 @@
+import { Lab, type LabState } from '../../lab/lab.js';
+import { parseSize } from '../../lab/size.js';
+import { describeError, exitCodeFor } from '../../report/exit-code-for.js';
+import { systemRunner } from '../../system/runner.js';
+import type { Io } from '../io.js';
+
+export interface LabArgs {
+  readonly action: 'up' | 'down' | 'status';
+  readonly root: string;
+  readonly disks: number;
+  readonly size: string;
+  readonly fs: string;
+  readonly quota: number;
+  readonly json: boolean;
+}
+
+function describe(s: LabState): string {
+  return [
+    `lab ${s.root}`,
+    `pool ${s.pool}${s.poolImage ? ` (XFS reflink image ${s.poolImage})` : ''}`,
+    ...s.disks.map(
+      (d) =>
+        `disk ${d.id}  ${d.fsType.padEnd(5)} ${d.device ?? '(detached)'}  ${d.mounted ? d.mountPoint : '(not mounted)'}`,
+    ),
+    `snapshot it: app-snapshot-plugin -Name=lab1 -Engine=local -Pool=${s.pool}`,
+  ].join('\n');
+}
+
+export async function labCommand(a: LabArgs, io: Io): Promise<number> {
+  const lab = new Lab(systemRunner, a.root);
+  try {
+    if (a.action === 'up') {
+      const fsTypes = a.fs
+        .split(',')
+        .map((f) => f.trim())
+        .filter(Boolean);
+      for (const f of fsTypes) {
+        if (!['ext3', 'ext4', 'xfs', 'btrfs'].includes(f)) throw new Error(`unsupported --fs ${f}`);
+      }
+      if (!Number.isInteger(a.disks) || a.disks < 1 || a.disks > 64)
+        throw new Error('--disks must be 1-64');
+      const s = await lab.up({
+        root: a.root,
+        disks: a.disks,
+        sizeBytes: parseSize(a.size),
+        fsTypes,
+        quota: a.quota,
+      });
+      io.out(a.json ? `${JSON.stringify(s, null, 2)}\n` : `${describe(s)}\n`);
+      return 0;
+    }
+    if (a.action === 'down') {
+      const had = await lab.down();
+      io.out(
+        a.json
+          ? `${JSON.stringify({ removed: had })}\n`
+          : had
+            ? `lab ${lab.root} removed\n`
+            : `no lab at ${lab.root}\n`,
+      );
+      return 0;
+    }
+    const s = lab.status();
+    io.out(
+      a.json
+        ? `${JSON.stringify(s ?? null, null, 2)}\n`
+        : s
+          ? `${describe(s)}\n`
+          : `no lab at ${lab.root}\n`,
+    );
+    return 0;
+  } catch (e) {
+    io.err(`lab ${a.action}: ${describeError(e)}\n`);
+    const code = exitCodeFor(e);
+    return code === 255 && !(e instanceof TypeError) ? 1 : code;
+  }
+}

@@ -1,0 +1,39 @@
+import { createEngine } from '../../engines/index.js';
+import type { Params } from '../../params/index.js';
+import { RunLog } from '../../report/logger.js';
+import { invocationResult, writeRunLog, type OutputMode } from '../../report/output.js';
+import { runSnapshot } from '../../plugin/run.js';
+import { systemDeps } from '../../plugin/system-deps.js';
+import { emptyResult } from '../../plugin/result.js';
+import { exitCodeFor, describeError } from '../../report/exit-code-for.js';
+import { agentPaths } from '../../system/paths.js';
+import { systemRunner } from '../../system/runner.js';
+import type { Io } from '../io.js';
+
+/** The default command: take one snapshot group. */
+export async function snapshotCommand(params: Params, output: OutputMode, io: Io): Promise<number> {
+  const paths = agentPaths();
+  // text: the log is stdout; json: the log goes to stderr, stdout is the JSON;
+  // invocation: the log is only captured, as the control plane would.
+  const log = new RunLog(output === 'text' ? io.out : output === 'json' ? io.err : () => undefined);
+  let result;
+  try {
+    const engine = createEngine(params, { runner: systemRunner });
+    result = await runSnapshot(systemDeps(log, engine, paths), params);
+  } catch (e) {
+    // Only wiring can fail here (engine construction); the run itself never throws.
+    result = emptyResult();
+    result.ExitCode = exitCodeFor(e);
+    result.Error = describeError(e);
+    log.error(`Failed with exit code ${result.ExitCode}: ${result.Error}`);
+  }
+  try {
+    writeRunLog(paths.logDir, log.text());
+  } catch (e) {
+    io.err(`warning: could not write the log file in ${paths.logDir}: ${(e as Error).message}\n`);
+  }
+  if (output === 'json') io.out(`${JSON.stringify(result, null, 2)}\n`);
+  if (output === 'invocation')
+    io.out(`${JSON.stringify(invocationResult(result.ExitCode, log.text()))}\n`);
+  return result.ExitCode;
+}

@@ -1,0 +1,26 @@
+import { readMarker } from '../../freeze/marker.js';
+import { recoverFrozen } from '../../freeze/recover.js';
+import { EXIT } from '../../report/exit-codes.js';
+import { agentPaths } from '../../system/paths.js';
+import type { Io } from '../io.js';
+
+/** Emergency thaw of what this tool froze (per its marker). Idempotent. */
+export function thawCommand(force: boolean, io: Io): number {
+  const { stateDir } = agentPaths();
+  const marker = readMarker(stateDir);
+  if (!marker) {
+    io.out('nothing frozen by app-snapshot-plugin\n');
+    return 0;
+  }
+  const r = recoverFrozen(stateDir, force);
+  if (r.ownerAlive && !force) {
+    io.out(
+      `run ${marker.agentPid} is still in progress and its watchdog will thaw ${marker.mounts.join(', ')}; use --force to thaw now\n`,
+    );
+    return 0;
+  }
+  for (const m of r.thawed) io.out(`thawed ${m}\n`);
+  if (!r.thawed.length && !r.failed.length) io.out(`already thawed: ${marker.mounts.join(', ')}\n`);
+  for (const f of r.failed) io.err(`could not thaw ${f.mount}: ${f.error}\n`);
+  return r.failed.length ? EXIT.ThawFailed : 0;
+}

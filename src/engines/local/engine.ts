@@ -1,0 +1,295 @@
+import { constants, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AgentError, conditionFailed } from '../../report/errors.js';
+import { SysBlock } from '../../system/blockdev.js';
+import { isAlive, processStartTime } from '../../system/lock.js';
+import { parseMountinfo } from '../../system/mountinfo.js';
+import type { Runner } from '../../system/runner.js';
+import type {
+  CreateGroupRequest,
+  EngineDisk,
+  GroupInfo,
+  RollbackResult,
+  SnapshotEngine,
+  SnapshotInfo,
+} from '../types.js';
+import { newId } from './ids.js';
+import { Pool, type PoolConfig, type StoredGroup } from './pool.js';
+
+export interface LocalEngineOptions {
+  readonly poolDir: string;
+  readonly runner: Runner;
+  readonly sys?: SysBlock;
+  readonly mountinfo?: () => string;
+  /**
+   * Fault injection for tests and demos, from APP_SNAPSHOT_LOCAL_FAULT:
+   * "create-delay=MS" holds createGroup (while frozen), "create-fail" makes it fail.
+   */
+  readonly fault?: string;
+}
+
+const CLONE = constants.COPYFILE_FICLONE_FORCE;
+
+export class LocalEngine implements SnapshotEngine {
+  readonly name = 'local';
+  private readonly pool: Pool;
+  private readonly sys: SysBlock;
+  private readonly mountinfo: () => string;
+
+  constructor(private readonly o: LocalEngineOptions) {
+    this.pool = new Pool(o.poolDir);
+    this.sys = o.sys ?? new SysBlock();
+    this.mountinfo = o.mountinfo ?? (() => readFileSync('/proc/self/mountinfo', 'utf8'));
+  }
+
+  private config(): PoolConfig {
+    try {
+      return this.pool.readConfig();
+    } catch {
+      throw conditionFailed(
+        `no local pool at ${this.o.poolDir} (create one with: app-snapshot-plugin lab up)`,
+      );
+    }
+  }
+
+  async validate(): Promise<void> {
+    const config = this.config();
+    if (config.allowFullCopy) return;
+    // A clone must take milliseconds: refuse a pool that would hold the freeze for a full copy.
+    const probe = join(this.o.poolDir, `.clone-probe-${process.pid}`);
+    try {
+      writeFileSync(probe, 'probe');
+      await copyFile(probe, `${probe}.clone`, CLONE);
+    } catch (e) {
+      throw conditionFailed(
+        `the pool filesystem at ${this.o.poolDir} cannot clone files (reflink): ${(e as Error).message}. ` +
+          'Put the pool on XFS (reflink=1) or btrfs (`lab up` does), or set "allowFullCopy": true in pool.json to copy while frozen',
+      );
+    } finally {
+      rmSync(probe, { force: true });
+      rmSync(`${probe}.clone`, { force: true });
+    }
+  }
+
+  private devicesByImage(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const [name, file] of this.sys.loopBackingFiles()) {
+      out.set(file, [...(out.get(file) ?? []), `/dev/${name}`]);
+    }
+    return out;
+  }
+
+  async describeDisks(): Promise<EngineDisk[]> {
+    const config = this.config();
+    const byImage = this.devicesByImage();
+    return config.disks.map((d) => {
+      let real = this.pool.imagePath(d);
+      try {
+        real = realpathSync(real);
+      } catch {
+        // missing image: reported below
+      }
+      const exists = (() => {
+        try {
+          return statSync(real).isFile();
+        } catch {
+          return false;
+        }
+      })();
+      return {
+        id: d.id,
+        device: byImage.get(real)?.[0],
+        category: 'local_loop',
+        sizeBytes: d.sizeBytes,
+        supported: exists,
+        ...(exists ? {} : { unsupportedReason: `image ${real} is missing` }),
+      };
+    });
+  }
+
+  private checkQuotaAndBusy(config: PoolConfig, diskIds: readonly string[]): void {
+    const groups = this.pool.groups();
+    for (const g of groups) {
+      if (g.status !== 'progressing') continue;
+      if (g.ownerPid !== undefined && !isAlive(g.ownerPid, g.ownerStart)) {
+        this.pool.writeGroup({ ...g, status: 'failed', error: 'creator died' });
+        continue;
+      }
+      const overlap = g.snapshots.find((s) => diskIds.includes(s.diskId));
+      if (overlap) {
+        throw new AgentError(
+          'SnapshotInProgress',
+          `snapshot group ${g.id} is still being created on disk ${overlap.diskId}`,
+        );
+      }
+    }
+    for (const diskId of diskIds) {
+      const count = groups
+        .filter((g) => g.status !== 'failed')
+        .reduce((n, g) => n + g.snapshots.filter((s) => s.diskId === diskId).length, 0);
+      if (count >= config.maxSnapshotsPerDisk) {
+        throw new AgentError(
+          'SnapshotQuotaExceeded',
+          `disk ${diskId} already has ${count} snapshots (quota ${config.maxSnapshotsPerDisk}); delete old groups first`,
+        );
+      }
+    }
+  }
+
+  async createGroup(req: CreateGroupRequest): Promise<GroupInfo> {
+    const config = this.config();
+    const existing = this.pool.groups().find((g) => g.clientToken === req.clientToken);
+    if (existing) return strip(existing);
+    const disks = req.diskIds.map((id) => {
+      const d = config.disks.find((x) => x.id === id);
+      if (!d) throw new AgentError('CreateGroupFailed', `disk ${id} is not in the pool`);
+      return d;
+    });
+    this.checkQuotaAndBusy(config, req.diskIds);
+    const now = new Date().toISOString();
+    const id = newId('ssg');
+    const snapshots: SnapshotInfo[] = disks.map((d) => ({
+      id: newId('s'),
+      diskId: d.id,
+      status: 'progressing',
+      progress: 0,
+      sizeBytes: d.sizeBytes,
+      tags: {},
+      createdAt: now,
+    }));
+    let group: StoredGroup = {
+      id,
+      name: req.name,
+      description: req.description,
+      status: 'progressing',
+      createdAt: now,
+      clientToken: req.clientToken,
+      instantAccess: req.instantAccess,
+      instantAccessRetentionDays: req.instantAccessRetentionDays,
+      snapshots,
+      ownerPid: process.pid,
+      ownerStart: processStartTime(process.pid),
+    };
+    this.pool.writeGroup(group);
+    try {
+      await this.injectFault();
+      const mode = config.allowFullCopy ? constants.COPYFILE_FICLONE : CLONE;
+      await Promise.all(
+        disks.map((d, i) =>
+          copyFile(this.pool.imagePath(d), this.pool.snapshotPath(id, snapshots[i]!.id), mode),
+        ),
+      );
+    } catch (e) {
+      this.pool.writeGroup({ ...group, status: 'failed', error: String(e) });
+      if (e instanceof AgentError) throw e;
+      throw new AgentError('CreateGroupFailed', `cloning the disk images failed: ${String(e)}`, {
+        cause: e,
+      });
+    }
+    const { ownerPid: _p, ownerStart: _s, ...rest } = group;
+    group = {
+      ...rest,
+      status: 'accomplished',
+      snapshots: snapshots.map((s) => ({ ...s, status: 'accomplished', progress: 100 })),
+    };
+    this.pool.writeGroup(group);
+    return strip(group);
+  }
+
+  private async injectFault(): Promise<void> {
+    const fault = this.o.fault ?? '';
+    const delay = /create-delay=(\d+)/.exec(fault);
+    if (delay) await new Promise((r) => setTimeout(r, Number(delay[1])));
+    if (/create-fail/.test(fault)) throw new Error('injected fault: create-fail');
+  }
+
+  private group(groupId: string): StoredGroup {
+    const g = this.pool.readGroup(groupId);
+    if (!g) throw conditionFailed(`no snapshot group ${groupId} in pool ${this.o.poolDir}`);
+    return g;
+  }
+
+  async describeGroup(groupId: string): Promise<GroupInfo> {
+    return strip(this.group(groupId));
+  }
+
+  async tagSnapshots(
+    ids: readonly string[],
+    tags: Readonly<Record<string, string>>,
+  ): Promise<void> {
+    const wanted = new Set(ids);
+    for (const g of this.pool.groups()) {
+      if (!g.snapshots.some((s) => wanted.has(s.id))) continue;
+      const snapshots = g.snapshots.map((s) => {
+        if (!wanted.has(s.id)) return s;
+        wanted.delete(s.id);
+        return { ...s, tags: { ...s.tags, ...tags } };
+      });
+      this.pool.writeGroup({ ...g, snapshots });
+    }
+    if (wanted.size) {
+      throw new AgentError('TagFailed', `unknown snapshot id(s): ${[...wanted].join(', ')}`);
+    }
+  }
+
+  async listGroups(): Promise<GroupInfo[]> {
+    this.config();
+    return this.pool.groups().map(strip);
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    const g = this.group(groupId);
+    if (
+      g.status === 'progressing' &&
+      g.ownerPid !== undefined &&
+      isAlive(g.ownerPid, g.ownerStart)
+    ) {
+      throw new AgentError('SnapshotInProgress', `group ${groupId} is still being created`);
+    }
+    rmSync(this.pool.groupDir(groupId), { recursive: true, force: true });
+  }
+
+  async rollbackGroup(
+    groupId: string,
+    options: { diskIds?: readonly string[] } = {},
+  ): Promise<RollbackResult> {
+    const g = this.group(groupId);
+    if (g.status !== 'accomplished')
+      throw conditionFailed(`group ${groupId} is ${g.status}, not accomplished`);
+    const config = this.config();
+    const chosen = g.snapshots.filter(
+      (s) => !options.diskIds || options.diskIds.includes(s.diskId),
+    );
+    if (!chosen.length)
+      throw conditionFailed(`group ${groupId} has no snapshot of the given disks`);
+    const disks = await this.describeDisks();
+    const mounts = parseMountinfo(this.mountinfo());
+    // Refuse while any filesystem on the disk (or a partition or holder of it) is mounted.
+    for (const s of chosen) {
+      const dev = disks.find((d) => d.id === s.diskId)?.device;
+      if (!dev) continue;
+      const devs = this.sys.stackedDevs(dev.replace('/dev/', ''));
+      const busy = mounts.find((m) => devs.has(m.dev));
+      if (busy) {
+        throw conditionFailed(
+          `disk ${s.diskId} (${dev}) is mounted at ${busy.mountPoint}: unmount it before rolling back (umount ${busy.mountPoint})`,
+        );
+      }
+    }
+    for (const s of chosen) {
+      const disk = config.disks.find((d) => d.id === s.diskId);
+      if (!disk) throw conditionFailed(`disk ${s.diskId} is no longer in the pool`);
+      // Clone into the existing image: same inode, so an attached loop device sees it.
+      await copyFile(this.pool.snapshotPath(g.id, s.id), this.pool.imagePath(disk), CLONE);
+      const dev = disks.find((d) => d.id === s.diskId)?.device;
+      if (dev) await this.o.runner.run('blockdev', ['--flushbufs', dev]);
+    }
+    return { groupId, disks: chosen.map((s) => ({ diskId: s.diskId, snapshotId: s.id })) };
+  }
+}
+
+function strip(g: StoredGroup): GroupInfo {
+  const { ownerPid: _p, ownerStart: _s, error: _e, ...rest } = g;
+  return rest;
+}

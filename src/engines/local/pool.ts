@@ -1,0 +1,109 @@
+// The on-disk pool of the local engine: disk images, group directories with one clone per
+// disk, and JSON metadata written atomically (temp file, fsync, rename).
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { GroupInfo } from '../types.js';
+
+export interface PoolDisk {
+  readonly id: string;
+  /** Relative to the pool directory. */
+  readonly image: string;
+  readonly sizeBytes: number;
+  readonly createdAt: string;
+}
+
+export interface PoolConfig {
+  readonly version: 1;
+  readonly disks: PoolDisk[];
+  /** Per-disk snapshot quota (exit 14 when reached). */
+  readonly maxSnapshotsPerDisk: number;
+  /** Opt-in: copy images when the pool cannot clone (the freeze then lasts a full copy). */
+  readonly allowFullCopy: boolean;
+}
+
+/** A group as stored: the engine's view plus the process creating it. */
+export interface StoredGroup extends GroupInfo {
+  readonly ownerPid?: number;
+  readonly ownerStart?: string;
+  readonly error?: string;
+}
+
+export const POOL_FILE = 'pool.json';
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+export class Pool {
+  constructor(readonly dir: string) {}
+
+  get configPath(): string {
+    return join(this.dir, POOL_FILE);
+  }
+
+  readConfig(): PoolConfig {
+    return JSON.parse(readFileSync(this.configPath, 'utf8')) as PoolConfig;
+  }
+
+  writeConfig(config: PoolConfig): void {
+    mkdirSync(this.dir, { recursive: true });
+    writeJsonAtomic(this.configPath, config);
+  }
+
+  imagePath(disk: PoolDisk): string {
+    return join(this.dir, disk.image);
+  }
+
+  groupDir(groupId: string): string {
+    return join(this.dir, 'groups', groupId);
+  }
+
+  snapshotPath(groupId: string, snapshotId: string): string {
+    return join(this.groupDir(groupId), `${snapshotId}.img`);
+  }
+
+  readGroup(groupId: string): StoredGroup | undefined {
+    try {
+      return JSON.parse(
+        readFileSync(join(this.groupDir(groupId), 'group.json'), 'utf8'),
+      ) as StoredGroup;
+    } catch {
+      return undefined;
+    }
+  }
+
+  writeGroup(group: StoredGroup): void {
+    mkdirSync(this.groupDir(group.id), { recursive: true, mode: 0o700 });
+    writeJsonAtomic(join(this.groupDir(group.id), 'group.json'), group);
+  }
+
+  groups(): StoredGroup[] {
+    let ids: string[] = [];
+    try {
+      ids = readdirSync(join(this.dir, 'groups'));
+    } catch {
+      return [];
+    }
+    return ids
+      .map((id) => this.readGroup(id))
+      .filter((g): g is StoredGroup => g !== undefined)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The snapshot-group engine contract. Every engine (local, ecs) passes the conformance
+ * suite in test/contract/engine-contract.ts.
+ *
+ * - validate(): checks the engine can work here (pool present and able to clone;
+ *   credentials) without creating anything. Throws AgentError with the documented code.
+ * - describeDisks(): the instance's disks, with the block device each is attached as (if
+ *   any) and whether it can be snapshotted (unsupported ones say why).
+ * - createGroup(): one point-in-time group of the given disks. It resolves as soon as the
+ *   point in time is fixed (the caller thaws then), not when the data is fully stored.
+ *   Calling it again with the same clientToken returns the same group, never a second one.
+ *   Errors: SnapshotQuotaExceeded (14), SnapshotInProgress (16) when a group is already
+ *   being created on one of the disks, CreateGroupFailed (4) otherwise.
+ * - describeGroup(): current status; 'accomplished' once every snapshot is usable.
+ * - tagSnapshots(): adds (overwrites) tags on the given snapshots.
+ * - listGroups() / deleteGroup() / rollbackGroup(): management; rollback restores each
+ *   disk's bytes to the snapshot time and refuses while a disk is in use (mounted).
+ */
+export interface SnapshotEngine {
+  readonly name: string;
+  validate(): Promise<void>;
+  describeDisks(): Promise<EngineDisk[]>;
+  createGroup(request: CreateGroupRequest): Promise<GroupInfo>;
+  describeGroup(groupId: string): Promise<GroupInfo>;
+  tagSnapshots(
+    snapshotIds: readonly string[],
+    tags: Readonly<Record<string, string>>,
+  ): Promise<void>;
+  listGroups(): Promise<GroupInfo[]>;
+  deleteGroup(groupId: string): Promise<void>;
+  rollbackGroup(
+    groupId: string,
+    options?: { diskIds?: readonly string[] },
+  ): Promise<RollbackResult>;
+}
+
+export interface EngineDisk {
+  readonly id: string;
+  /** Block device node, e.g. /dev/loop3 or /dev/vdb; undefined when not attached. */
+  readonly device: string | undefined;
+  readonly category: string;
+  readonly sizeBytes: number;
+  readonly supported: boolean;
+  readonly unsupportedReason?: string;
+}
+
+export interface CreateGroupRequest {
+  readonly name: string;
+  readonly description: string;
+  readonly diskIds: readonly string[];
+  readonly instantAccess: boolean;
+  readonly instantAccessRetentionDays: number;
+  /** Idempotency token: a retried call must not create a second group. */
+  readonly clientToken: string;
+}
+
+export type GroupStatus = 'progressing' | 'accomplished' | 'failed';
+
+export interface SnapshotInfo {
+  readonly id: string;
+  readonly diskId: string;
+  readonly status: GroupStatus;
+  /** 0-100. */
+  readonly progress: number;
+  readonly sizeBytes: number;
+  readonly tags: Record<string, string>;
+  readonly createdAt: string;
+}
+
+export interface GroupInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly status: GroupStatus;
+  readonly createdAt: string;
+  readonly clientToken: string;
+  readonly instantAccess: boolean;
+  readonly instantAccessRetentionDays: number;
+  readonly snapshots: SnapshotInfo[];
+}
+
+export interface RollbackResult {
+  readonly groupId: string;
+  readonly disks: { diskId: string; snapshotId: string }[];
+}

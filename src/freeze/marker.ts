@@ -1,0 +1,37 @@
+// A marker in the state directory while filesystems may be frozen, so that a later run or
+// `thaw` can undo a freeze whose agent and watchdog both died. Written before the first
+// freeze and removed after the thaw: never written while anything is frozen.
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface FrozenMarker {
+  readonly agentPid: number;
+  readonly agentStart: string | undefined;
+  readonly watchdogPid: number | undefined;
+  readonly mounts: string[];
+  readonly fsfreeze: string;
+  readonly createdAt: string;
+}
+
+export function markerPath(stateDir: string): string {
+  return join(stateDir, 'frozen.json');
+}
+
+export function writeMarker(stateDir: string, marker: FrozenMarker): void {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const tmp = `${markerPath(stateDir)}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(marker, null, 2), { mode: 0o600 });
+  renameSync(tmp, markerPath(stateDir));
+}
+
+export function readMarker(stateDir: string): FrozenMarker | undefined {
+  try {
+    return JSON.parse(readFileSync(markerPath(stateDir), 'utf8')) as FrozenMarker;
+  } catch {
+    return undefined;
+  }
+}
+
+export function removeMarker(stateDir: string): void {
+  rmSync(markerPath(stateDir), { force: true });
+}

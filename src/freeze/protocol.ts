@@ -1,0 +1,41 @@
+// Line-delimited JSON between the agent and its watchdog process.
+
+export interface FreezeRequest {
+  readonly op: 'freeze';
+  /** Mount points in freeze order. */
+  readonly mounts: string[];
+  readonly timeoutMs: number;
+  readonly fsfreeze: string;
+}
+
+export type AgentMessage = FreezeRequest | { readonly op: 'thaw' };
+
+export interface ThawReport {
+  readonly event: 'thawed';
+  readonly reason: 'requested' | 'deadline' | 'agent-gone' | 'signal' | 'freeze-failed';
+  /** Monotonic clock (ns, as a string): shared by all processes on the machine. */
+  readonly thawStartNs: string;
+  readonly thawEndNs: string;
+  readonly thawed: string[];
+  readonly failures: { mount: string; error: string }[];
+}
+
+export type WatchdogMessage =
+  | { readonly event: 'ready'; readonly pid: number }
+  | {
+      readonly event: 'frozen';
+      readonly frozen: string[];
+      readonly firstFreezeNs: string;
+      readonly lastFreezeNs: string;
+    }
+  | {
+      readonly event: 'freeze-failed';
+      readonly mount: string;
+      readonly error: string;
+      readonly frozenBefore: string[];
+    }
+  | ThawReport;
+
+export function monoNs(): string {
+  return process.hrtime.bigint().toString();
+}

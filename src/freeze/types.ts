@@ -1,0 +1,32 @@
+/**
+ * Freezer contract.
+ * - prepare() runs before anything is frozen: it starts whatever must already exist to
+ *   guarantee the thaw (the watchdog) and fails without freezing anything.
+ * - freeze(mounts) freezes in the given order. On any failure it rolls back (thaws what it
+ *   froze) before rejecting with a FreezeFailed AgentError; nothing stays frozen.
+ * - thaw() thaws everything this freezer froze, in reverse order, and is idempotent. It
+ *   resolves with how and when the thaw happened (the watchdog may have thawed first: then
+ *   `reason` says so and the times tell whether the freeze held long enough); it rejects
+ *   with ThawFailed only if a filesystem could not be thawed by any means.
+ * - dispose() releases the helper; safe on every path.
+ */
+export interface Freezer {
+  prepare(): Promise<void>;
+  freeze(mounts: readonly string[], timeoutMs: number): Promise<FreezeOutcome>;
+  thaw(): Promise<ThawOutcome>;
+  dispose(): Promise<void>;
+}
+
+export interface FreezeOutcome {
+  readonly frozen: string[];
+  /** Monotonic ns (bigint as string) of the first FIFREEZE and after the last one. */
+  readonly firstFreezeNs: string;
+  readonly lastFreezeNs: string;
+}
+
+export interface ThawOutcome {
+  readonly reason: 'requested' | 'deadline' | 'agent-gone' | 'signal' | 'freeze-failed' | 'direct';
+  readonly thawStartNs: string;
+  readonly thawEndNs: string;
+  readonly thawed: string[];
+}

@@ -1,0 +1,201 @@
+// `lab`: builds the local engine's world on any Linux box: a reflink-capable pool (an XFS
+// image with reflink=1 when the host filesystem cannot clone), disk images attached as loop
+// devices, filesystems on them and mounts. Idempotent; `down` undoes all of it.
+import {
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+
+function sparseFile(path: string, size: number): void {
+  writeFileSync(path, '');
+  truncateSync(path, size);
+}
+import { copyFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Pool, writeJsonAtomic, type PoolConfig } from '../engines/local/pool.js';
+import { newId } from '../engines/local/ids.js';
+import { conditionFailed } from '../report/errors.js';
+import { SysBlock } from '../system/blockdev.js';
+import { parseMountinfo } from '../system/mountinfo.js';
+import type { Runner } from '../system/runner.js';
+
+export interface LabDisk {
+  readonly id: string;
+  readonly fsType: string;
+  readonly image: string;
+  readonly mountPoint: string;
+  readonly device?: string;
+  readonly mounted?: boolean;
+}
+
+export interface LabState {
+  readonly root: string;
+  readonly pool: string;
+  /** Set when the pool lives in an XFS image of its own. */
+  readonly poolImage?: string;
+  readonly disks: LabDisk[];
+}
+
+export interface LabUpOptions {
+  readonly root: string;
+  readonly disks: number;
+  readonly sizeBytes: number;
+  readonly fsTypes: string[];
+  readonly quota: number;
+}
+
+const LAB_FILE = 'lab.json';
+
+export class Lab {
+  private readonly sys = new SysBlock();
+  constructor(
+    private readonly runner: Runner,
+    readonly root: string,
+  ) {
+    this.root = resolve(root);
+  }
+
+  private async must(file: string, args: string[]): Promise<string> {
+    const r = await this.runner.run(file, args, { timeoutMs: 120_000 });
+    if (r.exitCode !== 0) {
+      throw conditionFailed(`lab: ${file} ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
+    }
+    return r.stdout;
+  }
+
+  private mounts() {
+    return parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
+  }
+
+  private isMounted(path: string): boolean {
+    return this.mounts().some((m) => m.mountPoint === path);
+  }
+
+  private loopOf(image: string): string | undefined {
+    for (const [name, file] of this.sys.loopBackingFiles())
+      if (file === image) return `/dev/${name}`;
+    return undefined;
+  }
+
+  read(): LabState | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.root, LAB_FILE), 'utf8')) as LabState;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async canClone(dir: string): Promise<boolean> {
+    const probe = join(dir, `.clone-probe-${process.pid}`);
+    try {
+      writeFileSync(probe, 'x');
+      await copyFile(probe, `${probe}.c`, constants.COPYFILE_FICLONE_FORCE);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      rmSync(probe, { force: true });
+      rmSync(`${probe}.c`, { force: true });
+    }
+  }
+
+  async up(o: LabUpOptions): Promise<LabState> {
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    let state = this.read();
+    if (!state) {
+      const pool = join(this.root, 'pool');
+      mkdirSync(pool, { recursive: true });
+      const poolImage = (await this.canClone(this.root)) ? undefined : join(this.root, 'pool.img');
+      state = { root: this.root, pool, ...(poolImage ? { poolImage } : {}), disks: [] };
+      if (poolImage) {
+        // Sparse: costs only what is written. XFS needs >= 300 MiB; leave room for snapshots.
+        sparseFile(poolImage, Math.max(4 * 2 ** 30, o.disks * o.sizeBytes * 8));
+        await this.must('mkfs.xfs', ['-q', '-f', '-m', 'reflink=1', poolImage]);
+      }
+    }
+    if (state.poolImage && !this.isMounted(state.pool)) {
+      await this.must('mount', ['-o', 'loop', state.poolImage, state.pool]);
+    }
+    const poolDisks = new Pool(state.pool);
+    mkdirSync(join(state.pool, 'disks'), { recursive: true });
+    const disks = [...state.disks];
+    for (let i = disks.length; i < o.disks; i++) {
+      const id = newId('d');
+      const fsType = o.fsTypes[i % o.fsTypes.length]!;
+      disks.push({
+        id,
+        fsType,
+        image: join(state.pool, 'disks', `${id}.img`),
+        mountPoint: join(this.root, 'mnt', id),
+      });
+    }
+    for (const d of disks) {
+      if (!existsSync(d.image)) {
+        sparseFile(d.image, o.sizeBytes);
+        const mkfs =
+          d.fsType === 'xfs'
+            ? ['mkfs.xfs', ['-q', '-f', d.image]]
+            : [`mkfs.${d.fsType}`, ['-q', '-F', d.image]];
+        await this.must(mkfs[0] as string, mkfs[1] as string[]);
+      }
+      const device =
+        this.loopOf(d.image) ?? (await this.must('losetup', ['-f', '--show', d.image])).trim();
+      mkdirSync(d.mountPoint, { recursive: true });
+      if (!this.isMounted(d.mountPoint)) await this.must('mount', [device, d.mountPoint]);
+    }
+    const config: PoolConfig = {
+      version: 1,
+      disks: disks.map((d) => ({
+        id: d.id,
+        image: `disks/${d.id}.img`,
+        sizeBytes: o.sizeBytes,
+        createdAt: new Date().toISOString(),
+      })),
+      maxSnapshotsPerDisk: o.quota,
+      allowFullCopy: false,
+    };
+    const prev = existsSync(poolDisks.configPath) ? poolDisks.readConfig() : undefined;
+    poolDisks.writeConfig({
+      ...config,
+      disks: config.disks.map((d) => prev?.disks.find((p) => p.id === d.id) ?? d),
+    });
+    state = { ...state, disks: disks.map(({ device: _d, mounted: _m, ...d }) => d) };
+    writeJsonAtomic(join(this.root, LAB_FILE), state);
+    return this.status()!;
+  }
+
+  /** The recorded lab with live facts: loop device and whether mounted. */
+  status(): LabState | undefined {
+    const state = this.read();
+    if (!state) return undefined;
+    return {
+      ...state,
+      disks: state.disks.map((d) => ({
+        ...d,
+        device: this.loopOf(d.image),
+        mounted: this.isMounted(d.mountPoint),
+      })),
+    };
+  }
+
+  async down(): Promise<boolean> {
+    const state = this.status();
+    if (!state) return false;
+    for (const d of state.disks) {
+      if (d.mounted) {
+        // Never leave (or unmount) a frozen filesystem: thaw is harmless when not frozen.
+        await this.runner.run('fsfreeze', ['-u', d.mountPoint]);
+        await this.must('umount', [d.mountPoint]);
+      }
+      if (d.device) await this.must('losetup', ['-d', d.device]);
+    }
+    if (state.poolImage && this.isMounted(state.pool)) await this.must('umount', [state.pool]);
+    rmSync(this.root, { recursive: true, force: true });
+    return true;
+  }
+}

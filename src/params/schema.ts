@@ -1,0 +1,152 @@
+// One declarative table of run parameters: parsing, validation, --help and the README's
+// parameter table are all generated from it.
+
+export type ParamType = 'string' | 'bool' | 'int' | 'list' | 'enum';
+
+export interface ParamSpec {
+  /** Go-flag spelling, as the plugin manager passes it: -Name=x. */
+  readonly name: string;
+  readonly type: ParamType;
+  readonly help: string;
+  readonly default?: string | number | boolean;
+  readonly required?: boolean;
+  readonly min?: number;
+  readonly max?: number;
+  readonly choices?: readonly string[];
+  /** Other spellings accepted for compatibility (e.g. a typo in the vendor's own docs). */
+  readonly aliases?: readonly string[];
+  /** 'vendor' mirrors the vendor plugin; 'ours' is an extension of this agent. */
+  readonly origin: 'vendor' | 'ours';
+}
+
+export const DEFAULT_POOL = '/var/lib/app-snapshot-plugin/lab/pool';
+
+export const PARAMS = [
+  {
+    name: 'Name',
+    type: 'string',
+    required: true,
+    origin: 'vendor',
+    help: 'Snapshot group name: 2-128 characters, starts with a letter, letters, digits, ":", "_", ".", "-"; not http:// or https://.',
+  },
+  {
+    name: 'Description',
+    type: 'string',
+    default: '',
+    origin: 'vendor',
+    help: 'Snapshot group description, at most 256 characters.',
+  },
+  {
+    name: 'RamRoleName',
+    type: 'string',
+    default: '',
+    origin: 'vendor',
+    help: 'RAM role attached to the instance (ecs engine; ignored by the local engine).',
+  },
+  {
+    name: 'ExcludeDiskId',
+    type: 'list',
+    default: '',
+    origin: 'vendor',
+    help: 'Disk ids to leave out of the group; several may be given separated by commas or spaces.',
+  },
+  {
+    name: 'InstantAccess',
+    type: 'bool',
+    default: false,
+    origin: 'vendor',
+    help: 'Enable instant access for the snapshots.',
+  },
+  {
+    name: 'InstantAccessRetentionDays',
+    type: 'int',
+    default: 1,
+    min: 1,
+    max: 65536,
+    aliases: ['InstantAccessRentalDays'],
+    origin: 'vendor',
+    help: 'Days instant access is kept (1-65536).',
+  },
+  {
+    name: 'PreScriptPath',
+    type: 'string',
+    default: '',
+    origin: 'vendor',
+    help: 'Application freeze script, e.g. /tmp/prescript.sh: a regular file owned by root, mode 0700, one link. Missing or invalid: the snapshot is FsConsistent.',
+  },
+  {
+    name: 'PostScriptPath',
+    type: 'string',
+    default: '',
+    origin: 'vendor',
+    help: 'Application thaw script, e.g. /tmp/postscript.sh; same rules. Runs whenever the pre-script started.',
+  },
+  {
+    name: 'EnableFsFreeze',
+    type: 'bool',
+    default: true,
+    origin: 'vendor',
+    help: 'Freeze the filesystems on the group disks while the snapshot point is taken.',
+  },
+  {
+    name: 'TimeoutInSeconds',
+    type: 'int',
+    default: 30,
+    min: 1,
+    max: 600,
+    origin: 'vendor',
+    help: 'Freeze budget: the watchdog thaws after this many seconds whatever happens (1-600).',
+  },
+  {
+    name: 'ScriptTimeoutInSeconds',
+    type: 'int',
+    default: 1800,
+    min: 1,
+    max: 86400,
+    origin: 'vendor',
+    help: "Timeout of each script; on expiry the script's whole process group is killed (1-86400).",
+  },
+  {
+    name: 'EnableWriters',
+    type: 'bool',
+    default: true,
+    origin: 'vendor',
+    help: 'Windows only (VSS writers); accepted and ignored on Linux.',
+  },
+  {
+    name: 'Engine',
+    type: 'enum',
+    default: 'auto',
+    choices: ['auto', 'local', 'ecs'],
+    origin: 'ours',
+    help: 'Snapshot-group engine: local (image-backed loop disks in a reflink pool), ecs (cloud API), auto (ecs on an ECS instance, else local).',
+  },
+  {
+    name: 'Pool',
+    type: 'string',
+    default: DEFAULT_POOL,
+    origin: 'ours',
+    help: 'Local engine: the pool directory (see `lab up`).',
+  },
+] as const satisfies readonly ParamSpec[];
+
+export type ParamName = (typeof PARAMS)[number]['name'];
+
+/** `PreScriptPath` -> `pre-script-path`, the long-flag spelling. */
+export function kebab(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}
+
+/** Key normalisation shared by every spelling: case and dashes do not matter. */
+export function normKey(key: string): string {
+  return key.replace(/-/g, '').toLowerCase();
+}
+
+const BY_KEY = new Map<string, ParamSpec>();
+for (const p of PARAMS as readonly ParamSpec[]) {
+  for (const n of [p.name, ...(p.aliases ?? [])]) BY_KEY.set(normKey(n), p);
+}
+
+export function findParam(key: string): ParamSpec | undefined {
+  return BY_KEY.get(normKey(key));
+}

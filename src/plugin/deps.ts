@@ -1,0 +1,46 @@
+import type { SnapshotEngine } from '../engines/types.js';
+import type { Freezer } from '../freeze/types.js';
+import type { RunLog } from '../report/logger.js';
+import type { ScriptCheck } from '../scripts/check.js';
+import type { Lock } from '../system/lock.js';
+import type { AgentPaths } from '../system/paths.js';
+import type { Runner, ScriptRun } from '../system/runner.js';
+
+/** Facts about the machine, read through one interface so validation runs on fakes. */
+export interface Platform {
+  osRelease(): string;
+  /** /etc/redhat-release or /etc/centos-release, when present. */
+  redhatRelease(): string | undefined;
+  mountinfo(): string;
+  isRoot(): boolean;
+  /** "major:minor" of the device, its partitions and holders (by kernel name, e.g. loop3). */
+  stackedDevs(deviceNode: string): Set<string>;
+  /** "major:minor" of a block device node (for btrfs sources). */
+  devOfNode(node: string): string | undefined;
+  fsfreezePath(): string | undefined;
+}
+
+export interface ScriptHost {
+  check(path: string): ScriptCheck;
+  /** Copies the checked bytes to the private run dir and runs that copy. */
+  run(
+    role: 'pre' | 'post',
+    check: Extract<ScriptCheck, { ok: true }>,
+    timeoutMs: number,
+  ): Promise<ScriptRun>;
+  cleanup(): void;
+}
+
+/** Everything the orchestration touches; side effects enter only through here. */
+export interface Deps {
+  readonly log: RunLog;
+  readonly engine: SnapshotEngine;
+  readonly newFreezer: () => Freezer;
+  readonly platform: Platform;
+  readonly scripts: ScriptHost;
+  readonly acquireLock: () => Lock;
+  /** Thaws what a dead earlier run left frozen; returns the mounts it thawed. */
+  readonly recoverLeftoverFreeze: () => string[];
+  readonly paths: AgentPaths;
+  readonly runner: Runner;
+}

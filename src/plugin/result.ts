@@ -1,0 +1,43 @@
+import type { Consistency } from './validate.js';
+
+export const PHASES = [
+  'validate',
+  'preScript',
+  'freeze',
+  'snapshot',
+  'thaw',
+  'postScript',
+  'wait',
+  'tag',
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** The machine-readable result (--output json). */
+export interface RunResult {
+  ExitCode: number;
+  SnapshotGroupId: string | undefined;
+  Consistency: Consistency;
+  Snapshots: { SnapshotId: string; DiskId: string; Tags: Record<string, string> }[];
+  /** Milliseconds per phase, plus freezeWindow (first freeze to last thaw) and total. */
+  Timings: Partial<Record<Phase | 'freezeWindow' | 'total', number>>;
+  /** Monotonic clock stamps (ns) for benchmarks: shared by processes on one machine. */
+  Marks: { firstFreezeNs?: string; thawEndNs?: string };
+  Frozen: string[];
+  Scripts: { Role: 'pre' | 'post'; Path: string; ExitCode: number | null; TimedOut: boolean }[];
+  Warnings: string[];
+  Error?: string;
+}
+
+export function emptyResult(): RunResult {
+  return {
+    ExitCode: 0,
+    SnapshotGroupId: undefined,
+    Consistency: 'None',
+    Snapshots: [],
+    Timings: {},
+    Marks: {},
+    Frozen: [],
+    Scripts: [],
+    Warnings: [],
+  };
+}

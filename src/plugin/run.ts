@@ -1,0 +1,215 @@
+import type { GroupInfo } from '../engines/types.js';
+import type { Params } from '../params/index.js';
+import { exitCodeFor, describeError } from '../report/exit-code-for.js';
+import { AgentError } from '../report/errors.js';
+import { goDuration } from '../report/log-format.js';
+import type { Lock } from '../system/lock.js';
+import type { Deps } from './deps.js';
+import { emptyResult, type Phase, type RunResult } from './result.js';
+import { runScriptPhase } from './scripts-phase.js';
+import { validate, type Consistency, type RunPlan } from './validate.js';
+import { snapshotWindow } from './window.js';
+
+/**
+ * One run, as a list of phases:
+ * validate -> pre-script -> freeze -> snapshot group -> thaw -> post-script -> wait -> tag.
+ * Compensations (thaw, post-script) run on every path; the first failure decides the exit code.
+ */
+export async function runSnapshot(deps: Deps, params: Params): Promise<RunResult> {
+  const { log } = deps;
+  const result = emptyResult();
+  const started = performance.now();
+  const errors: unknown[] = [];
+  const timed = async <T>(phase: Phase, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      result.Timings[phase] = (result.Timings[phase] ?? 0) + performance.now() - t0;
+    }
+  };
+  let lock: Lock | undefined;
+  let plan: RunPlan | undefined;
+  let group: GroupInfo | undefined;
+  try {
+    plan = await timed('validate', () => validate(deps, params));
+    lock = deps.acquireLock();
+    for (const m of deps.recoverLeftoverFreeze()) {
+      warn(deps, result, `thawed ${m}, left frozen by an earlier run that died`);
+    }
+    for (const w of plan.why) if (plan.intent !== 'AppConsistent') warn(deps, result, w);
+    for (const s of plan.skippedDisks) warn(deps, result, `disk ${s.id} skipped: ${s.reason}`);
+    log.info(
+      plan.intent === 'AppConsistent'
+        ? 'AppConsistent Snapshots with Pre/Post-Script Enabled'
+        : `${plan.intent === 'FsConsistent' ? 'FsConsistent' : 'Crash-consistent'} Snapshots (no application script)`,
+    );
+
+    let preStarted = false;
+    let preOk = false;
+    let window: Awaited<ReturnType<typeof snapshotWindow>> | undefined;
+    try {
+      if (plan.pre) {
+        preStarted = true;
+        await timed('preScript', () =>
+          runScriptPhase(
+            deps.scripts,
+            log,
+            result,
+            'pre',
+            plan!.pre!,
+            params.scriptTimeoutInSeconds * 1000,
+          ),
+        );
+        preOk = true;
+      }
+      window = await snapshotWindow(deps, plan, params, result, timed);
+      group = window.group;
+      if (window.error) errors.push(window.error);
+      if (window.thawError) errors.push(window.thawError);
+    } catch (e) {
+      errors.push(e);
+    }
+
+    // Invariant 3: the post-script runs whenever the pre-script started.
+    let postOk = !plan.post;
+    if (plan.post && (preStarted || !plan.pre)) {
+      try {
+        await timed('postScript', () =>
+          runScriptPhase(
+            deps.scripts,
+            log,
+            result,
+            'post',
+            plan!.post!,
+            params.scriptTimeoutInSeconds * 1000,
+          ),
+        );
+        postOk = true;
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+
+    if (group) {
+      result.SnapshotGroupId = group.id;
+      group = await timed('wait', () => waitGroup(deps, group!));
+      const consistency = decide(plan, params, preOk && postOk, window?.freezeHeld ?? false);
+      result.Consistency = consistency;
+      if (consistency !== 'None' && !errors.some(isFreezeOrThaw)) {
+        await timed('tag', () => tag(deps, result, plan!, group!, consistency)).catch((e) =>
+          errors.push(e),
+        );
+      } else {
+        warn(
+          deps,
+          result,
+          'snapshots left without a consistency tag: they are crash-consistent only',
+        );
+      }
+      result.Snapshots = group.snapshots.map((s) => ({
+        SnapshotId: s.id,
+        DiskId: s.diskId,
+        Tags: result.Snapshots.find((x) => x.SnapshotId === s.id)?.Tags ?? s.tags,
+      }));
+    }
+  } catch (e) {
+    errors.push(e);
+  } finally {
+    lock?.release();
+    deps.scripts.cleanup();
+  }
+  result.Timings.total = performance.now() - started;
+  result.ExitCode = exitCodeFor(errors[0], errors.slice(1));
+  summarize(deps, result, errors);
+  return result;
+}
+
+function isFreezeOrThaw(e: unknown): boolean {
+  return e instanceof AgentError && (e.kind === 'FreezeFailed' || e.kind === 'ThawFailed');
+}
+
+function warn(deps: Deps, result: RunResult, message: string): void {
+  result.Warnings.push(message);
+  deps.log.warn(message);
+}
+
+/** What the snapshots may truthfully claim. */
+export function decide(
+  plan: RunPlan,
+  params: Params,
+  scriptsOk: boolean,
+  freezeHeld: boolean,
+): Consistency {
+  const appOk = plan.intent === 'AppConsistent' && scriptsOk;
+  if (!params.enableFsFreeze) return appOk ? 'AppConsistent' : 'None';
+  if (!freezeHeld) return 'None';
+  return appOk ? 'AppConsistent' : 'FsConsistent';
+}
+
+async function waitGroup(deps: Deps, group: GroupInfo): Promise<GroupInfo> {
+  let g = group;
+  // The local engine is done when createGroup returns; cloud engines poll here (issue 3).
+  while (g.status === 'progressing') {
+    await new Promise((r) => setTimeout(r, 1000));
+    g = await deps.engine.describeGroup(g.id);
+  }
+  if (g.status === 'failed')
+    throw new AgentError('GroupStatusError', `snapshot group ${g.id} failed`);
+  const bad = g.snapshots.find((s) => s.status !== 'accomplished' || s.progress !== 100);
+  if (bad)
+    throw new AgentError(
+      'SnapshotNotAsExpected',
+      `snapshot ${bad.id} is ${bad.status} (${bad.progress}%)`,
+    );
+  deps.log.info(`Finish SnapshotGroup =${g.id} Creation`);
+  return g;
+}
+
+async function tag(
+  deps: Deps,
+  result: RunResult,
+  plan: RunPlan,
+  group: GroupInfo,
+  c: Consistency,
+): Promise<void> {
+  const uncovered = new Set(plan.freeze?.uncoveredDisks ?? []);
+  const ids = group.snapshots.filter((s) => !uncovered.has(s.diskId)).map((s) => s.id);
+  deps.log.info(`Tag snapshots with ${c}`);
+  try {
+    if (ids.length) await deps.engine.tagSnapshots(ids, { [c]: 'True' });
+  } catch (e) {
+    if (e instanceof AgentError && e.kind === 'TagFailed') throw e;
+    throw new AgentError('TagFailed', `tagging snapshots failed: ${describeError(e)}`, {
+      cause: e,
+    });
+  }
+  result.Snapshots = group.snapshots.map((s) => ({
+    SnapshotId: s.id,
+    DiskId: s.diskId,
+    Tags: ids.includes(s.id) ? { ...s.tags, [c]: 'True' } : s.tags,
+  }));
+  deps.log.info(`Take ${c} snapshots successfully`);
+}
+
+function summarize(deps: Deps, result: RunResult, errors: unknown[]): void {
+  const { log } = deps;
+  const t = result.Timings;
+  const d = (ms: number | undefined) => goDuration(ms ?? 0);
+  for (const e of errors.slice(1)) log.error(`also: ${describeError(e)}`);
+  log.info(`Prescript cost=${d(t.preScript)}, Postscript cost=${d(t.postScript)}`);
+  log.info(
+    `Prepare Freeze=${d(t.freeze)}, Thaw cost=${d(t.thaw)}, Snapshot Creation=${d((t.snapshot ?? 0) + (t.wait ?? 0))}, Tag Resources=${d(t.tag)}`,
+  );
+  if (result.ExitCode === 0) {
+    log.info('Finish whole Processes of Snapshot successfully', {
+      snapshotgroup: result.SnapshotGroupId,
+    });
+  } else {
+    result.Error = describeError(errors[0] ?? errors[1]);
+    const group = result.SnapshotGroupId
+      ? ` (snapshot group ${result.SnapshotGroupId} was created)`
+      : '';
+    log.error(`Failed with exit code ${result.ExitCode}: ${result.Error}${group}`);
+  }
+}

@@ -1,0 +1,72 @@
+// Wires the real machine into Deps: the only place the orchestration meets the system.
+import { readFileSync } from 'node:fs';
+import type { SnapshotEngine } from '../engines/types.js';
+import { findFsfreeze } from '../freeze/fsfreeze.js';
+import { recoverFrozen } from '../freeze/recover.js';
+import { WatchdogFreezer } from '../freeze/watchdog-freezer.js';
+import type { RunLog } from '../report/logger.js';
+import { checkScript } from '../scripts/check.js';
+import { ScriptDir, runPrepared } from '../scripts/runner.js';
+import { SysBlock } from '../system/blockdev.js';
+import { acquireLock } from '../system/lock.js';
+import type { AgentPaths } from '../system/paths.js';
+import { systemRunner } from '../system/runner.js';
+import type { Deps, Platform } from './deps.js';
+
+function readOptional(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export function systemPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
+  const sys = new SysBlock();
+  return {
+    osRelease: () => readOptional(env.APP_SNAPSHOT_OS_RELEASE || '/etc/os-release') ?? '',
+    redhatRelease: () => readOptional('/etc/centos-release') ?? readOptional('/etc/redhat-release'),
+    mountinfo: () => readFileSync('/proc/self/mountinfo', 'utf8'),
+    isRoot: () => process.getuid?.() === 0,
+    stackedDevs: (node) => sys.stackedDevs(node.replace(/^\/dev\//, '')),
+    devOfNode: (node) => sys.devOfNode(node),
+    fsfreezePath: () => findFsfreeze(env),
+  };
+}
+
+/** How the watchdog is started: this same program with the hidden `__watchdog` command. */
+export function selfCommand(): { file: string; args: string[] } {
+  return { file: process.execPath, args: [...process.execArgv, process.argv[1]!, '__watchdog'] };
+}
+
+export function systemDeps(log: RunLog, engine: SnapshotEngine, paths: AgentPaths): Deps {
+  const platform = systemPlatform();
+  const scriptDir = new ScriptDir(paths.stateDir);
+  return {
+    log,
+    engine,
+    platform,
+    paths,
+    runner: systemRunner,
+    newFreezer: () =>
+      new WatchdogFreezer({
+        runner: systemRunner,
+        command: selfCommand(),
+        fsfreeze: platform.fsfreezePath() ?? 'fsfreeze',
+        stateDir: paths.stateDir,
+      }),
+    scripts: {
+      check: checkScript,
+      run: (role, check, timeoutMs) =>
+        runPrepared(
+          systemRunner,
+          scriptDir.prepare(role, check.path, check.content),
+          timeoutMs,
+          process.env,
+        ),
+      cleanup: () => scriptDir.remove(),
+    },
+    acquireLock: () => acquireLock(paths.stateDir),
+    recoverLeftoverFreeze: () => recoverFrozen(paths.stateDir).thawed,
+  };
+}

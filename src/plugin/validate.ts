@@ -1,0 +1,134 @@
+import type { EngineDisk } from '../engines/types.js';
+import { planFreeze, type FreezePlan } from '../freeze/plan.js';
+import { checkDescription, checkSnapshotName, type Params } from '../params/index.js';
+import { AgentError, conditionFailed } from '../report/errors.js';
+import type { ScriptCheck } from '../scripts/check.js';
+import { mountOf, parseMountinfo } from '../system/mountinfo.js';
+import { osSupportProblem, parseOsRelease } from '../system/os-release.js';
+import type { Deps } from './deps.js';
+
+export type Consistency = 'AppConsistent' | 'FsConsistent' | 'None';
+
+export interface RunPlan {
+  readonly os: string;
+  readonly disks: EngineDisk[];
+  readonly skippedDisks: { id: string; reason: string }[];
+  readonly freeze: FreezePlan | undefined;
+  readonly fsfreeze: string | undefined;
+  readonly pre: Extract<ScriptCheck, { ok: true }> | undefined;
+  readonly post: Extract<ScriptCheck, { ok: true }> | undefined;
+  /** What the run aims for if everything succeeds, and why. */
+  readonly intent: Consistency;
+  readonly why: string[];
+}
+
+/** Every check that can fail before anything is run or frozen. Throws AgentError. */
+export async function validate(deps: Deps, params: Params): Promise<RunPlan> {
+  const { platform, engine } = deps;
+  const os = parseOsRelease(platform.osRelease());
+  const osProblem = osSupportProblem(os, platform.redhatRelease());
+  if (osProblem) throw conditionFailed(osProblem);
+  if (!platform.isRoot()) throw conditionFailed('app-snapshot-plugin must run as root');
+  checkSnapshotName(params.name);
+  checkDescription(params.description);
+
+  await engine.validate();
+  const all = await engine.describeDisks();
+  const unknown = params.excludeDiskIds.filter((id) => !all.some((d) => d.id === id));
+  if (unknown.length) {
+    throw conditionFailed(
+      `ExcludeDiskId names disk(s) this instance does not have: ${unknown.join(', ')} (disks: ${all.map((d) => d.id).join(', ') || 'none'})`,
+    );
+  }
+  const skippedDisks: { id: string; reason: string }[] = [];
+  const disks = all.filter((d) => {
+    if (params.excludeDiskIds.includes(d.id))
+      skippedDisks.push({ id: d.id, reason: 'excluded by ExcludeDiskId' });
+    else if (!d.supported)
+      skippedDisks.push({
+        id: d.id,
+        reason: d.unsupportedReason ?? `category ${d.category} is not supported`,
+      });
+    else return true;
+    return false;
+  });
+  if (!disks.length) {
+    throw new AgentError(
+      'NoSnapshotCapableDisk',
+      `no disk left to snapshot (${skippedDisks.map((s) => `${s.id}: ${s.reason}`).join('; ') || 'the instance has no disks'})`,
+    );
+  }
+
+  let freeze: FreezePlan | undefined;
+  let fsfreeze: string | undefined;
+  const why: string[] = [];
+  if (params.enableFsFreeze) {
+    const mounts = parseMountinfo(platform.mountinfo());
+    freeze = planFreeze(
+      mounts,
+      disks
+        .filter((d) => d.device)
+        .map((d) => ({ diskId: d.id, devs: platform.stackedDevs(d.device!) })),
+      (source) => platform.devOfNode(source),
+    );
+    if (freeze.freeze.length) {
+      fsfreeze = platform.fsfreezePath();
+      if (!fsfreeze) throw conditionFailed('fsfreeze (util-linux) is not installed');
+    }
+    // The local engine writes clones into its pool while frozen: it must not be frozen itself.
+    if (engine.name === 'local') {
+      const poolMount = mountOf(mounts, params.pool);
+      const hit = freeze.freeze.find((f) => poolMount && f.mountPoint === poolMount.mountPoint);
+      if (hit)
+        throw conditionFailed(
+          `the pool ${params.pool} is on ${hit.mountPoint}, a filesystem of the group that would be frozen`,
+        );
+    }
+    for (const d of freeze.uncoveredDisks) {
+      why.push(
+        `disk ${d} has a mounted filesystem that cannot be frozen: its snapshot gets no consistency tag`,
+      );
+    }
+  } else {
+    why.push(
+      'EnableFsFreeze=false: filesystems are not frozen, so no FsConsistent tag is possible',
+    );
+  }
+
+  const checks = {
+    pre: params.preScriptPath ? deps.scripts.check(params.preScriptPath) : undefined,
+    post: params.postScriptPath ? deps.scripts.check(params.postScriptPath) : undefined,
+  };
+  const problems = (['pre', 'post'] as const).flatMap((role) => {
+    const c = checks[role];
+    return c && !c.ok
+      ? [`${role === 'pre' ? 'PreScriptPath' : 'PostScriptPath'} ${c.path}: ${c.reason}`]
+      : [];
+  });
+  // Scripts run in pairs or not at all: a pre-script whose post-script cannot run would
+  // leave the application quiesced.
+  const scriptsUsable = problems.length === 0;
+  const pre = scriptsUsable && checks.pre?.ok ? checks.pre : undefined;
+  const post = scriptsUsable && checks.post?.ok ? checks.post : undefined;
+  for (const p of problems) why.push(`${p}; no script will run`);
+  if (!params.preScriptPath) why.push('no PreScriptPath given');
+
+  let intent: Consistency;
+  if (pre) intent = 'AppConsistent';
+  else intent = params.enableFsFreeze ? 'FsConsistent' : 'None';
+  if (pre)
+    why.unshift(
+      `pre-script ${pre.path} and ${post ? `post-script ${post.path}` : 'no post-script'} will run`,
+    );
+  return {
+    os: os.pretty,
+    disks,
+    skippedDisks,
+    freeze,
+    fsfreeze,
+    pre,
+    post,
+    intent,
+    why,
+  };
+}

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import type { GroupInfo } from '../engines/types.js';
+import { monoNs } from '../freeze/protocol.js';
+import type { ThawOutcome } from '../freeze/types.js';
+import type { Params } from '../params/index.js';
+import { AgentError } from '../report/errors.js';
+import type { Deps } from './deps.js';
+import type { Phase, RunResult } from './result.js';
+import type { RunPlan } from './validate.js';
+
+export type Timed = <T>(phase: Phase, fn: () => Promise<T>) => Promise<T>;
+
+export interface WindowOutcome {
+  readonly group: GroupInfo | undefined;
+  /** Freeze held from before the point in time until after it (or there was nothing to freeze). */
+  readonly freezeHeld: boolean;
+  readonly error: unknown;
+  readonly thawError: unknown;
+}
+
+/**
+ * The frozen window: freeze -> create the group (returns when the point in time is fixed)
+ * -> thaw. The thaw runs on every path; while frozen the log is held in memory.
+ */
+export async function snapshotWindow(
+  deps: Deps,
+  plan: RunPlan,
+  params: Params,
+  result: RunResult,
+  timed: Timed,
+): Promise<WindowOutcome> {
+  const { log } = deps;
+  const mounts = plan.freeze?.freeze.map((f) => f.mountPoint) ?? [];
+  const freezer = mounts.length ? deps.newFreezer() : undefined;
+  let group: GroupInfo | undefined;
+  let error: unknown;
+  let thawError: unknown;
+  let thaw: ThawOutcome | undefined;
+  let pointInTimeNs: bigint | undefined;
+  let frozen = false;
+  try {
+    if (freezer) {
+      await timed('freeze', async () => {
+        await freezer.prepare(); // the watchdog exists before the first freeze
+        log.info(`Freeze filesystems (${mounts.length}): ${mounts.join(', ')}`);
+        log.hold();
+        const out = await freezer.freeze(mounts, params.timeoutInSeconds * 1000);
+        frozen = true;
+        result.Frozen = out.frozen;
+        result.Marks.firstFreezeNs = out.firstFreezeNs;
+      });
+    } else if (params.enableFsFreeze) {
+      log.info('No mounted filesystem on the group disks needs freezing');
+    }
+    log.info(`Create snapshot group for disks: ${plan.disks.map((d) => d.id).join(', ')}`);
+    group = await timed('snapshot', () =>
+      deps.engine.createGroup({
+        name: params.name,
+        description: params.description,
+        diskIds: plan.disks.map((d) => d.id),
+        instantAccess: params.instantAccess,
+        instantAccessRetentionDays: params.instantAccessRetentionDays,
+        clientToken: randomUUID(),
+      }),
+    );
+    pointInTimeNs = BigInt(monoNs());
+    log.info(`SnapshotGroup created, GroupId=${group.id}`);
+  } catch (e) {
+    error = e;
+  } finally {
+    if (freezer) {
+      try {
+        thaw = await timed('thaw', () => freezer.thaw());
+        result.Marks.thawEndNs = thaw.thawEndNs;
+      } catch (e) {
+        thawError = e;
+      } finally {
+        log.release();
+        await freezer.dispose();
+      }
+    }
+  }
+  if (frozen && thaw) {
+    result.Timings.freezeWindow =
+      Number(BigInt(thaw.thawEndNs) - BigInt(result.Marks.firstFreezeNs!)) / 1e6;
+    log.info(
+      `Thaw filesystems done (${thaw.reason === 'requested' ? 'on request' : `by the watchdog: ${thaw.reason}`})`,
+    );
+  }
+  let freezeHeld = !thawError;
+  if (frozen && thaw && thaw.reason !== 'requested' && thaw.reason !== 'direct') {
+    const late = pointInTimeNs === undefined || BigInt(thaw.thawStartNs) < pointInTimeNs;
+    if (late) {
+      freezeHeld = false;
+      error ??= new AgentError(
+        'FreezeFailed',
+        `the filesystems were thawed (${thaw.reason}) before the snapshot point was fixed; TimeoutInSeconds=${params.timeoutInSeconds} was too short or the agent stalled`,
+      );
+    }
+  }
+  return { group, freezeHeld: freezeHeld && !error, error, thawError };
+}

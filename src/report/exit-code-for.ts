@@ -1,0 +1,21 @@
+import { AgentError } from './errors.js';
+import { EXIT } from './exit-codes.js';
+
+/**
+ * The one mapping from failures to the exit code.
+ * Precedence: a thaw failure anywhere wins (the machine may still be frozen, the most urgent
+ * thing to report); otherwise the first (primary) failure decides; unknown errors are 255.
+ */
+export function exitCodeFor(primary: unknown, secondaries: readonly unknown[] = []): number {
+  const all = [primary, ...secondaries].filter((e) => e !== undefined);
+  if (all.some((e) => e instanceof AgentError && e.kind === 'ThawFailed')) return EXIT.ThawFailed;
+  if (primary === undefined) return secondaries.length ? exitCodeFor(secondaries[0]) : 0;
+  return primary instanceof AgentError ? primary.exitCode : EXIT.Unknown;
+}
+
+/** A message worth reporting for anything unexpected. */
+export function describeError(e: unknown): string {
+  if (e instanceof AgentError) return e.message;
+  if (e instanceof Error) return `unexpected error: ${e.stack ?? e.message}`;
+  return `unexpected error: ${String(e)}`;
+}

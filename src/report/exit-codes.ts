@@ -1,0 +1,55 @@
+// The plugin's public API: one table, the single source for code, README and help.
+// Codes and meanings mirror the vendor documentation (seeds 004, §5.3 "错误码信息").
+
+export const EXIT_CODES = [
+  { code: 0, name: 'Success', meaning: 'Snapshot group created and tagged.' },
+  {
+    code: 1,
+    name: 'ConditionCheckFailed',
+    meaning:
+      'A condition check failed: unsupported OS or disk, invalid snapshot name, network, engine not available.',
+  },
+  { code: 2, name: 'BadParameters', meaning: 'Unknown, duplicate, missing or mistyped parameter.' },
+  {
+    code: 3,
+    name: 'NoSnapshotCapableDisk',
+    meaning: 'No disk left to snapshot, or the role lacks snapshot permission.',
+  },
+  { code: 4, name: 'CreateGroupFailed', meaning: 'Creating the snapshot group failed.' },
+  { code: 5, name: 'GroupStatusError', meaning: 'The snapshot group ended in an error status.' },
+  { code: 6, name: 'GroupTimeout', meaning: 'The snapshot group did not finish in time.' },
+  {
+    code: 7,
+    name: 'SnapshotNotAsExpected',
+    meaning: 'A snapshot in the group is not in the expected state.',
+  },
+  { code: 8, name: 'TagFailed', meaning: 'Tagging the snapshots failed.' },
+  { code: 9, name: 'PreScriptFailed', meaning: 'The pre-script ran and failed or timed out.' },
+  { code: 10, name: 'PostScriptFailed', meaning: 'The post-script ran and failed or timed out.' },
+  {
+    code: 11,
+    name: 'FreezeFailed',
+    meaning: 'Freezing a filesystem failed, or the freeze did not hold until the snapshot point.',
+  },
+  { code: 12, name: 'ThawFailed', meaning: 'Thawing a filesystem failed (after retries).' },
+  { code: 13, name: 'NoRamRole', meaning: 'The instance has no RAM role attached.' },
+  { code: 14, name: 'SnapshotQuotaExceeded', meaning: 'The snapshot quota of a disk is reached.' },
+  { code: 15, name: 'SnapshotStatusError', meaning: 'A snapshot is in an error status.' },
+  {
+    code: 16,
+    name: 'SnapshotInProgress',
+    meaning:
+      'A previous snapshot (or another run of this agent) is still in progress on these disks.',
+  },
+  { code: 255, name: 'Unknown', meaning: 'Unexpected failure: please report it with the log.' },
+] as const;
+
+export type ExitCodeName = (typeof EXIT_CODES)[number]['name'];
+
+export const EXIT: { [K in ExitCodeName]: number } = Object.fromEntries(
+  EXIT_CODES.map((e) => [e.name, e.code]),
+) as { [K in ExitCodeName]: number };
+
+export function exitCodeName(code: number): ExitCodeName | undefined {
+  return EXIT_CODES.find((e) => e.code === code)?.name;
+}

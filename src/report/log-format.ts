@@ -1,0 +1,50 @@
+// The vendor's log line: [level="info"][time="2021-08-03 18:58:44.410140607"][message="..."].
+
+function pad(n: number, w = 2): string {
+  return String(n).padStart(w, '0');
+}
+
+/** Local time with nanosecond digits (microsecond precision from the performance clock). */
+export function vendorTime(epochMs: number = performance.timeOrigin + performance.now()): string {
+  const d = new Date(Math.floor(epochMs));
+  const subMs = Math.floor((epochMs % 1) * 1_000_000); // ns within the millisecond
+  return (
+    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.` +
+    `${pad(d.getMilliseconds(), 3)}${pad(subMs, 6)}`
+  );
+}
+
+export interface LineFields {
+  readonly level: string;
+  readonly message: string;
+  readonly time?: string;
+  readonly snapshotgroup?: string;
+}
+
+export function formatLine(f: LineFields): string {
+  const time = f.time ?? vendorTime();
+  const group = f.snapshotgroup ? `[snapshotgroup="${f.snapshotgroup}"] ` : '';
+  return `[level="${f.level}"][time="${time}"]${group}[message="${f.message}"]`;
+}
+
+/** Script output block, embedded the way the vendor's plugin does. */
+export function formatOutput(output: string): string {
+  return `[output="\n${output}${output.endsWith('\n') || !output ? '' : '\n'}"]`;
+}
+
+/** Go's time.Duration String(): 1.031426913s, 20.807753ms, 850µs, 0s. */
+export function goDuration(ms: number): string {
+  const ns = Math.round(ms * 1e6);
+  if (ns === 0) return '0s';
+  const trim = (v: number) => v.toFixed(9).replace(/\.?0+$/, '');
+  if (ns < 1000) return `${ns}ns`;
+  if (ns < 1e6) return `${trim(ns / 1e3)}µs`;
+  if (ns < 1e9) return `${trim(ns / 1e6)}ms`;
+  const totalS = ns / 1e9;
+  if (totalS < 60) return `${trim(totalS)}s`;
+  const h = Math.floor(totalS / 3600);
+  const m = Math.floor((totalS % 3600) / 60);
+  const s = trim(totalS % 60);
+  return `${h ? `${h}h` : ''}${m}m${s}s`;
+}

@@ -1,0 +1,91 @@
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { AgentError } from '../report/errors.js';
+
+/** A process's identity that survives pid reuse: pid plus its start time in clock ticks. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 counted after the ")" that closes the command name.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function isAlive(pid: number, startTime?: string): boolean {
+  const st = processStartTime(pid);
+  return st !== undefined && (startTime === undefined || st === startTime);
+}
+
+export interface Lock {
+  release(): void;
+}
+
+/**
+ * One run at a time: an O_EXCL lock file holding pid and start time. A lock left by a dead
+ * process is taken over (Node has no flock; this is the portable equivalent).
+ */
+export function acquireLock(stateDir: string): Lock {
+  ensureStateDir(stateDir);
+  const path = join(stateDir, 'lock');
+  const me = `${process.pid} ${processStartTime(process.pid) ?? ''}\n`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      writeSync(fd, me);
+      closeSync(fd);
+      return {
+        release: () => {
+          try {
+            if (readFileSync(path, 'utf8') === me) unlinkSync(path);
+          } catch {
+            // gone already
+          }
+        },
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let holder = '';
+      try {
+        holder = readFileSync(path, 'utf8');
+      } catch {
+        continue; // released meanwhile
+      }
+      const [pid, start] = holder.trim().split(' ');
+      if (pid && isAlive(Number(pid), start || undefined)) {
+        throw new AgentError(
+          'SnapshotInProgress',
+          `another app-snapshot-plugin run (pid ${pid}) is in progress; lock ${path}`,
+        );
+      }
+      try {
+        unlinkSync(path); // stale: its owner is dead
+      } catch {
+        // someone else removed it
+      }
+    }
+  }
+  throw new AgentError('SnapshotInProgress', `could not take the lock ${path}`);
+}
+
+/** The state directory holds script copies we execute as root: it must be ours alone. */
+export function ensureStateDir(stateDir: string): void {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(stateDir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || st.mode & 0o022) {
+    throw new AgentError(
+      'ConditionCheckFailed',
+      `state directory ${stateDir} must be a directory owned by the agent's user and not writable by others`,
+    );
+  }
+}

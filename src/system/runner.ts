@@ -1,0 +1,200 @@
+// The only file that starts processes (through execa): commands, scripts and the watchdog.
+import { execa, type ResultPromise } from 'execa';
+import type { Readable, Writable } from 'node:stream';
+
+export interface CommandResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+}
+
+export interface CommandOptions {
+  readonly timeoutMs?: number;
+  readonly input?: string;
+}
+
+export interface ScriptRun {
+  /** Raw exit code of the script, undefined if it died from a signal or did not start. */
+  readonly exitCode: number | undefined;
+  readonly signal: string | undefined;
+  readonly timedOut: boolean;
+  /** Start failure (ENOENT, EACCES, ENOEXEC ...). */
+  readonly spawnError: string | undefined;
+  /** stdout and stderr interleaved, bounded (see BoundedOutput). */
+  readonly output: string;
+  readonly durationMs: number;
+}
+
+export interface ScriptOptions {
+  readonly timeoutMs: number;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly maxOutputBytes: number;
+  /** After SIGTERM to the process group, SIGKILL follows this much later. */
+  readonly killGraceMs?: number;
+}
+
+export interface Helper {
+  readonly pid: number;
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly exited: Promise<number | undefined>;
+}
+
+/** Process execution behind an interface, so orchestration can be tested with fakes. */
+export interface Runner {
+  run(file: string, args: readonly string[], options?: CommandOptions): Promise<CommandResult>;
+  runScript(file: string, args: readonly string[], options: ScriptOptions): Promise<ScriptRun>;
+  spawnHelper(file: string, args: readonly string[]): Helper;
+}
+
+/** Keeps the head and the tail of a stream, dropping the middle past `max` bytes. */
+export class BoundedOutput {
+  private head = Buffer.alloc(0);
+  private tail: Buffer[] = [];
+  private tailBytes = 0;
+  private dropped = 0;
+  constructor(private readonly max: number) {}
+
+  push(chunk: Buffer): void {
+    const headMax = Math.floor(this.max / 4);
+    if (this.head.length < headMax) {
+      const take = chunk.subarray(0, headMax - this.head.length);
+      this.head = Buffer.concat([this.head, take]);
+      chunk = chunk.subarray(take.length);
+    }
+    if (!chunk.length) return;
+    this.tail.push(chunk);
+    this.tailBytes += chunk.length;
+    const tailMax = this.max - headMax;
+    while (this.tailBytes > tailMax) {
+      const first = this.tail[0]!;
+      const excess = this.tailBytes - tailMax;
+      if (first.length <= excess) {
+        this.tail.shift();
+        this.tailBytes -= first.length;
+        this.dropped += first.length;
+      } else {
+        this.tail[0] = first.subarray(excess);
+        this.tailBytes -= excess;
+        this.dropped += excess;
+      }
+    }
+  }
+
+  toString(): string {
+    const tail = Buffer.concat(this.tail).toString('utf8');
+    const head = this.head.toString('utf8');
+    return this.dropped ? `${head}\n[... ${this.dropped} bytes dropped ...]\n${tail}` : head + tail;
+  }
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+export const systemRunner: Runner = {
+  async run(file, args, options = {}) {
+    const r = await execa(file, args, {
+      reject: false,
+      timeout: options.timeoutMs,
+      input: options.input,
+      stdin: options.input === undefined ? 'ignore' : 'pipe',
+      stripFinalNewline: true,
+    });
+    return {
+      exitCode: r.exitCode ?? -1,
+      stdout: String(r.stdout ?? ''),
+      stderr: String(r.stderr ?? r.message ?? ''),
+      timedOut: r.timedOut,
+    };
+  },
+
+  async runScript(file, args, options) {
+    const started = performance.now();
+    const out = new BoundedOutput(options.maxOutputBytes);
+    // Own session and process group, so a timeout can kill everything the script started.
+    const sub: ResultPromise = execa(file, args, {
+      detached: true,
+      cleanup: false,
+      all: true,
+      buffer: false,
+      reject: false,
+      stdin: 'ignore',
+      env: options.env,
+      extendEnv: false,
+      cwd: options.cwd,
+    });
+    sub.all?.on('data', (c: Buffer) => out.push(c));
+    let timedOut = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(sub.pid, 'SIGTERM');
+      killTimer = setTimeout(() => killGroup(sub.pid, 'SIGKILL'), options.killGraceMs ?? 2000);
+    }, options.timeoutMs);
+    const spawnError = new Promise<string>((resolve) =>
+      sub.once('error', (e) => resolve(e.message)),
+    );
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      sub.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const first = await Promise.race([exit, spawnError]);
+    clearTimeout(timer);
+    if (timedOut) {
+      // The leader is gone; make sure the rest of its group goes too.
+      clearTimeout(killTimer);
+      killGroup(sub.pid, 'SIGKILL');
+    }
+    // A background child that inherited the pipe must not keep us waiting for EOF.
+    await Promise.race([sub.catch(() => undefined), new Promise((r) => setTimeout(r, 200))]);
+    sub.all?.destroy();
+    sub.stdout?.destroy();
+    sub.stderr?.destroy();
+    void sub.catch(() => undefined);
+    const durationMs = performance.now() - started;
+    if (typeof first === 'string') {
+      return {
+        exitCode: undefined,
+        signal: undefined,
+        timedOut,
+        spawnError: first,
+        output: out.toString(),
+        durationMs,
+      };
+    }
+    return {
+      exitCode: first.code ?? undefined,
+      signal: first.signal ?? undefined,
+      timedOut,
+      spawnError: undefined,
+      output: out.toString(),
+      durationMs,
+    };
+  },
+
+  spawnHelper(file, args) {
+    const sub = execa(file, args, {
+      detached: true,
+      cleanup: false,
+      buffer: false,
+      reject: false,
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'ignore',
+    });
+    if (!sub.pid || !sub.stdin || !sub.stdout) throw new Error(`could not start ${file}`);
+    return {
+      pid: sub.pid,
+      stdin: sub.stdin,
+      stdout: sub.stdout,
+      exited: sub.then((r) => r.exitCode ?? undefined).catch(() => undefined),
+    };
+  },
+};
