@@ -56,7 +56,7 @@ export function systemDeps(log: RunLog, engine: SnapshotEngine, paths: AgentPath
         stateDir: paths.stateDir,
       }),
     scripts: {
-      check: checkScript,
+      check: (path) => checkScript(path),
       run: (role, check, timeoutMs) =>
         runPrepared(
           systemRunner,

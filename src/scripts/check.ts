@@ -9,7 +9,7 @@ export type ScriptCheck =
   | { readonly ok: false; readonly path: string; readonly reason: string };
 
 /** Checks one script path per invariant 5. Never throws: a bad script is a reason, not a crash. */
-export function checkScript(path: string): ScriptCheck {
+export function checkScript(path: string, ownerUid = 0): ScriptCheck {
   const bad = (reason: string): ScriptCheck => ({ ok: false, path, reason });
   if (!path.startsWith('/')) return bad('the path must be absolute');
   let fd: number;
@@ -25,7 +25,9 @@ export function checkScript(path: string): ScriptCheck {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return bad('it is not a regular file');
-    if (st.uid !== 0) return bad(`it is owned by uid ${st.uid}, not root`);
+    if (st.uid !== ownerUid) {
+      return bad(`it is owned by uid ${st.uid}, not ${ownerUid === 0 ? 'root' : `uid ${ownerUid}`}`);
+    }
     const mode = st.mode & 0o7777;
     if (mode !== 0o700) return bad(`its mode is ${mode.toString(8).padStart(4, '0')}, not 0700`);
     if (st.nlink !== 1) return bad(`it has ${st.nlink} hard links, not 1`);

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { script } from './tmp.js';
+
+/**
+ * A real executable standing in for fsfreeze: appends "-f /m" / "-u /m" to a log, fails
+ * freezing `failOn`, and answers a thaw of a not-frozen mount like util-linux does.
+ */
+export function fakeFsfreeze(dir: string, failOn = ''): { bin: string; calls: () => string[] } {
+  const log = join(dir, 'fsfreeze.log');
+  const state = join(dir, 'frozen');
+  const bin = script(
+    dir,
+    'fsfreeze',
+    `#!/bin/sh
+echo "$1 $2" >> ${log}
+key=$(echo "$2" | tr / _)
+if [ "$1" = "-f" ]; then
+  if [ "$2" = "${failOn}" ]; then echo "fsfreeze: $2: freeze failed: Operation not supported" >&2; exit 1; fi
+  mkdir -p ${state}; touch ${state}/$key; exit 0
+fi
+if [ -e ${state}/$key ]; then rm ${state}/$key; exit 0; fi
+echo "fsfreeze: $2: thaw failed: Invalid argument" >&2; exit 1
+`,
+  );
+  const calls = () => {
+    try {
+      return readFileSync(log, 'utf8').trim().split('\n').filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
+  return { bin, calls };
+}
+
+/** The built watchdog entry point (npm test builds first). */
+export const WATCHDOG = {
+  file: process.execPath,
+  args: [join(import.meta.dirname, '../../dist/cli/main.js'), '__watchdog'],
+};

@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { describe, expect, it } from 'vitest';
+import { markerPath } from '../../../src/freeze/marker.js';
+import type { WatchdogMessage } from '../../../src/freeze/protocol.js';
+import { WatchdogFreezer } from '../../../src/freeze/watchdog-freezer.js';
+import { systemRunner } from '../../../src/system/runner.js';
+import { fakeFsfreeze, WATCHDOG } from '../../support/fake-fsfreeze.js';
+import { tmp } from '../../support/tmp.js';
+
+const MOUNTS = ['/m/child', '/m/other', '/m'];
+
+function freezerIn(dir: string, failOn = '') {
+  const fake = fakeFsfreeze(dir, failOn);
+  const freezer = new WatchdogFreezer({ runner: systemRunner, command: WATCHDOG, fsfreeze: fake.bin, stateDir: dir });
+  return { freezer, calls: fake.calls };
+}
+
+describe('WatchdogFreezer (real watchdog process, fake fsfreeze)', () => {
+  it('freezes in the given order and thaws in reverse, with a marker only while frozen', async () => {
+    const dir = tmp();
+    const { freezer, calls } = freezerIn(dir);
+    await freezer.prepare();
+    const out = await freezer.freeze(MOUNTS, 30_000);
+    expect(out.frozen).toEqual(MOUNTS);
+    expect(existsSync(markerPath(dir))).toBe(true);
+    const thaw = await freezer.thaw();
+    expect(thaw.reason).toBe('requested');
+    expect(BigInt(thaw.thawStartNs)).toBeGreaterThan(BigInt(out.lastFreezeNs));
+    await freezer.dispose();
+    expect(calls()).toEqual(['-f /m/child', '-f /m/other', '-f /m', '-u /m', '-u /m/other', '-u /m/child']);
+    expect(existsSync(markerPath(dir))).toBe(false);
+    // idempotent: the same answer, no second thaw
+    expect((await freezer.thaw()).reason).toBe('requested');
+    expect(calls()).toHaveLength(6);
+  });
+
+  it('rolls back a partial freeze and fails with exit code 11', async () => {
+    const dir = tmp();
+    const { freezer, calls } = freezerIn(dir, '/m/other');
+    await freezer.prepare();
+    await expect(freezer.freeze(MOUNTS, 30_000)).rejects.toMatchObject({ exitCode: 11 });
+    await freezer.dispose();
+    expect(calls()).toEqual(['-f /m/child', '-f /m/other', '-u /m/child']);
+    expect(existsSync(markerPath(dir))).toBe(false);
+  });
+
+  it('thaws by itself when the deadline passes, and says so', async () => {
+    const dir = tmp();
+    const { freezer, calls } = freezerIn(dir);
+    await freezer.prepare();
+    await freezer.freeze(['/m'], 200);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(calls()).toEqual(['-f /m', '-u /m']);
+    const thaw = await freezer.thaw();
+    expect(thaw.reason).toBe('deadline');
+    await freezer.dispose();
+  });
+});
+
+describe('watchdog process', () => {
+  async function startFrozen(dir: string) {
+    const fake = fakeFsfreeze(dir);
+    const helper = systemRunner.spawnHelper(WATCHDOG.file, WATCHDOG.args);
+    const messages: WatchdogMessage[] = [];
+    const waiters: (() => void)[] = [];
+    createInterface({ input: helper.stdout }).on('line', (l) => {
+      messages.push(JSON.parse(l) as WatchdogMessage);
+      waiters.splice(0).forEach((w) => w());
+    });
+    const until = async (event: string) => {
+      while (!messages.some((m) => m.event === event)) await new Promise<void>((r) => waiters.push(r));
+      return messages.find((m) => m.event === event)!;
+    };
+    await until('ready');
+    helper.stdin.write(`${JSON.stringify({ op: 'freeze', mounts: ['/a', '/b'], timeoutMs: 60_000, fsfreeze: fake.bin })}\n`);
+    await until('frozen');
+    return { helper, until, calls: fake.calls };
+  }
+
+  it('thaws when the agent goes away (its pipe closes, as on SIGKILL)', async () => {
+    const { helper, until, calls } = await startFrozen(tmp());
+    helper.stdin.end();
+    const thawed = await until('thawed');
+    expect(thawed).toMatchObject({ reason: 'agent-gone', thawed: ['/b', '/a'], failures: [] });
+    expect(await helper.exited).toBe(0);
+    expect(calls().slice(2)).toEqual(['-u /b', '-u /a']);
+  });
+
+  it('thaws on SIGTERM', async () => {
+    const { helper, until } = await startFrozen(tmp());
+    process.kill(helper.pid, 'SIGTERM');
+    expect(await until('thawed')).toMatchObject({ reason: 'signal', thawed: ['/b', '/a'] });
+  });
+});

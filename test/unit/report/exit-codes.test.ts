@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { EXIT, EXIT_CODES, exitCodeName } from '../../../src/report/exit-codes.js';
+import { AgentError, ParamsError } from '../../../src/report/errors.js';
+import { exitCodeFor, describeError } from '../../../src/report/exit-code-for.js';
+
+describe('exit-code table', () => {
+  it('covers 0-16 and 255, each once, as documented by the vendor', () => {
+    expect(EXIT_CODES.map((e) => e.code)).toEqual([...Array(17).keys(), 255]);
+    expect(new Set(EXIT_CODES.map((e) => e.name)).size).toBe(EXIT_CODES.length);
+    expect(EXIT.PreScriptFailed).toBe(9);
+    expect(EXIT.SnapshotInProgress).toBe(16);
+    expect(exitCodeName(14)).toBe('SnapshotQuotaExceeded');
+  });
+});
+
+describe('exitCodeFor', () => {
+  it('uses the primary failure', () => {
+    expect(exitCodeFor(new AgentError('CreateGroupFailed', 'x'), [new AgentError('PostScriptFailed', 'y')])).toBe(4);
+    expect(exitCodeFor(new ParamsError('bad'))).toBe(2);
+  });
+  it('lets a thaw failure anywhere win', () => {
+    expect(exitCodeFor(new AgentError('CreateGroupFailed', 'x'), [new AgentError('ThawFailed', 'y')])).toBe(12);
+  });
+  it('maps the unexpected to 255 and nothing to 0', () => {
+    expect(exitCodeFor(new TypeError('boom'))).toBe(255);
+    expect(exitCodeFor(undefined)).toBe(0);
+    expect(describeError(new TypeError('boom'))).toMatch(/^unexpected error: TypeError: boom/);
+  });
+});

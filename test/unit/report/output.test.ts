@@ -1,0 +1,27 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { INVOCATION_TAIL_BYTES, decodeOutput, invocationResult, writeRunLog } from '../../../src/report/output.js';
+
+describe('invocation output', () => {
+  it('base64-encodes the whole log when it fits', () => {
+    const r = invocationResult(0, 'hello\n');
+    expect(r).toEqual({ ExitCode: 0, Output: Buffer.from('hello\n').toString('base64'), Dropped: 0 });
+    expect(decodeOutput(r.Output)).toBe('hello\n');
+    expect(decodeOutput(JSON.stringify(r))).toBe('hello\n');
+  });
+  it('keeps the tail, so the last line (the group id) survives', () => {
+    const text = `${'x'.repeat(100_000)}\n[snapshotgroup="ssg-1"] [message="Finish"]\n`;
+    const r = invocationResult(0, text);
+    expect(r.Dropped).toBe(Buffer.byteLength(text) - INVOCATION_TAIL_BYTES);
+    expect(decodeOutput(r.Output)).toMatch(/ssg-1.*Finish/);
+  });
+  it('writes the run log privately', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'asp-')), 'logs');
+    const path = writeRunLog(dir, 'line\n', new Date('2026-01-02T03:04:05Z'));
+    expect(path).toMatch(/app-snapshot-plugin-20260102-030405-\d+\.log$/);
+    expect(readFileSync(path, 'utf8')).toBe('line\n');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+});

@@ -1,0 +1,72 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ScriptDir, interpreterFor, runPrepared } from '../../../src/scripts/runner.js';
+import { BoundedOutput, systemRunner } from '../../../src/system/runner.js';
+import { isAlive } from '../../../src/system/lock.js';
+import { tmp } from '../../support/tmp.js';
+
+const run = (body: string, timeoutMs = 10_000) => {
+  const dir = new ScriptDir(tmp());
+  return runPrepared(systemRunner, dir.prepare('pre', '/tmp/prescript.sh', Buffer.from(body)), timeoutMs, {
+    PATH: process.env.PATH,
+  });
+};
+
+describe('script runner', () => {
+  it('runs the private copy, keeps the raw exit code and interleaved output', async () => {
+    const r = await run('echo out; echo err >&2; echo "role=$APP_SNAPSHOT_SCRIPT_ROLE"; exit 3');
+    expect(r.exitCode).toBe(3);
+    expect(r.timedOut).toBe(false);
+    expect(r.output).toMatch(/out/);
+    expect(r.output).toMatch(/err/);
+    expect(r.output).toMatch(/role=pre/);
+  });
+  it('runs scripts without a shebang with bash, as the vendor examples need', async () => {
+    expect(interpreterFor(Buffer.from('#!/bin/sh\n'))).toBeUndefined();
+    expect(interpreterFor(Buffer.from('echo'))).toBe('/bin/bash');
+    const r = await run('function f() { echo bashism; }\nf\n');
+    expect(r.exitCode).toBe(0);
+    expect(r.output).toBe('bashism\n');
+  });
+  it('kills the whole process group on timeout', async () => {
+    const d = tmp();
+    const pidFile = join(d, 'bg.pid');
+    const r = await run(`sleep 300 & echo $! > ${pidFile}; sleep 300`, 500);
+    expect(r.timedOut).toBe(true);
+    const bg = Number(readFileSync(pidFile, 'utf8'));
+    await new Promise((res) => setTimeout(res, 100));
+    expect(isAlive(bg)).toBe(false);
+  });
+  // Were the runner to wait for EOF on the pipe, this would hit the test timeout (5 s).
+  it('does not wait for a background child that keeps the output pipe open', async () => {
+    const pidFile = join(tmp(), 'bg.pid');
+    const r = await run(`sleep 60 & echo $! > ${pidFile}; echo started`);
+    expect(r.exitCode).toBe(0);
+    expect(r.output).toMatch(/started/);
+    const bg = Number(readFileSync(pidFile, 'utf8'));
+    expect(isAlive(bg)).toBe(true); // a pre-script's lock holder must outlive it
+    process.kill(bg);
+  });
+  it('reports a script that cannot start', async () => {
+    const dir = new ScriptDir(tmp());
+    const p = dir.prepare('post', '/x', Buffer.from('#!/nonexistent/interpreter\n'));
+    const r = await runPrepared(systemRunner, p, 5000, {});
+    expect(r.spawnError ?? `exit ${r.exitCode}`).toMatch(/ENOENT|exit 127|spawn/);
+    dir.remove();
+    expect(existsSync(dir.dir)).toBe(false);
+  });
+});
+
+describe('BoundedOutput', () => {
+  it('keeps head and tail and says how much was dropped', () => {
+    const b = new BoundedOutput(100);
+    b.push(Buffer.from('H'.repeat(25)));
+    b.push(Buffer.from('m'.repeat(1000)));
+    b.push(Buffer.from('T'.repeat(10)));
+    const s = b.toString();
+    expect(s.startsWith('H'.repeat(25))).toBe(true);
+    expect(s.endsWith('T'.repeat(10))).toBe(true);
+    expect(s).toMatch(/\[\.\.\. 935 bytes dropped \.\.\.\]/);
+  });
+});
