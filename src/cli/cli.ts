@@ -47,7 +47,6 @@ function describeParams(y: Argv): Argv {
 
 /** Parses argv, runs the command, returns the exit code. Never throws. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
-  const sub = argv.find((w) => !w.startsWith('-'));
   const takesParams = !argv.length || !SUBCOMMANDS.has(argv[0]!) || argv[0] === 'check';
   let raw: RawParam[] = [];
   let rest = [...argv];
@@ -55,9 +54,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   try {
     if (takesParams && !argv.includes('--help') && !argv.includes('-h')) {
       ({ params: raw, rest } = extractParams(argv));
+      // A Go-style word we do not know: name it as the user wrote it (yargs would split it).
+      const unknown = rest.find((w) => /^-[A-Za-z][^=]+/.test(w));
+      if (unknown) throw new ParamsError(`unknown parameter ${unknown.split('=')[0]}`);
     }
-    void sub;
-    const parser = yargs(rest)
+    const parser = yargs()
       .scriptName('app-snapshot-plugin')
       .usage(
         '$0 [parameters]   take an application-consistent snapshot group\n$0 <command>      see the commands below',
@@ -195,10 +196,17 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         },
       )
       .help();
-    await parser.parseAsync();
+    let shown = '';
+    // With a callback yargs hands us --help/--version text instead of printing it itself.
+    await parser.parseAsync(rest, {}, (err, _argv, output) => {
+      if (err) throw err;
+      shown = output;
+    });
+    if (shown) io.out(`${shown}\n`);
   } catch (e) {
     if (e instanceof ParamsError || (e as Error)?.name === 'YError') {
-      io.err(`app-snapshot-plugin: ${(e as Error).message} (see --help)\n`);
+      const message = (e as Error).message.replace(/\s*\n\s*/g, ' ');
+      io.err(`app-snapshot-plugin: ${message} (see --help)\n`);
       return EXIT.BadParameters;
     }
     io.err(`app-snapshot-plugin: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);

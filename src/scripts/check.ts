@@ -26,7 +26,9 @@ export function checkScript(path: string, ownerUid = 0): ScriptCheck {
     const st = fstatSync(fd);
     if (!st.isFile()) return bad('it is not a regular file');
     if (st.uid !== ownerUid) {
-      return bad(`it is owned by uid ${st.uid}, not ${ownerUid === 0 ? 'root' : `uid ${ownerUid}`}`);
+      return bad(
+        `it is owned by uid ${st.uid}, not ${ownerUid === 0 ? 'root' : `uid ${ownerUid}`}`,
+      );
     }
     const mode = st.mode & 0o7777;
     if (mode !== 0o700) return bad(`its mode is ${mode.toString(8).padStart(4, '0')}, not 0700`);

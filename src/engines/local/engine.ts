@@ -281,7 +281,8 @@ export class LocalEngine implements SnapshotEngine {
       const disk = config.disks.find((d) => d.id === s.diskId);
       if (!disk) throw conditionFailed(`disk ${s.diskId} is no longer in the pool`);
       // Clone into the existing image: same inode, so an attached loop device sees it.
-      await copyFile(this.pool.snapshotPath(g.id, s.id), this.pool.imagePath(disk), CLONE);
+      const mode = config.allowFullCopy ? constants.COPYFILE_FICLONE : CLONE;
+      await copyFile(this.pool.snapshotPath(g.id, s.id), this.pool.imagePath(disk), mode);
       const dev = disks.find((d) => d.id === s.diskId)?.device;
       if (dev) await this.o.runner.run('blockdev', ['--flushbufs', dev]);
     }

@@ -12,7 +12,12 @@ const MOUNTS = ['/m/child', '/m/other', '/m'];
 
 function freezerIn(dir: string, failOn = '') {
   const fake = fakeFsfreeze(dir, failOn);
-  const freezer = new WatchdogFreezer({ runner: systemRunner, command: WATCHDOG, fsfreeze: fake.bin, stateDir: dir });
+  const freezer = new WatchdogFreezer({
+    runner: systemRunner,
+    command: WATCHDOG,
+    fsfreeze: fake.bin,
+    stateDir: dir,
+  });
   return { freezer, calls: fake.calls };
 }
 
@@ -28,7 +33,14 @@ describe('WatchdogFreezer (real watchdog process, fake fsfreeze)', () => {
     expect(thaw.reason).toBe('requested');
     expect(BigInt(thaw.thawStartNs)).toBeGreaterThan(BigInt(out.lastFreezeNs));
     await freezer.dispose();
-    expect(calls()).toEqual(['-f /m/child', '-f /m/other', '-f /m', '-u /m', '-u /m/other', '-u /m/child']);
+    expect(calls()).toEqual([
+      '-f /m/child',
+      '-f /m/other',
+      '-f /m',
+      '-u /m',
+      '-u /m/other',
+      '-u /m/child',
+    ]);
     expect(existsSync(markerPath(dir))).toBe(false);
     // idempotent: the same answer, no second thaw
     expect((await freezer.thaw()).reason).toBe('requested');
@@ -69,11 +81,14 @@ describe('watchdog process', () => {
       waiters.splice(0).forEach((w) => w());
     });
     const until = async (event: string) => {
-      while (!messages.some((m) => m.event === event)) await new Promise<void>((r) => waiters.push(r));
+      while (!messages.some((m) => m.event === event))
+        await new Promise<void>((r) => waiters.push(r));
       return messages.find((m) => m.event === event)!;
     };
     await until('ready');
-    helper.stdin.write(`${JSON.stringify({ op: 'freeze', mounts: ['/a', '/b'], timeoutMs: 60_000, fsfreeze: fake.bin })}\n`);
+    helper.stdin.write(
+      `${JSON.stringify({ op: 'freeze', mounts: ['/a', '/b'], timeoutMs: 60_000, fsfreeze: fake.bin })}\n`,
+    );
     await until('frozen');
     return { helper, until, calls: fake.calls };
   }

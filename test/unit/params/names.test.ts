@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { checkDescription, checkSnapshotName } from '../../../src/params/names.js';
 
 describe('snapshot name rules (exit 1)', () => {
-  it.each(['LinuxApp1', 'ab', 'db:prod_2024.01-a', '快照组1', 'x'.repeat(128)])('accepts %s', (n) => {
-    expect(() => checkSnapshotName(n)).not.toThrow();
-  });
+  it.each(['LinuxApp1', 'ab', 'db:prod_2024.01-a', '快照组1', 'x'.repeat(128)])(
+    'accepts %s',
+    (n) => {
+      expect(() => checkSnapshotName(n)).not.toThrow();
+    },
+  );
   it.each([
     ['a', /2-128/],
     ['x'.repeat(129), /2-128/],

@@ -3,7 +3,14 @@ import { ShlexError, shlexSplit, splitPluginParams } from '../../../src/params/s
 
 describe('shlexSplit', () => {
   it('splits on whitespace and honours quotes and escapes', () => {
-    expect(shlexSplit(`a  b\t"c d" 'e "f"' g\\ h "i\\"j"`)).toEqual(['a', 'b', 'c d', 'e "f"', 'g h', 'i"j']);
+    expect(shlexSplit(`a  b\t"c d" 'e "f"' g\\ h "i\\"j"`)).toEqual([
+      'a',
+      'b',
+      'c d',
+      'e "f"',
+      'g h',
+      'i"j',
+    ]);
   });
   it('joins quoted and unquoted parts of one word', () => {
     expect(shlexSplit(`-Name="my snap"x`)).toEqual(['-Name=my snapx']);

@@ -36,10 +36,16 @@ describe('validateParams', () => {
     expect(p.excludeDiskIds).toEqual(['d-1', 'd-2']);
   });
   it('names the parameter in every error', () => {
-    expect(failure('-EnableFsFreeze=maybe', '-Name=x').message).toMatch(/-EnableFsFreeze must be true or false/);
-    expect(failure('-TimeoutInSeconds=abc', '-Name=x').message).toMatch(/-TimeoutInSeconds must be an integer/);
+    expect(failure('-EnableFsFreeze=maybe', '-Name=x').message).toMatch(
+      /-EnableFsFreeze must be true or false/,
+    );
+    expect(failure('-TimeoutInSeconds=abc', '-Name=x').message).toMatch(
+      /-TimeoutInSeconds must be an integer/,
+    );
     expect(failure('-TimeoutInSeconds=0', '-Name=x').parameter).toBe('TimeoutInSeconds');
-    expect(failure('-InstantAccessRetentionDays=65537', '-Name=x').message).toMatch(/between 1 and 65536/);
+    expect(failure('-InstantAccessRetentionDays=65537', '-Name=x').message).toMatch(
+      /between 1 and 65536/,
+    );
     expect(failure('-Engine=aws', '-Name=x').message).toMatch(/one of auto, local, ecs/);
   });
   it('requires Name, also when empty', () => {
@@ -48,8 +54,8 @@ describe('validateParams', () => {
   });
   it('rejects duplicates, including through an alias', () => {
     expect(failure('-Name=a', '--name=b').message).toMatch(/given twice/);
-    expect(failure('-Name=a', '-InstantAccessRetentionDays=1', '-InstantAccessRentalDays=2').message).toMatch(
-      /InstantAccessRetentionDays is given twice/,
-    );
+    expect(
+      failure('-Name=a', '-InstantAccessRetentionDays=1', '-InstantAccessRentalDays=2').message,
+    ).toMatch(/InstantAccessRetentionDays is given twice/);
   });
 });

@@ -6,7 +6,9 @@ const pairs = (words: string[]) => extractParams(words).params.map((p) => [p.spe
 
 describe('extractParams', () => {
   it('reads Go-flag words as the plugin manager passes them', () => {
-    expect(pairs(['-Name=x', '-EnableFsFreeze=false', '-ExcludeDiskId=', '-TimeoutInSeconds', '20'])).toEqual([
+    expect(
+      pairs(['-Name=x', '-EnableFsFreeze=false', '-ExcludeDiskId=', '-TimeoutInSeconds', '20']),
+    ).toEqual([
       ['Name', 'x'],
       ['EnableFsFreeze', 'false'],
       ['ExcludeDiskId', ''],

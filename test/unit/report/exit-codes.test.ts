@@ -15,11 +15,17 @@ describe('exit-code table', () => {
 
 describe('exitCodeFor', () => {
   it('uses the primary failure', () => {
-    expect(exitCodeFor(new AgentError('CreateGroupFailed', 'x'), [new AgentError('PostScriptFailed', 'y')])).toBe(4);
+    expect(
+      exitCodeFor(new AgentError('CreateGroupFailed', 'x'), [
+        new AgentError('PostScriptFailed', 'y'),
+      ]),
+    ).toBe(4);
     expect(exitCodeFor(new ParamsError('bad'))).toBe(2);
   });
   it('lets a thaw failure anywhere win', () => {
-    expect(exitCodeFor(new AgentError('CreateGroupFailed', 'x'), [new AgentError('ThawFailed', 'y')])).toBe(12);
+    expect(
+      exitCodeFor(new AgentError('CreateGroupFailed', 'x'), [new AgentError('ThawFailed', 'y')]),
+    ).toBe(12);
   });
   it('maps the unexpected to 255 and nothing to 0', () => {
     expect(exitCodeFor(new TypeError('boom'))).toBe(255);

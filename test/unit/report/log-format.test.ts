@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { formatLine, formatOutput, goDuration, vendorTime } from '../../../src/report/log-format.js';
+import {
+  formatLine,
+  formatOutput,
+  goDuration,
+  vendorTime,
+} from '../../../src/report/log-format.js';
 
 describe('vendor log format', () => {
   it('formats lines like the vendor plugin, group id before the message', () => {
-    expect(formatLine({ level: 'info', time: 'T', message: 'Execute PostScript Successfully' })).toBe(
-      '[level="info"][time="T"][message="Execute PostScript Successfully"]',
-    );
+    expect(
+      formatLine({ level: 'info', time: 'T', message: 'Execute PostScript Successfully' }),
+    ).toBe('[level="info"][time="T"][message="Execute PostScript Successfully"]');
     expect(formatLine({ level: 'info', time: 'T', snapshotgroup: 'ssg-1', message: 'done' })).toBe(
       '[level="info"][time="T"][snapshotgroup="ssg-1"] [message="done"]',
     );

@@ -2,12 +2,21 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { INVOCATION_TAIL_BYTES, decodeOutput, invocationResult, writeRunLog } from '../../../src/report/output.js';
+import {
+  INVOCATION_TAIL_BYTES,
+  decodeOutput,
+  invocationResult,
+  writeRunLog,
+} from '../../../src/report/output.js';
 
 describe('invocation output', () => {
   it('base64-encodes the whole log when it fits', () => {
     const r = invocationResult(0, 'hello\n');
-    expect(r).toEqual({ ExitCode: 0, Output: Buffer.from('hello\n').toString('base64'), Dropped: 0 });
+    expect(r).toEqual({
+      ExitCode: 0,
+      Output: Buffer.from('hello\n').toString('base64'),
+      Dropped: 0,
+    });
     expect(decodeOutput(r.Output)).toBe('hello\n');
     expect(decodeOutput(JSON.stringify(r))).toBe('hello\n');
   });

@@ -8,9 +8,14 @@ import { tmp } from '../../support/tmp.js';
 
 const run = (body: string, timeoutMs = 10_000) => {
   const dir = new ScriptDir(tmp());
-  return runPrepared(systemRunner, dir.prepare('pre', '/tmp/prescript.sh', Buffer.from(body)), timeoutMs, {
-    PATH: process.env.PATH,
-  });
+  return runPrepared(
+    systemRunner,
+    dir.prepare('pre', '/tmp/prescript.sh', Buffer.from(body)),
+    timeoutMs,
+    {
+      PATH: process.env.PATH,
+    },
+  );
 };
 
 describe('script runner', () => {

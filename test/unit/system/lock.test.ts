@@ -2,7 +2,12 @@ import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { acquireLock, ensureStateDir, isAlive, processStartTime } from '../../../src/system/lock.js';
+import {
+  acquireLock,
+  ensureStateDir,
+  isAlive,
+  processStartTime,
+} from '../../../src/system/lock.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'asp-lock-'));
 

@@ -13,7 +13,14 @@ describe('parseMountinfo', () => {
   it('reads fields, unescapes octal, keeps mount order', () => {
     const m = parseMountinfo(SAMPLE);
     expect(m).toHaveLength(5);
-    expect(m[3]).toMatchObject({ dev: '7:2', root: '/', mountPoint: '/data/sub dir', fsType: 'ext4', source: '/dev/loop2', index: 3 });
+    expect(m[3]).toMatchObject({
+      dev: '7:2',
+      root: '/',
+      mountPoint: '/data/sub dir',
+      fsType: 'ext4',
+      source: '/dev/loop2',
+      index: 3,
+    });
     expect(m[4]!.root).toBe('/inner');
   });
   it('finds the mount holding a path', () => {

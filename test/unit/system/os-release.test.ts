@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, osSupportProblem, parseOsRelease } from '../../../src/system/os-release.js';
+import {
+  compareVersions,
+  osSupportProblem,
+  parseOsRelease,
+} from '../../../src/system/os-release.js';
 
-const os = (id: string, version: string) => parseOsRelease(`ID="${id}"\nVERSION_ID="${version}"\nPRETTY_NAME="${id} ${version}"\n`);
+const os = (id: string, version: string) =>
+  parseOsRelease(`ID="${id}"\nVERSION_ID="${version}"\nPRETTY_NAME="${id} ${version}"\n`);
 
 describe('OS support', () => {
   it.each([
@@ -21,8 +26,12 @@ describe('OS support', () => {
   ])('rejects %s %s', (id, v, re) => expect(osSupportProblem(os(id, v))).toMatch(re));
 
   it('uses /etc/centos-release for the CentOS 7 minor version', () => {
-    expect(osSupportProblem(os('centos', '7'), 'CentOS Linux release 7.6.1810 (Core)')).toBeUndefined();
-    expect(osSupportProblem(os('centos', '7'), 'CentOS Linux release 7.5.1804 (Core)')).toMatch(/older/);
+    expect(
+      osSupportProblem(os('centos', '7'), 'CentOS Linux release 7.6.1810 (Core)'),
+    ).toBeUndefined();
+    expect(osSupportProblem(os('centos', '7'), 'CentOS Linux release 7.5.1804 (Core)')).toMatch(
+      /older/,
+    );
   });
   it('compares versions numerically', () => {
     expect(compareVersions('7.10', '7.6')).toBeGreaterThan(0);

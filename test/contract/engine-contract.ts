@@ -1,0 +1,97 @@
+// The conformance suite every SnapshotEngine passes (see src/engines/types.ts).
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { CreateGroupRequest, SnapshotEngine } from '../../src/engines/types.js';
+import { AgentError } from '../../src/report/errors.js';
+
+export function describeEngineContract(
+  label: string,
+  make: () => Promise<SnapshotEngine> | SnapshotEngine,
+): void {
+  const request = async (
+    engine: SnapshotEngine,
+    over: Partial<CreateGroupRequest> = {},
+  ): Promise<CreateGroupRequest> => ({
+    name: 'contract',
+    description: 'conformance',
+    diskIds: (await engine.describeDisks()).map((d) => d.id),
+    instantAccess: false,
+    instantAccessRetentionDays: 1,
+    clientToken: randomUUID(),
+    ...over,
+  });
+  const settle = async (engine: SnapshotEngine, id: string) => {
+    for (let i = 0; i < 100; i++) {
+      const g = await engine.describeGroup(id);
+      if (g.status !== 'progressing') return g;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('group never settled');
+  };
+
+  describe(`engine contract: ${label}`, () => {
+    it('validates and describes disks with unique ids', async () => {
+      const engine = await make();
+      await engine.validate();
+      const disks = await engine.describeDisks();
+      expect(disks.length).toBeGreaterThan(0);
+      expect(new Set(disks.map((d) => d.id)).size).toBe(disks.length);
+    });
+
+    it('creates one group with one snapshot per disk that becomes accomplished', async () => {
+      const engine = await make();
+      const req = await request(engine);
+      const g = await engine.createGroup(req);
+      expect(g.id).toMatch(/^ssg-/);
+      expect(g.snapshots.map((s) => s.diskId).sort()).toEqual([...req.diskIds].sort());
+      for (const s of g.snapshots) expect(s.id).toMatch(/^s-/);
+      const done = await settle(engine, g.id);
+      expect(done.status).toBe('accomplished');
+      expect(done.snapshots.every((s) => s.status === 'accomplished' && s.progress === 100)).toBe(
+        true,
+      );
+      expect(done.name).toBe('contract');
+    });
+
+    it('is idempotent per clientToken', async () => {
+      const engine = await make();
+      const req = await request(engine);
+      const before = (await engine.listGroups()).length;
+      const a = await engine.createGroup(req);
+      const b = await engine.createGroup(req);
+      expect(b.id).toBe(a.id);
+      expect((await engine.listGroups()).length).toBe(before + 1);
+    });
+
+    it('tags snapshots and refuses unknown snapshot ids with TagFailed', async () => {
+      const engine = await make();
+      const g = await engine.createGroup(await request(engine));
+      const ids = g.snapshots.map((s) => s.id);
+      await engine.tagSnapshots(ids, { AppConsistent: 'True' });
+      const after = await engine.describeGroup(g.id);
+      expect(after.snapshots.every((s) => s.tags.AppConsistent === 'True')).toBe(true);
+      await expect(engine.tagSnapshots(['s-doesnotexist'], { X: 'y' })).rejects.toMatchObject({
+        exitCode: 8,
+      });
+    });
+
+    it('refuses a disk it does not have', async () => {
+      const engine = await make();
+      await expect(
+        engine.createGroup(await request(engine, { diskIds: ['d-nosuchdisk'] })),
+      ).rejects.toBeInstanceOf(AgentError);
+    });
+
+    it('lists, rolls back (when idle) and deletes groups', async () => {
+      const engine = await make();
+      const g = await engine.createGroup(await request(engine));
+      await settle(engine, g.id);
+      expect((await engine.listGroups()).some((x) => x.id === g.id)).toBe(true);
+      const rb = await engine.rollbackGroup(g.id);
+      expect(rb.disks.map((d) => d.snapshotId).sort()).toEqual(g.snapshots.map((s) => s.id).sort());
+      await engine.deleteGroup(g.id);
+      expect((await engine.listGroups()).some((x) => x.id === g.id)).toBe(false);
+      await expect(engine.describeGroup(g.id)).rejects.toBeInstanceOf(AgentError);
+    });
+  });
+}

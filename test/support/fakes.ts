@@ -1,0 +1,265 @@
+import type {
+  CreateGroupRequest,
+  EngineDisk,
+  GroupInfo,
+  RollbackResult,
+  SnapshotEngine,
+} from '../../src/engines/types.js';
+import { monoNs } from '../../src/freeze/protocol.js';
+import type { Freezer, FreezeOutcome, ThawOutcome } from '../../src/freeze/types.js';
+import type { Params } from '../../src/params/index.js';
+import { extractParams, validateParams } from '../../src/params/index.js';
+import type { Deps, Platform, ScriptHost } from '../../src/plugin/deps.js';
+import { AgentError } from '../../src/report/errors.js';
+import { RunLog } from '../../src/report/logger.js';
+import type { ScriptRun } from '../../src/system/runner.js';
+
+/** In-memory engine that keeps the engine contract; `fail` injects engine errors. */
+export class MemoryEngine implements SnapshotEngine {
+  readonly name = 'memory';
+  groups = new Map<string, GroupInfo>();
+  fail: Partial<Record<'create' | 'tag', AgentError>> = {};
+  /** Called inside createGroup: lets a test look at the world while "frozen". */
+  onCreate: () => void = () => undefined;
+  quota = 64;
+  private n = 0;
+  constructor(public disks: EngineDisk[] = memoryDisks(2)) {}
+
+  async validate(): Promise<void> {}
+  async describeDisks(): Promise<EngineDisk[]> {
+    return this.disks;
+  }
+  async createGroup(req: CreateGroupRequest): Promise<GroupInfo> {
+    const same = [...this.groups.values()].find((g) => g.clientToken === req.clientToken);
+    if (same) return same;
+    this.onCreate();
+    if (this.fail.create) throw this.fail.create;
+    for (const d of req.diskIds) {
+      if (!this.disks.some((x) => x.id === d))
+        throw new AgentError('CreateGroupFailed', `no disk ${d}`);
+      const used = [...this.groups.values()]
+        .flatMap((g) => g.snapshots)
+        .filter((s) => s.diskId === d).length;
+      if (used >= this.quota) throw new AgentError('SnapshotQuotaExceeded', `quota of ${d}`);
+    }
+    const id = `ssg-mem${++this.n}`;
+    const g: GroupInfo = {
+      id,
+      name: req.name,
+      description: req.description,
+      status: 'accomplished',
+      createdAt: new Date().toISOString(),
+      clientToken: req.clientToken,
+      instantAccess: req.instantAccess,
+      instantAccessRetentionDays: req.instantAccessRetentionDays,
+      snapshots: req.diskIds.map((diskId, i) => ({
+        id: `s-mem${this.n}x${i}`,
+        diskId,
+        status: 'accomplished',
+        progress: 100,
+        sizeBytes: 1,
+        tags: {},
+        createdAt: new Date().toISOString(),
+      })),
+    };
+    this.groups.set(id, g);
+    return g;
+  }
+  async describeGroup(id: string): Promise<GroupInfo> {
+    const g = this.groups.get(id);
+    if (!g) throw new AgentError('ConditionCheckFailed', `no group ${id}`);
+    return g;
+  }
+  async tagSnapshots(
+    ids: readonly string[],
+    tags: Readonly<Record<string, string>>,
+  ): Promise<void> {
+    if (this.fail.tag) throw this.fail.tag;
+    const known = new Set([...this.groups.values()].flatMap((g) => g.snapshots.map((s) => s.id)));
+    const unknown = ids.filter((id) => !known.has(id));
+    if (unknown.length)
+      throw new AgentError('TagFailed', `unknown snapshot id(s): ${unknown.join(', ')}`);
+    for (const [id, g] of this.groups) {
+      this.groups.set(id, {
+        ...g,
+        snapshots: g.snapshots.map((s) =>
+          ids.includes(s.id) ? { ...s, tags: { ...s.tags, ...tags } } : s,
+        ),
+      });
+    }
+  }
+  async listGroups(): Promise<GroupInfo[]> {
+    return [...this.groups.values()];
+  }
+  async deleteGroup(id: string): Promise<void> {
+    await this.describeGroup(id);
+    this.groups.delete(id);
+  }
+  async rollbackGroup(
+    id: string,
+    o: { diskIds?: readonly string[] } = {},
+  ): Promise<RollbackResult> {
+    const g = await this.describeGroup(id);
+    return {
+      groupId: id,
+      disks: g.snapshots
+        .filter((s) => !o.diskIds || o.diskIds.includes(s.diskId))
+        .map((s) => ({ diskId: s.diskId, snapshotId: s.id })),
+    };
+  }
+}
+
+export function memoryDisks(n: number): EngineDisk[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `d-${i + 1}`,
+    device: `/dev/vd${'bcdefgh'[i]}`,
+    category: 'cloud_essd',
+    sizeBytes: 2 ** 30,
+    supported: true,
+  }));
+}
+
+/** Records the freeze/thaw calls; can fail to freeze, fail to thaw, or "thaw late". */
+export class FakeFreezer implements Freezer {
+  events: string[] = [];
+  failFreeze = false;
+  failThaw = false;
+  lateThaw = false;
+  frozenNow = false;
+  async prepare(): Promise<void> {
+    this.events.push('prepare');
+  }
+  async freeze(mounts: readonly string[]): Promise<FreezeOutcome> {
+    this.events.push(`freeze ${mounts.join(',')}`);
+    if (this.failFreeze)
+      throw new AgentError('FreezeFailed', 'freezing /x failed: Operation not supported');
+    this.frozenNow = true;
+    const ns = monoNs();
+    return { frozen: [...mounts], firstFreezeNs: ns, lastFreezeNs: ns };
+  }
+  async thaw(): Promise<ThawOutcome> {
+    this.events.push('thaw');
+    if (this.failThaw) throw new AgentError('ThawFailed', 'could not thaw /x');
+    this.frozenNow = false;
+    const start = this.lateThaw ? '1' : monoNs();
+    return {
+      reason: this.lateThaw ? 'deadline' : 'requested',
+      thawStartNs: start,
+      thawEndNs: monoNs(),
+      thawed: [],
+    };
+  }
+  async dispose(): Promise<void> {
+    this.events.push('dispose');
+  }
+}
+
+/** Mountinfo for memoryDisks: /data on vdb (xfs), /logs on vdc (ext4), / on vda. */
+export const MOUNTINFO = [
+  '27 1 254:0 / / rw - ext4 /dev/vda rw',
+  '60 27 254:16 / /data rw - xfs /dev/vdb rw',
+  '61 27 254:32 / /logs rw - ext4 /dev/vdc rw',
+].join('\n');
+
+export function fakePlatform(over: Partial<Platform> = {}): Platform {
+  const devs: Record<string, string> = { '/dev/vdb': '254:16', '/dev/vdc': '254:32' };
+  return {
+    osRelease: () => 'ID=ubuntu\nVERSION_ID="22.04"\nPRETTY_NAME="Ubuntu 22.04"\n',
+    redhatRelease: () => undefined,
+    mountinfo: () => MOUNTINFO,
+    isRoot: () => true,
+    stackedDevs: (node) => new Set(devs[node] ? [devs[node]] : []),
+    devOfNode: () => undefined,
+    fsfreezePath: () => '/sbin/fsfreeze',
+    ...over,
+  };
+}
+
+export interface ScriptScenario {
+  /** Paths that pass the checks; anything else fails with "does not exist". */
+  valid: string[];
+  outcome: Partial<Record<'pre' | 'post', Partial<ScriptRun>>>;
+}
+
+export class FakeScripts implements ScriptHost {
+  ran: string[] = [];
+  constructor(
+    private readonly s: ScriptScenario,
+    private readonly freezer?: FakeFreezer,
+  ) {}
+  check(path: string) {
+    return this.s.valid.includes(path)
+      ? ({ ok: true, path, content: Buffer.from('true') } as const)
+      : ({ ok: false, path, reason: 'the file does not exist' } as const);
+  }
+  async run(role: 'pre' | 'post'): Promise<ScriptRun> {
+    // Invariant: scripts never run inside the frozen window.
+    this.ran.push(`${role}${this.freezer?.frozenNow ? ' WHILE FROZEN' : ''}`);
+    return {
+      exitCode: 0,
+      signal: undefined,
+      timedOut: false,
+      spawnError: undefined,
+      output: `${role} output\n`,
+      durationMs: 1,
+      ...this.s.outcome[role],
+    };
+  }
+  cleanup(): void {
+    this.ran.push('cleanup');
+  }
+}
+
+export function params(...words: string[]): Params {
+  const named = words.some((w) => w.startsWith('-Name='));
+  return validateParams(extractParams([...(named ? [] : ['-Name=test1']), ...words]).params);
+}
+
+export interface Harness {
+  deps: Deps;
+  engine: MemoryEngine;
+  freezer: FakeFreezer;
+  scripts: FakeScripts;
+  out: string[];
+  locks: string[];
+}
+
+export function harness(
+  o: {
+    engine?: MemoryEngine;
+    platform?: Partial<Platform>;
+    scripts?: Partial<ScriptScenario>;
+  } = {},
+): Harness {
+  const engine = o.engine ?? new MemoryEngine();
+  const freezer = new FakeFreezer();
+  const scripts = new FakeScripts(
+    { valid: ['/tmp/prescript.sh', '/tmp/postscript.sh'], outcome: {}, ...o.scripts },
+    freezer,
+  );
+  const out: string[] = [];
+  const locks: string[] = [];
+  const deps: Deps = {
+    log: new RunLog((t) => out.push(t)),
+    engine,
+    newFreezer: () => freezer,
+    platform: fakePlatform(o.platform),
+    scripts,
+    acquireLock: () => {
+      locks.push('acquire');
+      return { release: () => locks.push('release') };
+    },
+    recoverLeftoverFreeze: () => [],
+    paths: { stateDir: '/nonexistent/state', logDir: '/nonexistent/log' },
+    runner: {
+      run: async () => ({ exitCode: 0, stdout: '', stderr: '', timedOut: false }),
+      runScript: async () => {
+        throw new Error('not used');
+      },
+      spawnHelper: () => {
+        throw new Error('not used');
+      },
+    },
+  };
+  return { deps, engine, freezer, scripts, out, locks };
+}

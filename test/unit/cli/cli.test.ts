@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/cli.js';
+import type { Io } from '../../../src/cli/io.js';
+import { VERSION } from '../../../src/version.js';
+
+async function cli(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const io: Io = {
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    readStdin: async () => 'aGVsbG8K',
+  };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+describe('cli: bad input is exit 2 with one line naming the parameter, before anything runs', () => {
+  it.each([
+    [['-Name=x', '-Bogus=1'], /unknown parameter -Bogus/],
+    [['-Name=x', '--bogus'], /Unknown argument: bogus/],
+    [['-Name=x', '-TimeoutInSeconds=abc'], /-TimeoutInSeconds must be an integer, got 'abc'/],
+    [['-Name=x', '-TimeoutInSeconds=0'], /-TimeoutInSeconds must be between 1 and 600/],
+    [['-Name=x', '--name=y'], /-Name is given twice/],
+    [['-EnableFsFreeze=false'], /-Name is required/],
+    [['--params=-Name="x', '-Engine=local'], /unterminated/],
+    [['-Name=x', '--output=yaml'], /Invalid values/],
+    [['-Name=x', 'stray'], /Unknown argument: stray/],
+  ])('%j', async (argv, re) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(re);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.out).toBe('');
+  });
+  it('check validates parameters the same way', async () => {
+    expect((await cli('check', '-Name=x', '-InstantAccess=maybe')).code).toBe(2);
+  });
+});
+
+describe('cli: other commands', () => {
+  it('prints the version from package.json', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+    expect(VERSION).toBe(pkg.version);
+    expect((await cli('--version')).out.trim()).toBe(VERSION);
+  });
+  it('lists every parameter in --help', async () => {
+    const r = await cli('--help');
+    expect(r.code).toBe(0);
+    for (const flag of [
+      '--name',
+      '--pre-script-path',
+      '--timeout-in-seconds',
+      '--engine',
+      '--params',
+    ]) {
+      expect(r.out).toContain(flag);
+    }
+  });
+  it('decodes base64 from an argument, an invocation JSON or stdin', async () => {
+    expect((await cli('decode', Buffer.from('log line\n').toString('base64'))).out).toBe(
+      'log line\n',
+    );
+    expect(
+      (
+        await cli(
+          'decode',
+          JSON.stringify({ ExitCode: 0, Output: Buffer.from('x').toString('base64') }),
+        )
+      ).out,
+    ).toBe('x');
+    expect((await cli('decode')).out).toBe('hello\n');
+  });
+  it('groups needs an id for show', async () => {
+    expect((await cli('groups', 'show')).code).toBe(2);
+  });
+});

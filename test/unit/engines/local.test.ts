@@ -1,0 +1,122 @@
+import { constants, readFileSync, writeFileSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LocalEngine } from '../../../src/engines/local/engine.js';
+import { Pool } from '../../../src/engines/local/pool.js';
+import { systemRunner } from '../../../src/system/runner.js';
+import { describeEngineContract } from '../../contract/engine-contract.js';
+import { copyPool } from '../../support/pool.js';
+import { tmp } from '../../support/tmp.js';
+
+const engineIn = (poolDir: string, fault?: string) =>
+  new LocalEngine({ poolDir, runner: systemRunner, ...(fault ? { fault } : {}) });
+
+describeEngineContract('local (copy-mode pool)', () => engineIn(copyPool(tmp())));
+
+describe('local engine', () => {
+  const req = (diskIds: string[]) => ({
+    name: 'g',
+    description: '',
+    diskIds,
+    instantAccess: true,
+    instantAccessRetentionDays: 2,
+    clientToken: `${Math.random()}`,
+  });
+
+  it('clones each image into the group and records metadata', async () => {
+    const dir = copyPool(tmp());
+    const e = engineIn(dir);
+    const g = await e.createGroup(req(['d-unit0', 'd-unit1']));
+    const s0 = g.snapshots.find((s) => s.diskId === 'd-unit0')!;
+    expect(readFileSync(join(dir, 'groups', g.id, `${s0.id}.img`), 'utf8')).toBe('disk 0 contents');
+    const stored = JSON.parse(readFileSync(join(dir, 'groups', g.id, 'group.json'), 'utf8'));
+    expect(stored).toMatchObject({
+      id: g.id,
+      status: 'accomplished',
+      instantAccess: true,
+      instantAccessRetentionDays: 2,
+    });
+    expect(stored.ownerPid).toBeUndefined();
+  });
+
+  it('enforces the per-disk quota with exit 14', async () => {
+    const e = engineIn(copyPool(tmp(), 1, 1));
+    await e.createGroup(req(['d-unit0']));
+    await expect(e.createGroup(req(['d-unit0']))).rejects.toMatchObject({ exitCode: 14 });
+  });
+
+  it('refuses a group on disks another live process is snapshotting (16), recovers a dead one', async () => {
+    const dir = copyPool(tmp());
+    const pool = new Pool(dir);
+    const busy = {
+      id: 'ssg-busy',
+      name: 'x',
+      description: '',
+      status: 'progressing' as const,
+      createdAt: new Date().toISOString(),
+      clientToken: 't',
+      instantAccess: false,
+      instantAccessRetentionDays: 1,
+      snapshots: [
+        {
+          id: 's-busy',
+          diskId: 'd-unit0',
+          status: 'progressing' as const,
+          progress: 0,
+          sizeBytes: 1,
+          tags: {},
+          createdAt: '',
+        },
+      ],
+      ownerPid: process.pid,
+    };
+    pool.writeGroup(busy);
+    const e = engineIn(dir);
+    await expect(e.createGroup(req(['d-unit0']))).rejects.toMatchObject({ exitCode: 16 });
+    pool.writeGroup({ ...busy, ownerPid: 999_999_999 });
+    await e.createGroup(req(['d-unit0']));
+    expect(pool.readGroup('ssg-busy')?.status).toBe('failed');
+  });
+
+  it('refuses a pool that cannot clone unless full copies are allowed', async () => {
+    const dir = copyPool(tmp());
+    const pool = new Pool(dir);
+    pool.writeConfig({ ...pool.readConfig(), allowFullCopy: false });
+    const canClone = await copyFile(
+      join(dir, 'pool.json'),
+      join(dir, 'probe'),
+      constants.COPYFILE_FICLONE_FORCE,
+    ).then(
+      () => true,
+      () => false,
+    );
+    const err = await engineIn(dir)
+      .validate()
+      .catch((e: unknown) => e);
+    // On a filesystem without reflink (ext4, tmpfs) validate refuses before anything is frozen.
+    if (canClone) expect(err).toBeUndefined();
+    else expect(err).toMatchObject({ exitCode: 1, message: expect.stringMatching(/cannot clone/) });
+  });
+
+  it('fails a group cleanly on an injected fault (exit 4) and marks it failed', async () => {
+    const dir = copyPool(tmp());
+    await expect(engineIn(dir, 'create-fail').createGroup(req(['d-unit0']))).rejects.toMatchObject({
+      exitCode: 4,
+    });
+    expect(new Pool(dir).groups()[0]?.status).toBe('failed');
+  });
+
+  it('reports a missing pool as a condition failure with the fix', async () => {
+    await expect(engineIn(join(tmp(), 'none')).describeDisks()).rejects.toThrow(/lab up/);
+  });
+
+  it('rolls back image bytes to the snapshot', async () => {
+    const dir = copyPool(tmp(), 1);
+    const e = engineIn(dir);
+    const g = await e.createGroup(req(['d-unit0']));
+    writeFileSync(join(dir, 'disks', 'd-unit0.img'), 'changed later');
+    await e.rollbackGroup(g.id);
+    expect(readFileSync(join(dir, 'disks', 'd-unit0.img'), 'utf8')).toBe('disk 0 contents');
+  });
+});

@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import { runSnapshot } from '../../../src/plugin/run.js';
+import { AgentError } from '../../../src/report/errors.js';
+import { harness, MemoryEngine, memoryDisks, params } from '../../support/fakes.js';
+
+const SCRIPTS = ['-PreScriptPath=/tmp/prescript.sh', '-PostScriptPath=/tmp/postscript.sh'];
+const tagsOf = (r: { Snapshots: { Tags: Record<string, string> }[] }) =>
+  r.Snapshots.map((s) => s.Tags);
+
+describe('runSnapshot: results and tags', () => {
+  it('takes an AppConsistent group: pre, freeze, group, thaw, post, tag', async () => {
+    const h = harness();
+    let heldDuringCreate = false;
+    h.engine.onCreate = () => (heldDuringCreate = h.deps.log.isHeld);
+    const r = await runSnapshot(h.deps, params(...SCRIPTS));
+    expect(r.ExitCode).toBe(0);
+    expect(r.Consistency).toBe('AppConsistent');
+    expect(tagsOf(r)).toEqual([{ AppConsistent: 'True' }, { AppConsistent: 'True' }]);
+    // reverse mount order, and the log held while frozen
+    expect(h.freezer.events).toEqual(['prepare', 'freeze /logs,/data', 'thaw', 'dispose']);
+    expect(heldDuringCreate).toBe(true);
+    expect(h.scripts.ran).toEqual(['pre', 'post', 'cleanup']);
+    expect(h.locks).toEqual(['acquire', 'release']);
+    const last = h.out.at(-1)!;
+    expect(last).toMatch(
+      /\[snapshotgroup="ssg-mem1"\] \[message="Finish whole Processes of Snapshot successfully"\]/,
+    );
+    expect(h.out.join('')).toMatch(/Prescript cost=.*Postscript cost=/);
+    expect(h.out.join('')).toMatch(
+      /Prepare Freeze=.*Thaw cost=.*Snapshot Creation=.*Tag Resources=/,
+    );
+    expect(h.out.join('')).toMatch(/\[output="\npre output\n"\]/);
+  });
+
+  it('falls back to FsConsistent when a script fails the checks, and says why', async () => {
+    const h = harness({ scripts: { valid: ['/tmp/postscript.sh'] } });
+    const r = await runSnapshot(h.deps, params(...SCRIPTS));
+    expect(r.ExitCode).toBe(0);
+    expect(r.Consistency).toBe('FsConsistent');
+    expect(tagsOf(r)[0]).toEqual({ FsConsistent: 'True' });
+    expect(h.scripts.ran).toEqual(['cleanup']); // pairs or nothing
+    expect(r.Warnings.join('\n')).toMatch(
+      /PreScriptPath \/tmp\/prescript.sh: the file does not exist; no script will run/,
+    );
+  });
+
+  it('is FsConsistent with no scripts configured', async () => {
+    const r = await runSnapshot(harness().deps, params());
+    expect([r.ExitCode, r.Consistency]).toEqual([0, 'FsConsistent']);
+  });
+
+  it('with EnableFsFreeze=false freezes nothing and claims only what the scripts give', async () => {
+    const h = harness();
+    const none = await runSnapshot(h.deps, params('-EnableFsFreeze=false'));
+    expect(h.freezer.events).toEqual([]);
+    expect([none.ExitCode, none.Consistency, tagsOf(none)[0]]).toEqual([0, 'None', {}]);
+    const app = await runSnapshot(harness().deps, params('-EnableFsFreeze=false', ...SCRIPTS));
+    expect(app.Consistency).toBe('AppConsistent');
+  });
+
+  it('tags nothing on a disk with an unfreezable writable filesystem', async () => {
+    const h = harness({
+      platform: {
+        mountinfo: () =>
+          '60 27 254:16 / /data rw - xfs /dev/vdb rw\n61 27 254:32 / /fat rw - vfat /dev/vdc rw',
+      },
+    });
+    const r = await runSnapshot(h.deps, params());
+    expect(r.ExitCode).toBe(0);
+    expect(tagsOf(r)).toEqual([{ FsConsistent: 'True' }, {}]);
+  });
+});
+
+describe('runSnapshot: failures keep the pairs closed', () => {
+  it('pre-script failure: exit 9, no group, post-script still runs, nothing frozen', async () => {
+    const h = harness({ scripts: { outcome: { pre: { exitCode: 1 } } } });
+    const r = await runSnapshot(h.deps, params(...SCRIPTS));
+    expect(r.ExitCode).toBe(9);
+    expect(r.SnapshotGroupId).toBeUndefined();
+    expect(h.scripts.ran).toEqual(['pre', 'post', 'cleanup']);
+    expect(h.freezer.events).toEqual([]);
+    expect(h.out.at(-1)).toMatch(
+      /level="error".*exit code 9: Prescript \/tmp\/prescript.sh exited with 1/,
+    );
+  });
+
+  it('pre-script timeout is a pre-script failure', async () => {
+    const h = harness({
+      scripts: { outcome: { pre: { exitCode: undefined, signal: 'SIGKILL', timedOut: true } } },
+    });
+    const r = await runSnapshot(h.deps, params(...SCRIPTS, '-ScriptTimeoutInSeconds=2'));
+    expect(r.ExitCode).toBe(9);
+    expect(r.Error).toMatch(/timed out after 2s; its process group was killed/);
+  });
+
+  it('post-script failure: exit 10, the group exists and is only FsConsistent', async () => {
+    const h = harness({ scripts: { outcome: { post: { exitCode: 4 } } } });
+    const r = await runSnapshot(h.deps, params(...SCRIPTS));
+    expect(r.ExitCode).toBe(10);
+    expect(r.SnapshotGroupId).toBe('ssg-mem1');
+    expect(tagsOf(r)[0]).toEqual({ FsConsistent: 'True' });
+  });
+
+  it('freeze failure: exit 11, no group, post-script runs', async () => {
+    const h = harness();
+    h.freezer.failFreeze = true;
+    const r = await runSnapshot(h.deps, params(...SCRIPTS));
+    expect(r.ExitCode).toBe(11);
+    expect(h.engine.groups.size).toBe(0);
+    expect(h.scripts.ran).toEqual(['pre', 'post', 'cleanup']);
+    expect(h.freezer.events).toContain('dispose');
+  });
+
+  it('quota exceeded while frozen: exit 14, thawed, post-script runs after the thaw', async () => {
+    const h = harness();
+    h.engine.quota = 0;
+    const r = await runSnapshot(h.deps, params(...SCRIPTS));
+    expect(r.ExitCode).toBe(14);
+    expect(h.freezer.events).toEqual(['prepare', 'freeze /logs,/data', 'thaw', 'dispose']);
+    expect(h.scripts.ran).toEqual(['pre', 'post', 'cleanup']);
+  });
+
+  it('a group already in progress: exit 16', async () => {
+    const h = harness();
+    h.engine.fail.create = new AgentError('SnapshotInProgress', 'busy');
+    expect((await runSnapshot(h.deps, params())).ExitCode).toBe(16);
+  });
+
+  it('a thaw that came before the snapshot point: exit 11, group kept without tags', async () => {
+    const h = harness();
+    h.freezer.lateThaw = true;
+    const r = await runSnapshot(h.deps, params(...SCRIPTS));
+    expect(r.ExitCode).toBe(11);
+    expect(r.SnapshotGroupId).toBe('ssg-mem1');
+    expect(r.Consistency).toBe('None');
+    expect(tagsOf(r)[0]).toEqual({});
+    expect(r.Error).toMatch(/thawed \(deadline\) before the snapshot point/);
+  });
+
+  it('thaw failure wins: exit 12', async () => {
+    const h = harness();
+    h.freezer.failThaw = true;
+    const r = await runSnapshot(h.deps, params(...SCRIPTS));
+    expect(r.ExitCode).toBe(12);
+    // Invariant 3 holds even here: the application is released (the script has its own timeout).
+    expect(h.scripts.ran).toEqual(['pre', 'post WHILE FROZEN', 'cleanup']);
+  });
+
+  it('tagging failure: exit 8', async () => {
+    const h = harness();
+    h.engine.fail.tag = new AgentError('TagFailed', 'denied');
+    expect((await runSnapshot(h.deps, params())).ExitCode).toBe(8);
+  });
+});
+
+describe('runSnapshot: validation fails before anything runs', () => {
+  it.each([
+    ['all disks excluded', ['-ExcludeDiskId=d-1,d-2'], 3],
+    ['unknown disk excluded', ['-ExcludeDiskId=d-9'], 1],
+    ['bad snapshot name', ['-Name=9lives'], 1],
+  ])('%s', async (_, words, code) => {
+    const h = harness();
+    const r = await runSnapshot(h.deps, params(...SCRIPTS, ...words));
+    expect(r.ExitCode).toBe(code);
+    expect(h.scripts.ran).toEqual(['cleanup']);
+    expect(h.freezer.events).toEqual([]);
+    expect(h.locks).toEqual([]);
+  });
+
+  it('unsupported OS or not root: exit 1', async () => {
+    const os = harness({ platform: { osRelease: () => 'ID=ubuntu\nVERSION_ID="16.04"\n' } });
+    expect((await runSnapshot(os.deps, params())).ExitCode).toBe(1);
+    const user = harness({ platform: { isRoot: () => false } });
+    expect((await runSnapshot(user.deps, params())).Error).toMatch(/must run as root/);
+  });
+
+  it('no supported disk: exit 3', async () => {
+    const disks = memoryDisks(1).map((d) => ({
+      ...d,
+      supported: false,
+      unsupportedReason: 'category cloud_efficiency is not supported',
+    }));
+    const r = await runSnapshot(harness({ engine: new MemoryEngine(disks) }).deps, params());
+    expect(r.ExitCode).toBe(3);
+    expect(r.Error).toMatch(/cloud_efficiency/);
+  });
+
+  it('fsfreeze missing: exit 1', async () => {
+    const r = await runSnapshot(
+      harness({ platform: { fsfreezePath: () => undefined } }).deps,
+      params(),
+    );
+    expect([r.ExitCode, r.Error]).toEqual([1, 'fsfreeze (util-linux) is not installed']);
+  });
+});
