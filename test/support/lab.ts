@@ -1,0 +1,117 @@
+// Integration support: a real lab (XFS reflink pool, loop disks, filesystems, mounts) in a
+// private temporary root, and the built CLI run as a real process. Needs root.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import type { LabState } from '../../src/lab/lab.js';
+
+export const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
+export const IS_ROOT = process.getuid?.() === 0;
+
+/** In CI a missing prerequisite is a failure, not a silent skip. */
+export function requireRoot(): boolean {
+  if (!IS_ROOT && process.env.APP_SNAPSHOT_REQUIRE_INTEGRATION === '1') {
+    throw new Error('integration tests must run as root here (APP_SNAPSHOT_REQUIRE_INTEGRATION=1)');
+  }
+  return IS_ROOT;
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export function runCli(args: string[], o: RunOptions = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...o.env },
+      cwd: o.cwd ?? '/',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export class TestLab {
+  readonly root: string;
+  readonly stateDir: string;
+  readonly logDir: string;
+  state!: LabState;
+
+  constructor() {
+    this.root = mkdtempSync('/tmp/asp-lab-');
+    this.stateDir = join(this.root, 'state');
+    this.logDir = join(this.root, 'logs');
+    mkdirSync(this.stateDir, { mode: 0o700 });
+  }
+
+  get pool(): string {
+    return this.state.pool;
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return { APP_SNAPSHOT_STATE_DIR: this.stateDir, APP_SNAPSHOT_LOG_DIR: this.logDir };
+  }
+
+  async up(disks = 2, fs = 'ext4,xfs', quota = 64): Promise<this> {
+    const r = await runCli(['lab', 'up', '--root', join(this.root, 'lab'), '--disks', String(disks), '--size', '320M', '--fs', fs, '--quota', String(quota), '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    this.state = JSON.parse(r.stdout) as LabState;
+    return this;
+  }
+
+  /** Runs a snapshot against this lab with JSON output. */
+  async snapshot(words: string[], o: RunOptions = {}): Promise<CliRun & { json: any }> {
+    const r = await runCli([`-Pool=${this.pool}`, '-Engine=local', ...words, '--output', 'json'], {
+      ...o,
+      env: { ...this.env, ...o.env },
+    });
+    let json: any;
+    try {
+      json = JSON.parse(r.stdout);
+    } catch {
+      json = undefined;
+    }
+    return { ...r, json };
+  }
+
+  mount(i: number): string {
+    return this.state.disks[i]!.mountPoint;
+  }
+
+  /** Thaws (harmless if not frozen), unmounts, detaches, removes. Safe in finally. */
+  async down(): Promise<void> {
+    for (const d of this.state?.disks ?? []) spawnSync('fsfreeze', ['-u', d.mountPoint]);
+    const r = await runCli(['lab', 'down', '--root', join(this.root, 'lab')]);
+    rmSync(this.root, { recursive: true, force: true });
+    expect(r.code).toBe(0);
+  }
+}
+
+/**
+ * Resolves once a write to `dir` completes. A write to a frozen filesystem blocks until the
+ * thaw, so this tells "thawed" from "frozen" from outside without touching the freeze.
+ */
+export function writeCompletes(dir: string): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', `echo probe > "${dir}/.probe-$$"`], { stdio: 'ignore' });
+    child.on('close', () => resolve(performance.now() - t0));
+  });
+}
+
+export function timeout(ms: number): Promise<'timeout'> {
+  return new Promise((r) => setTimeout(() => r('timeout'), ms));
+}
