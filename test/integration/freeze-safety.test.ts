@@ -20,10 +20,14 @@ describe.skipIf(!requireRoot())('freeze safety on a real lab', () => {
   /** Starts a run held inside the frozen window by the local engine's delay fault. */
   function startHeld(delayMs: number, extra: string[] = []) {
     const before = new Set(existsSync(groupsDir()) ? readdirSync(groupsDir()) : []);
-    const child = spawn(process.execPath, [CLI, `-Pool=${lab.pool}`, '-Engine=local', '-Name=held', ...extra, '--output', 'json'], {
-      env: { ...process.env, ...lab.env, APP_SNAPSHOT_LOCAL_FAULT: `create-delay=${delayMs}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, `-Pool=${lab.pool}`, '-Engine=local', '-Name=held', ...extra, '--output', 'json'],
+      {
+        env: { ...process.env, ...lab.env, APP_SNAPSHOT_LOCAL_FAULT: `create-delay=${delayMs}` },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.resume();
@@ -31,7 +35,9 @@ describe.skipIf(!requireRoot())('freeze safety on a real lab', () => {
     // The engine records the group as progressing inside createGroup, i.e. while frozen.
     const frozen = (async () => {
       for (let i = 0; i < 500; i++) {
-        const fresh = existsSync(groupsDir()) ? readdirSync(groupsDir()).filter((g) => !before.has(g)) : [];
+        const fresh = existsSync(groupsDir())
+          ? readdirSync(groupsDir()).filter((g) => !before.has(g))
+          : [];
         if (fresh.length) return fresh[0]!;
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -69,7 +75,9 @@ describe.skipIf(!requireRoot())('freeze safety on a real lab', () => {
       await first.frozen;
       const second = await lab.snapshot(['-Name=second']);
       expect(second.code).toBe(16);
-      expect(second.json.Error).toMatch(/another app-snapshot-plugin run \(pid \d+\) is in progress/);
+      expect(second.json.Error).toMatch(
+        /another app-snapshot-plugin run \(pid \d+\) is in progress/,
+      );
       expect(second.json.Frozen).toEqual([]);
       expect(await first.exited).toBe(0);
       expect(JSON.parse(first.stdout()).Consistency).toBe('FsConsistent');
@@ -85,11 +93,19 @@ describe.skipIf(!requireRoot())('freeze safety on a real lab', () => {
     const stdoutFile = join(mnt, 'stdout.txt');
     const fd = openSync(stdoutFile, 'w');
     try {
-      const child = spawn(process.execPath, [CLI, `-Pool=${lab.pool}`, '-Engine=local', '-Name=selffreeze', '-TimeoutInSeconds=15'], {
-        env: { ...process.env, APP_SNAPSHOT_STATE_DIR: lab.stateDir, APP_SNAPSHOT_LOG_DIR: logDir },
-        cwd: mnt,
-        stdio: ['ignore', fd, fd],
-      });
+      const child = spawn(
+        process.execPath,
+        [CLI, `-Pool=${lab.pool}`, '-Engine=local', '-Name=selffreeze', '-TimeoutInSeconds=15'],
+        {
+          env: {
+            ...process.env,
+            APP_SNAPSHOT_STATE_DIR: lab.stateDir,
+            APP_SNAPSHOT_LOG_DIR: logDir,
+          },
+          cwd: mnt,
+          stdio: ['ignore', fd, fd],
+        },
+      );
       const code = await new Promise<number | null>((r) => child.on('close', r));
       // Had the agent written there while frozen it would have blocked until the watchdog's
       // deadline, and the late thaw would have made this exit 11.
@@ -113,7 +129,7 @@ describe.skipIf(!requireRoot())('freeze safety on a real lab', () => {
     expect(await writeCompletes(lab.mount(0))).toBeGreaterThanOrEqual(0);
   });
 
-  it("a filesystem frozen by someone else: exit 11, ours rolled back, theirs left frozen", async () => {
+  it('a filesystem frozen by someone else: exit 11, ours rolled back, theirs left frozen', async () => {
     // This test froze the lab's own filesystem itself, standing in for another tool.
     const foreign = lab.mount(0);
     expect(spawnSync('fsfreeze', ['-f', foreign]).status).toBe(0);

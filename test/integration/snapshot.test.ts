@@ -1,5 +1,14 @@
 // Real runs of the built agent on lab disks: real fsfreeze, real loop devices, real scripts.
-import { chmodSync, chownSync, existsSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireRoot, runCli, TestLab, writeCompletes } from '../support/lab.js';
@@ -20,7 +29,8 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
     rmSync(scripts, { recursive: true, force: true });
     return vendorStyleScripts(scripts, o);
   };
-  const evidence = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n') : []);
+  const evidence = (path: string) =>
+    existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n') : [];
   const assertThawed = async () => {
     for (const i of [0, 1]) expect(await writeCompletes(lab.mount(i))).toBeGreaterThanOrEqual(0);
   };
@@ -28,7 +38,11 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
   it('takes an AppConsistent group: both filesystems frozen, every snapshot tagged, log file written', async () => {
     const s = fresh();
     writeFileSync(join(lab.mount(0), 'data.txt'), 'hello');
-    const r = await lab.snapshot([`-Name=app1`, `-PreScriptPath=${s.pre}`, `-PostScriptPath=${s.post}`]);
+    const r = await lab.snapshot([
+      `-Name=app1`,
+      `-PreScriptPath=${s.pre}`,
+      `-PostScriptPath=${s.post}`,
+    ]);
     expect(r.code).toBe(0);
     expect(r.json.ExitCode).toBe(0);
     expect(r.json.Consistency).toBe('AppConsistent');
@@ -38,20 +52,39 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
     expect(evidence(s.evidence)).toEqual(['pre', 'post']);
     expect(r.stderr).toMatch(/\[output="\n\[INFO\]:Begin to freeze app\.\n"\]/);
     expect(r.stderr.trim().split('\n').at(-1)).toMatch(
-      new RegExp(`\\[snapshotgroup="${r.json.SnapshotGroupId}"\\] \\[message="Finish whole Processes of Snapshot successfully"\\]$`),
+      new RegExp(
+        `\\[snapshotgroup="${r.json.SnapshotGroupId}"\\] \\[message="Finish whole Processes of Snapshot successfully"\\]$`,
+      ),
     );
     const logs = readdirSync(lab.logDir);
     expect(logs.length).toBeGreaterThan(0);
     expect(readFileSync(join(lab.logDir, logs.at(-1)!), 'utf8')).toContain(r.json.SnapshotGroupId);
-    const listed = await runCli(['groups', 'show', r.json.SnapshotGroupId, '--pool', lab.pool, '--json']);
-    expect(JSON.parse(listed.stdout).snapshots.every((x: any) => x.tags.AppConsistent === 'True')).toBe(true);
+    const listed = await runCli([
+      'groups',
+      'show',
+      r.json.SnapshotGroupId,
+      '--pool',
+      lab.pool,
+      '--json',
+    ]);
+    expect(
+      JSON.parse(listed.stdout).snapshots.every((x: any) => x.tags.AppConsistent === 'True'),
+    ).toBe(true);
     await assertThawed();
   });
 
   it.each([
     ['a missing script', (s: ReturnType<typeof fresh>) => rmSync(s.pre), /does not exist/],
-    ['a script with mode 0755', (s: ReturnType<typeof fresh>) => chmodSync(s.pre, 0o755), /mode is 0755, not 0700/],
-    ['a script not owned by root', (s: ReturnType<typeof fresh>) => chownSync(s.pre, 1000, 1000), /owned by uid 1000, not root/],
+    [
+      'a script with mode 0755',
+      (s: ReturnType<typeof fresh>) => chmodSync(s.pre, 0o755),
+      /mode is 0755, not 0700/,
+    ],
+    [
+      'a script not owned by root',
+      (s: ReturnType<typeof fresh>) => chownSync(s.pre, 1000, 1000),
+      /owned by uid 1000, not root/,
+    ],
     [
       'a symlink',
       (s: ReturnType<typeof fresh>) => {
@@ -65,7 +98,11 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
   ])('falls back to FsConsistent with %s, says why, runs no script', async (_, spoil, why) => {
     const s = fresh();
     spoil(s);
-    const r = await lab.snapshot([`-Name=fs1`, `-PreScriptPath=${s.pre}`, `-PostScriptPath=${s.post}`]);
+    const r = await lab.snapshot([
+      `-Name=fs1`,
+      `-PreScriptPath=${s.pre}`,
+      `-PostScriptPath=${s.post}`,
+    ]);
     expect(r.json.ExitCode).toBe(0);
     expect(r.json.Consistency).toBe('FsConsistent');
     for (const snap of r.json.Snapshots) expect(snap.Tags).toEqual({ FsConsistent: 'True' });
@@ -76,7 +113,11 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
   it('pre-script failure: exit 9, post-script still ran, no group, nothing frozen', async () => {
     const s = fresh({ preExit: 3 });
     const before = readdirSync(join(lab.pool, 'groups')).length;
-    const r = await lab.snapshot([`-Name=fail9`, `-PreScriptPath=${s.pre}`, `-PostScriptPath=${s.post}`]);
+    const r = await lab.snapshot([
+      `-Name=fail9`,
+      `-PreScriptPath=${s.pre}`,
+      `-PostScriptPath=${s.post}`,
+    ]);
     expect(r.code).toBe(9);
     expect(r.json.Error).toMatch(/exited with 3/);
     expect(evidence(s.evidence)).toEqual(['pre', 'post']);
@@ -86,7 +127,11 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
 
   it('post-script failure: exit 10, the group exists, tagged FsConsistent only', async () => {
     const s = fresh({ postExit: 5 });
-    const r = await lab.snapshot([`-Name=fail10`, `-PreScriptPath=${s.pre}`, `-PostScriptPath=${s.post}`]);
+    const r = await lab.snapshot([
+      `-Name=fail10`,
+      `-PreScriptPath=${s.pre}`,
+      `-PostScriptPath=${s.post}`,
+    ]);
     expect(r.code).toBe(10);
     expect(r.json.SnapshotGroupId).toMatch(/^ssg-/);
     expect(r.json.Snapshots[0].Tags).toEqual({ FsConsistent: 'True' });
@@ -96,7 +141,12 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
   it('script timeout kills the whole process group: exit 9, post-script ran', async () => {
     const pidFile = join(lab.root, 'bg.pid');
     const s = fresh({ preBody: `sleep 300 & echo $! > ${pidFile}\nsleep 300` });
-    const r = await lab.snapshot([`-Name=timeout1`, `-PreScriptPath=${s.pre}`, `-PostScriptPath=${s.post}`, '-ScriptTimeoutInSeconds=1']);
+    const r = await lab.snapshot([
+      `-Name=timeout1`,
+      `-PreScriptPath=${s.pre}`,
+      `-PostScriptPath=${s.post}`,
+      '-ScriptTimeoutInSeconds=1',
+    ]);
     expect(r.code).toBe(9);
     expect(r.json.Error).toMatch(/timed out after 1s/);
     expect(r.json.Scripts[0]).toMatchObject({ Role: 'pre', TimedOut: true });
@@ -143,17 +193,31 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
     expect(inv.Dropped).toBe(0);
     const decoded = await runCli(['decode', inv.Output]);
     expect(decoded.stdout).toMatch(/Take AppConsistent snapshots successfully/);
-    expect(decoded.stdout.trim().split('\n').at(-1)).toMatch(/\[snapshotgroup="ssg-[0-9a-z]{20}"\] \[message="Finish whole Processes/);
+    expect(decoded.stdout.trim().split('\n').at(-1)).toMatch(
+      /\[snapshotgroup="ssg-[0-9a-z]{20}"\] \[message="Finish whole Processes/,
+    );
   });
 
   it('check says what would happen and changes nothing', async () => {
     const s = fresh();
     const before = readdirSync(join(lab.pool, 'groups')).length;
-    const r = await runCli(['check', `-Pool=${lab.pool}`, '-Name=c1', `-PreScriptPath=${s.pre}`, `-PostScriptPath=${s.post}`, '--json'], { env: lab.env });
+    const r = await runCli(
+      [
+        'check',
+        `-Pool=${lab.pool}`,
+        '-Name=c1',
+        `-PreScriptPath=${s.pre}`,
+        `-PostScriptPath=${s.post}`,
+        '--json',
+      ],
+      { env: lab.env },
+    );
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout);
     expect(plan.Consistency).toBe('AppConsistent');
-    expect(plan.Freeze.map((f: any) => f.MountPoint).sort()).toEqual([lab.mount(0), lab.mount(1)].sort());
+    expect(plan.Freeze.map((f: any) => f.MountPoint).sort()).toEqual(
+      [lab.mount(0), lab.mount(1)].sort(),
+    );
     expect(readdirSync(join(lab.pool, 'groups')).length).toBe(before);
     expect(evidence(s.evidence)).toEqual([]);
   });

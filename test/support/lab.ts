@@ -65,7 +65,21 @@ export class TestLab {
   }
 
   async up(disks = 2, fs = 'ext4,xfs', quota = 64): Promise<this> {
-    const r = await runCli(['lab', 'up', '--root', join(this.root, 'lab'), '--disks', String(disks), '--size', '320M', '--fs', fs, '--quota', String(quota), '--json']);
+    const r = await runCli([
+      'lab',
+      'up',
+      '--root',
+      join(this.root, 'lab'),
+      '--disks',
+      String(disks),
+      '--size',
+      '320M',
+      '--fs',
+      fs,
+      '--quota',
+      String(quota),
+      '--json',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     this.state = JSON.parse(r.stdout) as LabState;
