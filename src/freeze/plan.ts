@@ -25,6 +25,12 @@ export interface SkippedMount {
 export interface FreezePlan {
   /** In freeze order: reverse mount order, children before parents. Thaw is the reverse. */
   readonly freeze: PlannedFs[];
+  /**
+   * The same filesystems in waves: a wave is frozen in parallel once the previous one is
+   * frozen. A filesystem mounted inside another, or whose loop image lives on another, is in
+   * an earlier wave than that other one. Thaw runs the waves backwards.
+   */
+  readonly waves: string[][];
   readonly skipped: SkippedMount[];
   /** Disks with a mounted, writable filesystem we cannot freeze: not file-system consistent. */
   readonly uncoveredDisks: string[];
@@ -39,6 +45,7 @@ export function planFreeze(
   mounts: readonly MountEntry[],
   disks: readonly DiskDevices[],
   devOf: (source: string) => string | undefined = () => undefined,
+  backingFileOf: (dev: string) => string | undefined = () => undefined,
 ): FreezePlan {
   const chosen = new Map<string, PlannedFs & { index: number }>();
   const skipped: SkippedMount[] = [];
@@ -71,5 +78,35 @@ export function planFreeze(
   const freeze = [...chosen.values()]
     .sort((a, b) => b.index - a.index)
     .map(({ index: _index, ...fs }) => fs);
-  return { freeze, skipped, uncoveredDisks: [...uncovered] };
+  return {
+    freeze,
+    waves: freezeWaves(freeze, backingFileOf),
+    skipped,
+    uncoveredDisks: [...uncovered],
+  };
+}
+
+const inside = (path: string, dir: string) =>
+  dir === '/' || path === dir || path.startsWith(`${dir}/`);
+
+/** Wave of each filesystem: one more than the latest wave of anything that must go first. */
+export function freezeWaves(
+  order: readonly PlannedFs[],
+  backingFileOf: (dev: string) => string | undefined,
+): string[][] {
+  const wave = new Map<PlannedFs, number>();
+  const mustPrecede = (first: PlannedFs, then: PlannedFs) => {
+    if (first === then) return false;
+    if (inside(first.mountPoint, then.mountPoint)) return true; // nested mount
+    const backing = backingFileOf(first.dev);
+    return backing !== undefined && inside(backing, then.mountPoint); // image stored on `then`
+  };
+  // `order` is reverse mount order, so everything that must precede X is listed before X.
+  for (const fs of order) {
+    const before = order.filter((o) => wave.has(o) && mustPrecede(o, fs));
+    wave.set(fs, before.length ? Math.max(...before.map((b) => wave.get(b)!)) + 1 : 0);
+  }
+  const waves: string[][] = [];
+  for (const [fs, w] of wave) (waves[w] ??= []).push(fs.mountPoint);
+  return waves;
 }

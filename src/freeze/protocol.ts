@@ -2,8 +2,8 @@
 
 export interface FreezeRequest {
   readonly op: 'freeze';
-  /** Mount points in freeze order. */
-  readonly mounts: string[];
+  /** Mount points in waves: each wave frozen in parallel, waves in order (see plan.ts). */
+  readonly waves: string[][];
   readonly timeoutMs: number;
   readonly fsfreeze: string;
 }

@@ -2,8 +2,9 @@
  * Freezer contract.
  * - prepare() runs before anything is frozen: it starts whatever must already exist to
  *   guarantee the thaw (the watchdog) and fails without freezing anything.
- * - freeze(mounts) freezes in the given order. On any failure it rolls back (thaws what it
- *   froze) before rejecting with a FreezeFailed AgentError; nothing stays frozen.
+ * - freeze(waves) freezes wave after wave, each wave's filesystems in parallel (see
+ *   plan.ts). On any failure it rolls back (thaws what it froze) before rejecting with a
+ *   FreezeFailed AgentError; nothing stays frozen.
  * - thaw() thaws everything this freezer froze, in reverse order, and is idempotent. It
  *   resolves with how and when the thaw happened (the watchdog may have thawed first: then
  *   `reason` says so and the times tell whether the freeze held long enough); it rejects
@@ -12,7 +13,7 @@
  */
 export interface Freezer {
   prepare(): Promise<void>;
-  freeze(mounts: readonly string[], timeoutMs: number): Promise<FreezeOutcome>;
+  freeze(waves: readonly (readonly string[])[], timeoutMs: number): Promise<FreezeOutcome>;
   thaw(): Promise<ThawOutcome>;
   dispose(): Promise<void>;
 }

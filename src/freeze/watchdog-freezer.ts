@@ -64,23 +64,29 @@ export class WatchdogFreezer implements Freezer {
     }
   }
 
-  async freeze(mounts: readonly string[], timeoutMs: number): Promise<FreezeOutcome> {
+  async freeze(waves: readonly (readonly string[])[], timeoutMs: number): Promise<FreezeOutcome> {
     if (!this.helper) throw new Error('prepare() first');
+    const mounts = waves.flat();
     writeMarker(this.o.stateDir, {
       agentPid: process.pid,
       agentStart: processStartTime(process.pid),
       watchdogPid: this.helper.pid,
-      mounts: [...mounts],
+      mounts,
       fsfreeze: this.o.fsfreeze,
       createdAt: new Date().toISOString(),
     });
     const result = this.next((m) => m.event === 'frozen' || m.event === 'freeze-failed', 'freeze');
-    this.send({ op: 'freeze', mounts: [...mounts], timeoutMs, fsfreeze: this.o.fsfreeze });
+    this.send({
+      op: 'freeze',
+      waves: waves.map((w) => [...w]),
+      timeoutMs,
+      fsfreeze: this.o.fsfreeze,
+    });
     const m = await result.catch((e: unknown) => {
       throw new AgentError('FreezeFailed', `freeze watchdog failed: ${String(e)}`);
     });
     if (m.event === 'freeze-failed') {
-      this.frozen = [...m.frozenBefore, m.mount];
+      this.frozen = [...new Set([...m.frozenBefore, m.mount])];
       await this.thaw().catch(() => undefined);
       throw new AgentError('FreezeFailed', `freezing ${m.mount} failed: ${m.error}`, {
         details: { mount: m.mount, rolledBack: m.frozenBefore },

@@ -1,9 +1,9 @@
 // The watchdog: a separate process, started before the first freeze, that does the freezing
 // and guarantees the thaw. It thaws on request, when its deadline passes, when the agent's
 // pipe closes (the agent died, even by SIGKILL) and on any catchable signal. It writes no
-// file and needs no thread-pool slot: only pipes, timers and spawnSync.
+// file and needs no thread-pool slot: only pipes, timers and child processes.
 import { createInterface } from 'node:readline';
-import { fsfreezeSync } from './fsfreeze.js';
+import { fsfreezeAsync, presync } from './fsfreeze.js';
 import {
   monoNs,
   type AgentMessage,
@@ -22,66 +22,81 @@ function send(msg: WatchdogMessage): void {
   }
 }
 
-export function runWatchdog(): void {
+/** Runs until everything it froze is thawed (or nothing was frozen); resolves the exit code. */
+export function runWatchdog(): Promise<number> {
+  let finish: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((resolve) => (finish = resolve));
   let request: FreezeRequest | undefined;
-  let frozen: string[] = [];
-  let done = false;
+  /** Frozen (or possibly frozen) mounts, by wave. */
+  const frozen: string[][] = [];
+  let freezing = false;
+  let pendingThaw: ThawReport['reason'] | undefined;
+  let thawing = false;
   let deadline: NodeJS.Timeout | undefined;
 
-  const thawAll = (reason: ThawReport['reason']): void => {
-    if (done) return;
-    done = true;
+  const thawOne = async (mount: string) => {
+    let last = '';
+    for (let attempt = 0; attempt < THAW_ATTEMPTS; attempt++) {
+      const r = await fsfreezeAsync(request!.fsfreeze, 'thaw', mount, 10_000);
+      if (r.ok || r.notFrozen) return undefined;
+      last = r.error;
+    }
+    return { mount, error: last };
+  };
+
+  const thawAll = async (reason: ThawReport['reason']): Promise<void> => {
+    // While a wave is being frozen, wait for it to settle: a FIFREEZE still in flight could
+    // otherwise land after its thaw.
+    if (freezing) {
+      pendingThaw ??= reason;
+      return;
+    }
+    if (thawing) return;
+    thawing = true;
     if (deadline) clearTimeout(deadline);
     const thawStartNs = monoNs();
     const thawed: string[] = [];
     const failures: { mount: string; error: string }[] = [];
-    // Reverse of the freeze order: parents first.
-    for (const mount of [...frozen].reverse()) {
-      let last = '';
-      let ok = false;
-      for (let attempt = 0; attempt < THAW_ATTEMPTS && !ok; attempt++) {
-        const r = fsfreezeSync(request!.fsfreeze, 'thaw', mount, 10_000);
-        ok = r.ok || r.notFrozen;
-        last = r.error;
-      }
-      if (ok) thawed.push(mount);
-      else failures.push({ mount, error: last });
+    // Waves backwards: parents first; within a wave, in parallel.
+    for (const wave of [...frozen].reverse()) {
+      const results = await Promise.all(wave.map(thawOne));
+      wave.forEach((m, i) => (results[i] ? failures.push(results[i]) : thawed.push(m)));
     }
     send({ event: 'thawed', reason, thawStartNs, thawEndNs: monoNs(), thawed, failures });
-    process.exitCode = failures.length ? 1 : 0;
-    // Let the last line drain, then go.
-    setTimeout(() => process.exit(), 50).unref();
+    finish(failures.length ? 1 : 0);
   };
 
-  const freeze = (req: FreezeRequest): void => {
+  const freeze = async (req: FreezeRequest): Promise<void> => {
+    // Outside the frozen window: nothing is frozen yet, so no deadline is needed for it.
+    presync(req.waves.flat(), req.timeoutMs);
     request = req;
+    freezing = true;
     const start = Date.now();
-    deadline = setTimeout(() => thawAll('deadline'), req.timeoutMs);
-    let firstFreezeNs = '';
-    for (const mount of req.mounts) {
+    deadline = setTimeout(() => void thawAll('deadline'), req.timeoutMs);
+    const firstFreezeNs = monoNs();
+    for (const wave of req.waves) {
       const remaining = req.timeoutMs - (Date.now() - start);
-      // A freeze that timed out may still have taken effect: count it as frozen so it is thawed.
-      frozen.push(mount);
-      firstFreezeNs ||= monoNs();
-      const r = remaining > 0 ? fsfreezeSync(req.fsfreeze, 'freeze', mount, remaining) : undefined;
-      if (!r?.ok) {
-        if (r && !/timed out|ETIMEDOUT|SIGKILL/.test(r.error)) frozen.pop();
-        const frozenBefore = frozen.filter((m) => m !== mount);
-        send({
-          event: 'freeze-failed',
-          mount,
-          error: r?.error ?? 'freeze budget spent',
-          frozenBefore,
-        });
-        thawAll('freeze-failed');
+      const results = await Promise.all(
+        wave.map((m) => fsfreezeAsync(req.fsfreeze, 'freeze', m, remaining)),
+      );
+      frozen.push(wave.filter((_, i) => results[i]!.ok || results[i]!.timedOut));
+      const failed = results.findIndex((r) => !r.ok);
+      if (failed >= 0 || pendingThaw) {
+        freezing = false;
+        const mount = failed >= 0 ? wave[failed]! : wave[0]!;
+        const error = failed >= 0 ? results[failed]!.error : 'freeze budget spent';
+        send({ event: 'freeze-failed', mount, error, frozenBefore: frozen.flat() });
+        await thawAll('freeze-failed');
         return;
       }
     }
-    send({ event: 'frozen', frozen: [...frozen], firstFreezeNs, lastFreezeNs: monoNs() });
+    freezing = false;
+    send({ event: 'frozen', frozen: frozen.flat(), firstFreezeNs, lastFreezeNs: monoNs() });
+    if (pendingThaw) await thawAll(pendingThaw);
   };
 
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) {
-    process.on(sig, () => (request ? thawAll('signal') : process.exit(0)));
+    process.on(sig, () => (request ? void thawAll('signal') : finish(0)));
   }
   process.stdout.on('error', () => undefined);
   const lines = createInterface({ input: process.stdin });
@@ -92,10 +107,11 @@ export function runWatchdog(): void {
     } catch {
       return;
     }
-    if (msg.op === 'freeze' && !request) freeze(msg);
-    else if (msg.op === 'thaw') request ? thawAll('requested') : process.exit(0);
+    if (msg.op === 'freeze' && !request) void freeze(msg);
+    else if (msg.op === 'thaw') request ? void thawAll('requested') : finish(0);
   });
   // EOF: the agent exited or was killed.
-  lines.on('close', () => (request ? thawAll('agent-gone') : process.exit(0)));
+  lines.on('close', () => (request ? void thawAll('agent-gone') : finish(0)));
   send({ event: 'ready', pid: process.pid });
+  return finished;
 }

@@ -17,6 +17,8 @@ export interface Platform {
   stackedDevs(deviceNode: string): Set<string>;
   /** "major:minor" of a block device node (for btrfs sources). */
   devOfNode(node: string): string | undefined;
+  /** The image file behind a loop device, by "major:minor". */
+  backingFileOf(dev: string): string | undefined;
   fsfreezePath(): string | undefined;
 }
 

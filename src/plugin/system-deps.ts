@@ -30,6 +30,7 @@ export function systemPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
     isRoot: () => process.getuid?.() === 0,
     stackedDevs: (node) => sys.stackedDevs(node.replace(/^\/dev\//, '')),
     devOfNode: (node) => sys.devOfNode(node),
+    backingFileOf: (dev) => sys.backingFileOfDev(dev),
     fsfreezePath: () => findFsfreeze(env),
   };
 }

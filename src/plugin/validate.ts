@@ -70,6 +70,7 @@ export async function validate(deps: Deps, params: Params): Promise<RunPlan> {
         .filter((d) => d.device)
         .map((d) => ({ diskId: d.id, devs: platform.stackedDevs(d.device!) })),
       (source) => platform.devOfNode(source),
+      (dev) => platform.backingFileOf(dev),
     );
     if (freeze.freeze.length) {
       fsfreeze = platform.fsfreezePath();

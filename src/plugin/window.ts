@@ -31,6 +31,7 @@ export async function snapshotWindow(
 ): Promise<WindowOutcome> {
   const { log } = deps;
   const mounts = plan.freeze?.freeze.map((f) => f.mountPoint) ?? [];
+  const waves = plan.freeze?.waves ?? [];
   const freezer = mounts.length ? deps.newFreezer() : undefined;
   let group: GroupInfo | undefined;
   let error: unknown;
@@ -42,9 +43,11 @@ export async function snapshotWindow(
     if (freezer) {
       await timed('freeze', async () => {
         await freezer.prepare(); // the watchdog exists before the first freeze
-        log.info(`Freeze filesystems (${mounts.length}): ${mounts.join(', ')}`);
+        log.info(
+          `Freeze filesystems (${mounts.length}): ${waves.map((w) => w.join(', ')).join(' | ')}`,
+        );
         log.hold();
-        const out = await freezer.freeze(mounts, params.timeoutInSeconds * 1000);
+        const out = await freezer.freeze(waves, params.timeoutInSeconds * 1000);
         frozen = true;
         result.Frozen = out.frozen;
         result.Marks.firstFreezeNs = out.firstFreezeNs;

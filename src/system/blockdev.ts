@@ -56,6 +56,16 @@ export class SysBlock {
     return out;
   }
 
+  /** The file behind a loop device given as "major:minor", if it is one. */
+  backingFileOfDev(dev: string): string | undefined {
+    const name = this.nameOfDev(dev);
+    if (!name?.startsWith('loop')) return undefined;
+    return this.read(join(this.sys, 'block', name, 'loop/backing_file'))?.replace(
+      / \(deleted\)$/,
+      '',
+    );
+  }
+
   /** Loop devices and the files behind them: name -> backing file. */
   loopBackingFiles(): Map<string, string> {
     const out = new Map<string, string>();

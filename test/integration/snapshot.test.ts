@@ -12,6 +12,7 @@ import {
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireRoot, runCli, TestLab, writeCompletes } from '../support/lab.js';
+import { dies } from '../support/proc.js';
 import { vendorStyleScripts } from '../support/scripts.js';
 
 describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
@@ -151,7 +152,7 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
     expect(r.json.Error).toMatch(/timed out after 1s/);
     expect(r.json.Scripts[0]).toMatchObject({ Role: 'pre', TimedOut: true });
     const bg = Number(readFileSync(pidFile, 'utf8'));
-    expect(existsSync(`/proc/${bg}`)).toBe(false);
+    expect(await dies(bg)).toBe(true);
     expect(evidence(s.evidence)).toEqual(['pre', 'post']);
   });
 

@@ -129,8 +129,9 @@ export class FakeFreezer implements Freezer {
   async prepare(): Promise<void> {
     this.events.push('prepare');
   }
-  async freeze(mounts: readonly string[]): Promise<FreezeOutcome> {
-    this.events.push(`freeze ${mounts.join(',')}`);
+  async freeze(waves: readonly (readonly string[])[]): Promise<FreezeOutcome> {
+    const mounts = waves.flat();
+    this.events.push(`freeze ${waves.map((w) => w.join(',')).join('|')}`);
     if (this.failFreeze)
       throw new AgentError('FreezeFailed', 'freezing /x failed: Operation not supported');
     this.frozenNow = true;
@@ -170,6 +171,7 @@ export function fakePlatform(over: Partial<Platform> = {}): Platform {
     isRoot: () => true,
     stackedDevs: (node) => new Set(devs[node] ? [devs[node]] : []),
     devOfNode: () => undefined,
+    backingFileOf: () => undefined,
     fsfreezePath: () => '/sbin/fsfreeze',
     ...over,
   };

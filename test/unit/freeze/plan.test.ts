@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planFreeze } from '../../../src/freeze/plan.js';
+import { freezeWaves, planFreeze } from '../../../src/freeze/plan.js';
 import { parseMountinfo } from '../../../src/system/mountinfo.js';
 
 const mounts = parseMountinfo(
@@ -27,6 +27,20 @@ describe('planFreeze', () => {
 
   it('freezes each group filesystem once, children before parents (reverse mount order)', () => {
     expect(plan.freeze.map((f) => f.mountPoint)).toEqual(['/btr', '/data/logs', '/data']);
+  });
+  it('freezes independent filesystems in one parallel wave, a parent after its children', () => {
+    expect(plan.waves).toEqual([['/btr', '/data/logs'], ['/data']]);
+  });
+  it('freezes a filesystem whose loop image lives on another one first', () => {
+    const order = [
+      { mountPoint: '/a', dev: '7:9', fsType: 'ext4', diskIds: [] },
+      { mountPoint: '/pool', dev: '7:8', fsType: 'xfs', diskIds: [] },
+    ];
+    expect(freezeWaves(order, (dev) => (dev === '7:9' ? '/pool/a.img' : undefined))).toEqual([
+      ['/a'],
+      ['/pool'],
+    ]);
+    expect(freezeWaves(order, () => undefined)).toEqual([['/a', '/pool']]);
   });
   it('never touches filesystems outside the group', () => {
     expect(plan.freeze.some((f) => f.mountPoint === '/' || f.mountPoint === '/tmp')).toBe(false);

@@ -5,6 +5,7 @@ import { ScriptDir, interpreterFor, runPrepared } from '../../../src/scripts/run
 import { BoundedOutput, systemRunner } from '../../../src/system/runner.js';
 import { isAlive } from '../../../src/system/lock.js';
 import { tmp } from '../../support/tmp.js';
+import { dies } from '../../support/proc.js';
 
 const run = (body: string, timeoutMs = 10_000) => {
   const dir = new ScriptDir(tmp());
@@ -40,8 +41,7 @@ describe('script runner', () => {
     const r = await run(`sleep 300 & echo $! > ${pidFile}; sleep 300`, 500);
     expect(r.timedOut).toBe(true);
     const bg = Number(readFileSync(pidFile, 'utf8'));
-    await new Promise((res) => setTimeout(res, 100));
-    expect(isAlive(bg)).toBe(false);
+    expect(await dies(bg)).toBe(true);
   });
   // Were the runner to wait for EOF on the pipe, this would hit the test timeout (5 s).
   it('does not wait for a background child that keeps the output pipe open', async () => {

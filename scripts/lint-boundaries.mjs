@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Architecture rules that a formatter cannot see (design.md §5): each of these is used in
+// exactly one file, so side effects stay behind their interfaces.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const RULES = [
+  { what: 'execa', pattern: /from ['"]execa['"]/, only: 'src/system/runner.ts' },
+  { what: 'process.exit', pattern: /process\.exit\(/, only: 'src/cli/main.ts' },
+  { what: 'winston', pattern: /from ['"]winston(-transport)?['"]/, only: 'src/report/logger.ts' },
+  { what: 'yargs', pattern: /from ['"]yargs['"]/, only: 'src/cli/cli.ts' },
+];
+
+function* files(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* files(path);
+    else if (path.endsWith('.ts')) yield path;
+  }
+}
+
+const root = join(import.meta.dirname, '..');
+const problems = [];
+for (const file of files(join(root, 'src'))) {
+  const rel = relative(root, file);
+  const text = readFileSync(file, 'utf8');
+  for (const rule of RULES) {
+    if (rule.pattern.test(text) && rel !== rule.only) {
+      problems.push(`${rel}: uses ${rule.what}, allowed only in ${rule.only}`);
+    }
+  }
+}
+if (problems.length) {
+  console.error(problems.join('\n'));
+  process.exit(1);
+}
+console.log(`boundaries ok (${RULES.map((r) => r.what).join(', ')})`);
