@@ -16,7 +16,10 @@ if (process.getuid?.() !== 0) {
 }
 
 function cli(args, env = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
   if (r.status !== 0) throw new Error(`${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
   return r.stdout;
 }
@@ -24,7 +27,10 @@ function cli(args, env = {}) {
 function timedRun(args, env) {
   return new Promise((resolve, reject) => {
     const spawnedNs = process.hrtime.bigint();
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     child.on('close', (code) => {
@@ -48,14 +54,37 @@ const median = (xs) => {
 const rows = [];
 for (const n of SIZES) {
   const root = mkdtempSync('/tmp/asp-bench-');
-  const env = { APP_SNAPSHOT_STATE_DIR: join(root, 'state'), APP_SNAPSHOT_LOG_DIR: join(root, 'logs') };
+  const env = {
+    APP_SNAPSHOT_STATE_DIR: join(root, 'state'),
+    APP_SNAPSHOT_LOG_DIR: join(root, 'logs'),
+  };
   try {
-    const lab = JSON.parse(cli(['lab', 'up', '--root', join(root, 'lab'), '--disks', String(n), '--size', '320M', '--fs', 'ext4,xfs', '--json']));
+    const lab = JSON.parse(
+      cli([
+        'lab',
+        'up',
+        '--root',
+        join(root, 'lab'),
+        '--disks',
+        String(n),
+        '--size',
+        '320M',
+        '--fs',
+        'ext4,xfs',
+        '--json',
+      ]),
+    );
     const samples = [];
     for (let i = 0; i < RUNS; i++) {
       // Some dirty data on every filesystem, as a live system would have.
-      for (const d of lab.disks) writeFileSync(join(d.mountPoint, `dirty-${i}`), Buffer.alloc(1 << 20, i));
-      samples.push(await timedRun([`-Name=bench${n}x${i}`, '-Engine=local', `-Pool=${lab.pool}`, '--output', 'json'], env));
+      for (const d of lab.disks)
+        writeFileSync(join(d.mountPoint, `dirty-${i}`), Buffer.alloc(1 << 20, i));
+      samples.push(
+        await timedRun(
+          [`-Name=bench${n}x${i}`, '-Engine=local', `-Pool=${lab.pool}`, '--output', 'json'],
+          env,
+        ),
+      );
     }
     rows.push({
       filesystems: n,
@@ -71,10 +100,14 @@ for (const n of SIZES) {
 }
 
 const fmt = (x) => x.toFixed(1).padStart(10);
-console.log(`node ${process.version}, ${RUNS} runs per size, medians in ms (1 MiB dirty data per filesystem)`);
+console.log(
+  `node ${process.version}, ${RUNS} runs per size, medians in ms (1 MiB dirty data per filesystem)`,
+);
 console.log('filesystems | freeze window | exec -> first freeze | total run');
 console.log('----------- | ------------- | -------------------- | ---------');
 for (const r of rows) {
-  console.log(`${String(r.filesystems).padStart(11)} | ${fmt(r.freezeWindowMs)}    | ${fmt(r.execToFirstFreezeMs)}           | ${fmt(r.totalMs)}`);
+  console.log(
+    `${String(r.filesystems).padStart(11)} | ${fmt(r.freezeWindowMs)}    | ${fmt(r.execToFirstFreezeMs)}           | ${fmt(r.totalMs)}`,
+  );
 }
 if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 2));
