@@ -51,6 +51,14 @@ export interface LabUpOptions {
 
 const LAB_FILE = 'lab.json';
 
+/** Quiet, overwrite-anything mkfs flags per filesystem type. */
+export const MKFS_FORCE: Record<string, string[]> = {
+  ext3: ['-q', '-F'],
+  ext4: ['-q', '-F'],
+  xfs: ['-q', '-f'],
+  btrfs: ['-q', '-f'],
+};
+
 export class Lab {
   private readonly sys = new SysBlock();
   constructor(
@@ -137,11 +145,7 @@ export class Lab {
     for (const d of disks) {
       if (!existsSync(d.image)) {
         sparseFile(d.image, o.sizeBytes);
-        const mkfs =
-          d.fsType === 'xfs'
-            ? ['mkfs.xfs', ['-q', '-f', d.image]]
-            : [`mkfs.${d.fsType}`, ['-q', '-F', d.image]];
-        await this.must(mkfs[0] as string, mkfs[1] as string[]);
+        await this.must(`mkfs.${d.fsType}`, [...MKFS_FORCE[d.fsType]!, d.image]);
       }
       const device =
         this.loopOf(d.image) ?? (await this.must('losetup', ['-f', '--show', d.image])).trim();

@@ -223,3 +223,20 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
     expect(evidence(s.evidence)).toEqual([]);
   });
 });
+
+describe.skipIf(!requireRoot())('other filesystems', () => {
+  it('freezes btrfs (anonymous device number, resolved through its source) and ext3', async () => {
+    const lab = await new TestLab().up(2, 'btrfs,ext3');
+    try {
+      const r = await lab.snapshot(['-Name=btrfs1']);
+      expect(r.json.ExitCode).toBe(0);
+      expect(r.json.Frozen.sort()).toEqual([lab.mount(0), lab.mount(1)].sort());
+      expect(r.json.Snapshots.map((s: any) => s.Tags)).toEqual([
+        { FsConsistent: 'True' },
+        { FsConsistent: 'True' },
+      ]);
+    } finally {
+      await lab.down();
+    }
+  });
+});

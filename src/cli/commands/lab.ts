@@ -1,4 +1,4 @@
-import { Lab, type LabState } from '../../lab/lab.js';
+import { Lab, MKFS_FORCE, type LabState } from '../../lab/lab.js';
 import { parseSize } from '../../lab/size.js';
 import { describeError, exitCodeFor } from '../../report/exit-code-for.js';
 import { systemRunner } from '../../system/runner.js';
@@ -35,7 +35,7 @@ export async function labCommand(a: LabArgs, io: Io): Promise<number> {
         .map((f) => f.trim())
         .filter(Boolean);
       for (const f of fsTypes) {
-        if (!['ext3', 'ext4', 'xfs', 'btrfs'].includes(f)) throw new Error(`unsupported --fs ${f}`);
+        if (!MKFS_FORCE[f]) throw new Error(`unsupported --fs ${f} (ext3, ext4, xfs, btrfs)`);
       }
       if (!Number.isInteger(a.disks) || a.disks < 1 || a.disks > 64)
         throw new Error('--disks must be 1-64');
