@@ -29,6 +29,7 @@ export interface ScriptHost {
     role: 'pre' | 'post',
     check: Extract<ScriptCheck, { ok: true }>,
     timeoutMs: number,
+    abort?: AbortSignal,
   ): Promise<ScriptRun>;
   cleanup(): void;
 }
@@ -45,4 +46,6 @@ export interface Deps {
   readonly recoverLeftoverFreeze: () => string[];
   readonly paths: AgentPaths;
   readonly runner: Runner;
+  /** Aborted (reason: the signal's name) when the agent is asked to stop (SIGINT/SIGTERM/SIGHUP). */
+  readonly interrupt: AbortSignal;
 }

@@ -8,6 +8,7 @@ import type { Deps } from './deps.js';
 import { emptyResult, type Phase, type RunResult } from './result.js';
 import { runScriptPhase } from './scripts-phase.js';
 import { validate, type Consistency, type RunPlan } from './validate.js';
+import { stopIfInterrupted } from './interrupt.js';
 import { snapshotWindow } from './window.js';
 
 /**
@@ -50,6 +51,7 @@ export async function runSnapshot(deps: Deps, params: Params): Promise<RunResult
     let window: Awaited<ReturnType<typeof snapshotWindow>> | undefined;
     try {
       if (plan.pre) {
+        stopIfInterrupted(deps.interrupt, 'the pre-script');
         preStarted = true;
         await timed('preScript', () =>
           runScriptPhase(
@@ -59,6 +61,7 @@ export async function runSnapshot(deps: Deps, params: Params): Promise<RunResult
             'pre',
             plan!.pre!,
             params.scriptTimeoutInSeconds * 1000,
+            deps.interrupt,
           ),
         );
         preOk = true;

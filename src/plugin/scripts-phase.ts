@@ -15,9 +15,10 @@ export async function runScriptPhase(
   role: 'pre' | 'post',
   check: Extract<ScriptCheck, { ok: true }>,
   timeoutMs: number,
+  abort?: AbortSignal,
 ): Promise<ScriptRun> {
   log.info(`Start to Execute ${LABEL[role]} ${check.path}`);
-  const run = await host.run(role, check, timeoutMs);
+  const run = await host.run(role, check, timeoutMs, abort);
   if (run.output) log.output(run.output);
   result.Scripts.push({
     Role: role,
@@ -28,6 +29,12 @@ export async function runScriptPhase(
   const kind = role === 'pre' ? 'PreScriptFailed' : 'PostScriptFailed';
   if (run.spawnError) {
     throw new AgentError(kind, `${LABEL[role]} ${check.path} could not start: ${run.spawnError}`);
+  }
+  if (run.aborted) {
+    throw new AgentError(
+      kind,
+      `${LABEL[role]} ${check.path} was stopped: the agent was interrupted`,
+    );
   }
   if (run.timedOut) {
     throw new AgentError(

@@ -40,7 +40,12 @@ export function selfCommand(): { file: string; args: string[] } {
   return { file: process.execPath, args: [...process.execArgv, process.argv[1]!, '__watchdog'] };
 }
 
-export function systemDeps(log: RunLog, engine: SnapshotEngine, paths: AgentPaths): Deps {
+export function systemDeps(
+  log: RunLog,
+  engine: SnapshotEngine,
+  paths: AgentPaths,
+  interrupt: AbortSignal = new AbortController().signal,
+): Deps {
   const platform = systemPlatform();
   const scriptDir = new ScriptDir(paths.stateDir);
   return {
@@ -49,6 +54,7 @@ export function systemDeps(log: RunLog, engine: SnapshotEngine, paths: AgentPath
     platform,
     paths,
     runner: systemRunner,
+    interrupt,
     newFreezer: () =>
       new WatchdogFreezer({
         runner: systemRunner,
@@ -58,12 +64,13 @@ export function systemDeps(log: RunLog, engine: SnapshotEngine, paths: AgentPath
       }),
     scripts: {
       check: (path) => checkScript(path),
-      run: (role, check, timeoutMs) =>
+      run: (role, check, timeoutMs, abort) =>
         runPrepared(
           systemRunner,
           scriptDir.prepare(role, check.path, check.content),
           timeoutMs,
           process.env,
+          abort,
         ),
       cleanup: () => scriptDir.remove(),
     },

@@ -5,6 +5,7 @@ import type { ThawOutcome } from '../freeze/types.js';
 import type { Params } from '../params/index.js';
 import { AgentError } from '../report/errors.js';
 import type { Deps } from './deps.js';
+import { stopIfInterrupted } from './interrupt.js';
 import type { Phase, RunResult } from './result.js';
 import type { RunPlan } from './validate.js';
 
@@ -40,6 +41,7 @@ export async function snapshotWindow(
   let pointInTimeNs: bigint | undefined;
   let frozen = false;
   try {
+    stopIfInterrupted(deps.interrupt, 'the freeze');
     if (freezer) {
       await timed('freeze', async () => {
         await freezer.prepare(); // the watchdog exists before the first freeze
@@ -55,6 +57,7 @@ export async function snapshotWindow(
     } else if (params.enableFsFreeze) {
       log.info('No mounted filesystem on the group disks needs freezing');
     }
+    stopIfInterrupted(deps.interrupt, 'the snapshot group was created');
     log.info(`Create snapshot group for disks: ${plan.disks.map((d) => d.id).join(', ')}`);
     group = await timed('snapshot', () =>
       deps.engine.createGroup({

@@ -42,6 +42,7 @@ export function runPrepared(
   script: PreparedScript,
   timeoutMs: number,
   env: NodeJS.ProcessEnv,
+  abort?: AbortSignal,
 ): Promise<ScriptRun> {
   const [file, args] = script.interpreter
     ? [script.interpreter, [script.copy]]
@@ -54,6 +55,7 @@ export function runPrepared(
       APP_SNAPSHOT_SCRIPT_PATH: script.original,
     },
     cwd: '/',
+    ...(abort ? { abort } : {}),
     maxOutputBytes: MAX_SCRIPT_OUTPUT,
   });
 }

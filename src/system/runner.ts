@@ -19,6 +19,8 @@ export interface ScriptRun {
   readonly exitCode: number | undefined;
   readonly signal: string | undefined;
   readonly timedOut: boolean;
+  /** Stopped because the agent was interrupted (see ScriptOptions.abort). */
+  readonly aborted?: boolean;
   /** Start failure (ENOENT, EACCES, ENOEXEC ...). */
   readonly spawnError: string | undefined;
   /** stdout and stderr interleaved, bounded (see BoundedOutput). */
@@ -33,6 +35,8 @@ export interface ScriptOptions {
   readonly maxOutputBytes: number;
   /** After SIGTERM to the process group, SIGKILL follows this much later. */
   readonly killGraceMs?: number;
+  /** Stops the script the same way as a timeout (the agent was interrupted). */
+  readonly abort?: AbortSignal;
 }
 
 export interface Helper {
@@ -134,11 +138,21 @@ export const systemRunner: Runner = {
     sub.all?.on('data', (c: Buffer) => out.push(c));
     let timedOut = false;
     let killTimer: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    let aborted = false;
+    const stop = () => {
       killGroup(sub.pid, 'SIGTERM');
       killTimer = setTimeout(() => killGroup(sub.pid, 'SIGKILL'), options.killGraceMs ?? 2000);
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
     }, options.timeoutMs);
+    const onAbort = () => {
+      aborted = true;
+      clearTimeout(timer);
+      stop();
+    };
+    options.abort?.addEventListener('abort', onAbort, { once: true });
     const spawnError = new Promise<string>((resolve) =>
       sub.once('error', (e) => resolve(e.message)),
     );
@@ -147,7 +161,8 @@ export const systemRunner: Runner = {
     );
     const first = await Promise.race([exit, spawnError]);
     clearTimeout(timer);
-    if (timedOut) {
+    options.abort?.removeEventListener('abort', onAbort);
+    if (timedOut || aborted) {
       // The leader is gone; make sure the rest of its group goes too.
       clearTimeout(killTimer);
       killGroup(sub.pid, 'SIGKILL');
@@ -164,6 +179,7 @@ export const systemRunner: Runner = {
         exitCode: undefined,
         signal: undefined,
         timedOut,
+        aborted,
         spawnError: first,
         output: out.toString(),
         durationMs,
@@ -173,6 +189,7 @@ export const systemRunner: Runner = {
       exitCode: first.code ?? undefined,
       signal: first.signal ?? undefined,
       timedOut,
+      aborted,
       spawnError: undefined,
       output: out.toString(),
       durationMs,

@@ -11,7 +11,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRoot, runCli, TestLab, writeCompletes } from '../support/lab.js';
+import { CLI, requireRoot, runCli, TestLab, writeCompletes } from '../support/lab.js';
+import { spawn } from 'node:child_process';
 import { dies } from '../support/proc.js';
 import { vendorStyleScripts } from '../support/scripts.js';
 
@@ -32,6 +33,8 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
   };
   const evidence = (path: string) =>
     existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n') : [];
+  const groupCount = () =>
+    existsSync(join(lab.pool, 'groups')) ? readdirSync(join(lab.pool, 'groups')).length : 0;
   const assertThawed = async () => {
     for (const i of [0, 1]) expect(await writeCompletes(lab.mount(i))).toBeGreaterThanOrEqual(0);
   };
@@ -113,7 +116,7 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
 
   it('pre-script failure: exit 9, post-script still ran, no group, nothing frozen', async () => {
     const s = fresh({ preExit: 3 });
-    const before = readdirSync(join(lab.pool, 'groups')).length;
+    const before = groupCount();
     const r = await lab.snapshot([
       `-Name=fail9`,
       `-PreScriptPath=${s.pre}`,
@@ -122,7 +125,7 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
     expect(r.code).toBe(9);
     expect(r.json.Error).toMatch(/exited with 3/);
     expect(evidence(s.evidence)).toEqual(['pre', 'post']);
-    expect(readdirSync(join(lab.pool, 'groups')).length).toBe(before);
+    expect(groupCount()).toBe(before);
     expect(r.json.Frozen).toEqual([]);
   });
 
@@ -154,6 +157,38 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
     const bg = Number(readFileSync(pidFile, 'utf8'));
     expect(await dies(bg)).toBe(true);
     expect(evidence(s.evidence)).toEqual(['pre', 'post']);
+  });
+
+  it('SIGTERM during a long pre-script stops it; the post-script runs; nothing is frozen or created', async () => {
+    const s = fresh({ preBody: 'sleep 300' });
+    const before = groupCount();
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        `-Pool=${lab.pool}`,
+        '-Engine=local',
+        '-Name=sigterm',
+        `-PreScriptPath=${s.pre}`,
+        `-PostScriptPath=${s.post}`,
+        '--output',
+        'json',
+      ],
+      {
+        env: { ...process.env, ...lab.env },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    while (!evidence(s.evidence).includes('pre')) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.on('close', r));
+    expect(code).toBe(9);
+    const r = JSON.parse(out);
+    expect(r.Error).toMatch(/was stopped: the agent was interrupted/);
+    expect(evidence(s.evidence)).toEqual(['pre', 'post']);
+    expect(groupCount()).toBe(before);
   });
 
   it('excluding every disk: exit 3; an unknown disk: exit 1', async () => {
@@ -201,7 +236,7 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
 
   it('check says what would happen and changes nothing', async () => {
     const s = fresh();
-    const before = readdirSync(join(lab.pool, 'groups')).length;
+    const before = groupCount();
     const r = await runCli(
       [
         'check',
@@ -219,7 +254,7 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
     expect(plan.Freeze.map((f: any) => f.MountPoint).sort()).toEqual(
       [lab.mount(0), lab.mount(1)].sort(),
     );
-    expect(readdirSync(join(lab.pool, 'groups')).length).toBe(before);
+    expect(groupCount()).toBe(before);
     expect(evidence(s.evidence)).toEqual([]);
   });
 });

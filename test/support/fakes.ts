@@ -228,6 +228,7 @@ export interface Harness {
 
 export function harness(
   o: {
+    interrupt?: AbortSignal;
     engine?: MemoryEngine;
     platform?: Partial<Platform>;
     scripts?: Partial<ScriptScenario>;
@@ -252,6 +253,7 @@ export function harness(
       return { release: () => locks.push('release') };
     },
     recoverLeftoverFreeze: () => [],
+    interrupt: o.interrupt ?? new AbortController().signal,
     paths: { stateDir: '/nonexistent/state', logDir: '/nonexistent/log' },
     runner: {
       run: async () => ({ exitCode: 0, stdout: '', stderr: '', timedOut: false }),

@@ -3,6 +3,7 @@ import type { Params } from '../../params/index.js';
 import { RunLog } from '../../report/logger.js';
 import { invocationResult, writeRunLog, type OutputMode } from '../../report/output.js';
 import { runSnapshot } from '../../plugin/run.js';
+import { trapInterrupts } from '../../plugin/interrupt.js';
 import { systemDeps } from '../../plugin/system-deps.js';
 import { emptyResult } from '../../plugin/result.js';
 import { exitCodeFor, describeError } from '../../report/exit-code-for.js';
@@ -17,15 +18,20 @@ export async function snapshotCommand(params: Params, output: OutputMode, io: Io
   // invocation: the log is only captured, as the control plane would.
   const log = new RunLog(output === 'text' ? io.out : output === 'json' ? io.err : () => undefined);
   let result;
+  const trap = trapInterrupts((sig) =>
+    log.warn(`received ${sig}: stopping at the next step; thaw and post-script still run`),
+  );
   try {
     const engine = createEngine(params, { runner: systemRunner });
-    result = await runSnapshot(systemDeps(log, engine, paths), params);
+    result = await runSnapshot(systemDeps(log, engine, paths, trap.signal), params);
   } catch (e) {
     // Only wiring can fail here (engine construction); the run itself never throws.
     result = emptyResult();
     result.ExitCode = exitCodeFor(e);
     result.Error = describeError(e);
     log.error(`Failed with exit code ${result.ExitCode}: ${result.Error}`);
+  } finally {
+    trap.release();
   }
   try {
     writeRunLog(paths.logDir, log.text());

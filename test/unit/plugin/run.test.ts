@@ -193,3 +193,46 @@ describe('runSnapshot: validation fails before anything runs', () => {
     expect([r.ExitCode, r.Error]).toEqual([1, 'fsfreeze (util-linux) is not installed']);
   });
 });
+
+describe('runSnapshot: interrupted (SIGINT/SIGTERM)', () => {
+  it('before it starts: nothing runs, exit 255', async () => {
+    const c = new AbortController();
+    c.abort('SIGTERM');
+    const h = harness({ interrupt: c.signal });
+    const r = await runSnapshot(h.deps, params(...SCRIPTS));
+    expect(r.ExitCode).toBe(255);
+    expect(r.Error).toBe('interrupted by SIGTERM before the pre-script');
+    expect(h.scripts.ran).toEqual(['cleanup']);
+    expect(h.freezer.events).toEqual([]);
+  });
+
+  it('during the pre-script: it is stopped (exit 9), the post-script still runs, nothing is frozen', async () => {
+    const c = new AbortController();
+    const h = harness({
+      interrupt: c.signal,
+      scripts: { outcome: { pre: { exitCode: undefined, signal: 'SIGTERM', aborted: true } } },
+    });
+    const r = await runSnapshot(h.deps, params(...SCRIPTS));
+    expect(r.ExitCode).toBe(9);
+    expect(r.Error).toMatch(/was stopped: the agent was interrupted/);
+    expect(h.scripts.ran).toEqual(['pre', 'post', 'cleanup']);
+    expect(h.freezer.events).toEqual([]);
+  });
+
+  it('while freezing: no group is made, everything is thawed, the post-script runs', async () => {
+    const c = new AbortController();
+    const h = harness({ interrupt: c.signal });
+    const freeze = h.freezer.freeze.bind(h.freezer);
+    h.freezer.freeze = async (waves) => {
+      const out = await freeze(waves);
+      c.abort('SIGTERM');
+      return out;
+    };
+    const r = await runSnapshot(h.deps, params(...SCRIPTS));
+    expect(r.ExitCode).toBe(255);
+    expect(r.Error).toBe('interrupted by SIGTERM before the snapshot group was created');
+    expect(h.engine.groups.size).toBe(0);
+    expect(h.freezer.events).toEqual(['prepare', 'freeze /logs,/data', 'thaw', 'dispose']);
+    expect(h.scripts.ran).toEqual(['pre', 'post', 'cleanup']);
+  });
+});
