@@ -26,6 +26,16 @@ export function isAlive(pid: number, startTime?: string): boolean {
   return st !== undefined && (startTime === undefined || st === startTime);
 }
 
+/** The pid of a live run holding the lock, if any. */
+export function lockHolder(stateDir: string): number | undefined {
+  try {
+    const [pid, start] = readFileSync(join(stateDir, 'lock'), 'utf8').trim().split(' ');
+    return pid && isAlive(Number(pid), start || undefined) ? Number(pid) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface Lock {
   release(): void;
 }
@@ -54,14 +64,8 @@ export function acquireLock(stateDir: string): Lock {
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let holder = '';
-      try {
-        holder = readFileSync(path, 'utf8');
-      } catch {
-        continue; // released meanwhile
-      }
-      const [pid, start] = holder.trim().split(' ');
-      if (pid && isAlive(Number(pid), start || undefined)) {
+      const pid = lockHolder(stateDir);
+      if (pid !== undefined) {
         throw new AgentError(
           'SnapshotInProgress',
           `another app-snapshot-plugin run (pid ${pid}) is in progress; lock ${path}`,

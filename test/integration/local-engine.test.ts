@@ -93,24 +93,11 @@ describe.skipIf(!enabled)('lab command', () => {
   it('is idempotent and removes everything on down', async () => {
     const lab = await new TestLab().up(1, 'ext4');
     try {
-      const again = await runCli([
-        'lab',
-        'up',
-        '--root',
-        join(lab.root, 'lab'),
-        '--disks',
-        '2',
-        '--fs',
-        'ext4',
-        '--size',
-        '320M',
-        '--json',
-      ]);
-      const state = JSON.parse(again.stdout);
-      expect(state.disks).toHaveLength(2);
-      expect(state.disks[0].id).toBe(lab.state.disks[0]!.id);
-      expect(state.disks.every((d: any) => d.mounted && d.device)).toBe(true);
-      lab.state = state;
+      const first = lab.state.disks[0]!.id;
+      await lab.up(2, 'ext4'); // again, asking for one more disk
+      expect(lab.state.disks).toHaveLength(2);
+      expect(lab.state.disks[0]!.id).toBe(first);
+      expect(lab.state.disks.every((d) => d.mounted && d.device)).toBe(true);
     } finally {
       await lab.down();
     }

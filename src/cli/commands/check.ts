@@ -3,13 +3,11 @@ import type { Params } from '../../params/index.js';
 import { validate } from '../../plugin/validate.js';
 import { systemDeps } from '../../plugin/system-deps.js';
 import { readMarker } from '../../freeze/marker.js';
-import { isAlive } from '../../system/lock.js';
+import { lockHolder } from '../../system/lock.js';
 import { describeError, exitCodeFor } from '../../report/exit-code-for.js';
 import { RunLog } from '../../report/logger.js';
 import { agentPaths } from '../../system/paths.js';
 import { systemRunner } from '../../system/runner.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Io } from '../io.js';
 
 /** Dry run: every validation, then what would happen. Exits with the code a run would fail with. */
@@ -18,13 +16,8 @@ export async function checkCommand(params: Params, json: boolean, io: Io): Promi
   try {
     const engine = createEngine(params, { runner: systemRunner });
     const plan = await validate(systemDeps(new RunLog(() => undefined), engine, paths), params);
-    let busy: string | undefined;
-    try {
-      const [pid, start] = readFileSync(join(paths.stateDir, 'lock'), 'utf8').trim().split(' ');
-      if (pid && isAlive(Number(pid), start)) busy = `another run (pid ${pid}) is in progress`;
-    } catch {
-      // no lock: free
-    }
+    const holder = lockHolder(paths.stateDir);
+    const busy = holder ? `another run (pid ${holder}) is in progress` : undefined;
     const marker = readMarker(paths.stateDir);
     const report = {
       ExitCode: busy ? 16 : 0,
@@ -51,7 +44,7 @@ export async function checkCommand(params: Params, json: boolean, io: Io): Promi
         `disks in the group: ${report.Disks.map((d) => `${d.DiskId}${d.Device ? ` (${d.Device})` : ''}`).join(', ')}`,
         ...plan.skippedDisks.map((s) => `skipped disk ${s.id}: ${s.reason}`),
         params.enableFsFreeze
-          ? `would freeze, in this order: ${report.Freeze.map((f) => `${f.MountPoint} (${f.FsType})`).join(', ') || 'nothing (no mounted filesystem)'}`
+          ? `would freeze, wave by wave (each wave in parallel): ${plan.freeze?.waves.map((w) => w.join(', ')).join(' | ') || 'nothing (no mounted filesystem)'}`
           : 'would not freeze (EnableFsFreeze=false)',
         ...report.NotFrozen.map((s) => `not frozen: ${s.mountPoint} (${s.fsType}): ${s.reason}`),
         `result: ${report.Consistency}`,

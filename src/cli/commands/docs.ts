@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PARAMS, kebab, type ParamSpec } from '../../params/index.js';
 import { EXIT_CODES } from '../../report/exit-codes.js';
+import { SUPPORTED_OS } from '../../system/os-release.js';
 
 export function paramsTable(): string {
   const rows = (PARAMS as readonly ParamSpec[]).map((p) => {
@@ -29,10 +30,18 @@ export function exitCodesTable(): string {
   ].join('\n');
 }
 
+export function osTable(): string {
+  return [
+    '| `ID` in /etc/os-release | distribution | from version |',
+    '|---|---|---|',
+    ...SUPPORTED_OS.map((o) => `| ${o.id} | ${o.label} | ${o.min} |`),
+  ].join('\n');
+}
+
 function replaceSection(text: string, name: string, body: string): string {
-  const re = new RegExp(`(<!-- ${name}:start -->\\n)[\\s\\S]*?(\\n<!-- ${name}:end -->)`);
+  const re = new RegExp(`(<!-- ${name}:start -->\\n)[\\s\\S]*?(<!-- ${name}:end -->)`);
   if (!re.test(text)) throw new Error(`README has no ${name} section`);
-  return text.replace(re, `$1${body}$2`);
+  return text.replace(re, `$1${body}\n$2`);
 }
 
 /** Regenerates (write) or verifies (check) the README's generated sections. */
@@ -41,11 +50,9 @@ export function docsCommand(
   mode: 'write' | 'check',
 ): { ok: boolean; message: string } {
   const before = readFileSync(file, 'utf8');
-  const after = replaceSection(
-    replaceSection(before, 'params', paramsTable()),
-    'exit-codes',
-    exitCodesTable(),
-  );
+  let after = replaceSection(before, 'params', paramsTable());
+  after = replaceSection(after, 'exit-codes', exitCodesTable());
+  after = replaceSection(after, 'os', osTable());
   if (mode === 'write') {
     writeFileSync(file, after);
     return { ok: true, message: `${file} updated` };
