@@ -9,7 +9,7 @@ import { emptyResult, type Phase, type RunResult } from './result.js';
 import { runScriptPhase } from './scripts-phase.js';
 import { validate, type Consistency, type RunPlan } from './validate.js';
 import { stopIfInterrupted } from './interrupt.js';
-import { snapshotWindow } from './window.js';
+import { snapshotWindow, startFreezer, type PreparedFreezer } from './window.js';
 
 /**
  * One run, as a list of phases:
@@ -49,9 +49,11 @@ export async function runSnapshot(deps: Deps, params: Params): Promise<RunResult
     let preStarted = false;
     let preOk = false;
     let window: Awaited<ReturnType<typeof snapshotWindow>> | undefined;
+    let watchdog: PreparedFreezer | undefined;
     try {
+      stopIfInterrupted(deps.interrupt, 'the pre-script');
+      watchdog = startFreezer(deps, plan);
       if (plan.pre) {
-        stopIfInterrupted(deps.interrupt, 'the pre-script');
         preStarted = true;
         await timed('preScript', () =>
           runScriptPhase(
@@ -66,12 +68,14 @@ export async function runSnapshot(deps: Deps, params: Params): Promise<RunResult
         );
         preOk = true;
       }
-      window = await snapshotWindow(deps, plan, params, result, timed);
+      window = await snapshotWindow(deps, plan, params, result, timed, watchdog);
       group = window.group;
       if (window.error) errors.push(window.error);
       if (window.thawError) errors.push(window.thawError);
     } catch (e) {
       errors.push(e);
+    } finally {
+      await watchdog?.freezer.dispose();
     }
 
     // Invariant 3: the post-script runs whenever the pre-script started.

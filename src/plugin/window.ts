@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GroupInfo } from '../engines/types.js';
 import { monoNs } from '../freeze/protocol.js';
-import type { ThawOutcome } from '../freeze/types.js';
+import type { Freezer, ThawOutcome } from '../freeze/types.js';
 import type { Params } from '../params/index.js';
 import { AgentError } from '../report/errors.js';
 import type { Deps } from './deps.js';
@@ -10,6 +10,24 @@ import type { Phase, RunResult } from './result.js';
 import type { RunPlan } from './validate.js';
 
 export type Timed = <T>(phase: Phase, fn: () => Promise<T>) => Promise<T>;
+
+/** A freezer whose watchdog is starting (or started): see startFreezer. */
+export interface PreparedFreezer {
+  readonly freezer: Freezer;
+  readonly ready: Promise<void>;
+}
+
+/**
+ * Starts the watchdog as soon as the plan is known, so its start-up overlaps the pre-script
+ * instead of lengthening the path to the first freeze. The caller disposes it on every path.
+ */
+export function startFreezer(deps: Deps, plan: RunPlan): PreparedFreezer | undefined {
+  if (!plan.freeze?.freeze.length) return undefined;
+  const freezer = deps.newFreezer();
+  const ready = freezer.prepare();
+  ready.catch(() => undefined); // awaited (and reported) in the window
+  return { freezer, ready };
+}
 
 export interface WindowOutcome {
   readonly group: GroupInfo | undefined;
@@ -29,11 +47,12 @@ export async function snapshotWindow(
   params: Params,
   result: RunResult,
   timed: Timed,
+  watchdog: PreparedFreezer | undefined,
 ): Promise<WindowOutcome> {
   const { log } = deps;
   const mounts = plan.freeze?.freeze.map((f) => f.mountPoint) ?? [];
   const waves = plan.freeze?.waves ?? [];
-  const freezer = mounts.length ? deps.newFreezer() : undefined;
+  const freezer = watchdog?.freezer;
   let group: GroupInfo | undefined;
   let error: unknown;
   let thawError: unknown;
@@ -44,7 +63,7 @@ export async function snapshotWindow(
     stopIfInterrupted(deps.interrupt, 'the freeze');
     if (freezer) {
       await timed('freeze', async () => {
-        await freezer.prepare(); // the watchdog exists before the first freeze
+        await watchdog!.ready; // the watchdog exists before the first freeze
         log.info(
           `Freeze filesystems (${mounts.length}): ${waves.map((w) => w.join(', ')).join(' | ')}`,
         );
@@ -82,7 +101,6 @@ export async function snapshotWindow(
         thawError = e;
       } finally {
         log.release();
-        await freezer.dispose();
       }
     }
   }

@@ -1,6 +1,11 @@
-// The only file that starts processes (through execa): commands, scripts and the watchdog.
-import { execa, type ResultPromise } from 'execa';
+// The only file that starts processes: commands and scripts through execa, the watchdog
+// through node:child_process (a plain pipe pair; it is on the path to the first freeze, and
+// execa costs ~90 ms to load, so execa is loaded only when a command or script runs).
+import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import type { ResultPromise } from 'execa';
+
+const loadExeca = async () => (await import('execa')).execa;
 
 export interface CommandResult {
   readonly exitCode: number;
@@ -105,6 +110,7 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 
 export const systemRunner: Runner = {
   async run(file, args, options = {}) {
+    const execa = await loadExeca();
     const r = await execa(file, args, {
       reject: false,
       timeout: options.timeoutMs,
@@ -124,6 +130,7 @@ export const systemRunner: Runner = {
     const started = performance.now();
     const out = new BoundedOutput(options.maxOutputBytes);
     // Own session and process group, so a timeout can kill everything the script started.
+    const execa = await loadExeca();
     const sub: ResultPromise = execa(file, args, {
       detached: true,
       cleanup: false,
@@ -197,21 +204,13 @@ export const systemRunner: Runner = {
   },
 
   spawnHelper(file, args) {
-    const sub = execa(file, args, {
-      detached: true,
-      cleanup: false,
-      buffer: false,
-      reject: false,
-      stdin: 'pipe',
-      stdout: 'pipe',
-      stderr: 'ignore',
+    // Own session: a Ctrl-C to the agent's process group must not reach the watchdog.
+    const sub = spawn(file, args, { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+    if (!sub.pid) throw new Error(`could not start ${file}`);
+    const exited = new Promise<number | undefined>((resolve) => {
+      sub.once('error', () => resolve(undefined));
+      sub.once('exit', (code) => resolve(code ?? undefined));
     });
-    if (!sub.pid || !sub.stdin || !sub.stdout) throw new Error(`could not start ${file}`);
-    return {
-      pid: sub.pid,
-      stdin: sub.stdin,
-      stdout: sub.stdout,
-      exited: sub.then((r) => r.exitCode ?? undefined).catch(() => undefined),
-    };
+    return { pid: sub.pid, stdin: sub.stdin, stdout: sub.stdout, exited };
   },
 };

@@ -78,7 +78,8 @@ describe('runSnapshot: failures keep the pairs closed', () => {
     expect(r.ExitCode).toBe(9);
     expect(r.SnapshotGroupId).toBeUndefined();
     expect(h.scripts.ran).toEqual(['pre', 'post', 'cleanup']);
-    expect(h.freezer.events).toEqual([]);
+    // The watchdog started alongside the pre-script, and was never asked to freeze.
+    expect(h.freezer.events).toEqual(['prepare', 'dispose']);
     expect(h.out.at(-1)).toMatch(
       /level="error".*exit code 9: Prescript \/tmp\/prescript.sh exited with 1/,
     );
@@ -216,7 +217,7 @@ describe('runSnapshot: interrupted (SIGINT/SIGTERM)', () => {
     expect(r.ExitCode).toBe(9);
     expect(r.Error).toMatch(/was stopped: the agent was interrupted/);
     expect(h.scripts.ran).toEqual(['pre', 'post', 'cleanup']);
-    expect(h.freezer.events).toEqual([]);
+    expect(h.freezer.events).toEqual(['prepare', 'dispose']);
   });
 
   it('while freezing: no group is made, everything is thawed, the post-script runs', async () => {
