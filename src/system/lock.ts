@@ -1,5 +1,6 @@
 import {
   closeSync,
+  fstatSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -26,14 +27,32 @@ export function isAlive(pid: number, startTime?: string): boolean {
   return st !== undefined && (startTime === undefined || st === startTime);
 }
 
-/** The pid of a live run holding the lock, if any. */
-export function lockHolder(stateDir: string): number | undefined {
+interface LockFile {
+  /** A live run holding the lock, if any. */
+  readonly holder: number | undefined;
+  /** Inode of the file read: a stale lock is removed only if it is still that file. */
+  readonly ino: number;
+}
+
+function readLock(path: string): LockFile | undefined {
+  let fd: number;
   try {
-    const [pid, start] = readFileSync(join(stateDir, 'lock'), 'utf8').trim().split(' ');
-    return pid && isAlive(Number(pid), start || undefined) ? Number(pid) : undefined;
+    fd = openSync(path, 'r');
   } catch {
     return undefined;
   }
+  try {
+    const [pid, start] = readFileSync(fd, 'utf8').trim().split(' ');
+    const holder = pid && isAlive(Number(pid), start || undefined) ? Number(pid) : undefined;
+    return { holder, ino: fstatSync(fd).ino };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The pid of a live run holding the lock, if any. */
+export function lockHolder(stateDir: string): number | undefined {
+  return readLock(join(stateDir, 'lock'))?.holder;
 }
 
 export interface Lock {
@@ -64,15 +83,16 @@ export function acquireLock(stateDir: string): Lock {
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = lockHolder(stateDir);
-      if (pid !== undefined) {
+      const lock = readLock(path);
+      if (lock?.holder !== undefined) {
         throw new AgentError(
           'SnapshotInProgress',
-          `another app-snapshot-plugin run (pid ${pid}) is in progress; lock ${path}`,
+          `another app-snapshot-plugin run (pid ${lock.holder}) is in progress; lock ${path}`,
         );
       }
       try {
-        unlinkSync(path); // stale: its owner is dead
+        // Stale (its owner is dead): remove it, unless another run replaced it meanwhile.
+        if (lock && lstatSync(path).ino === lock.ino) unlinkSync(path);
       } catch {
         // someone else removed it
       }

@@ -1,6 +1,7 @@
 import { Lab, MKFS_FORCE, type LabState } from '../../lab/lab.js';
 import { parseSize } from '../../lab/size.js';
 import { describeError, exitCodeFor } from '../../report/exit-code-for.js';
+import { ParamsError } from '../../report/errors.js';
 import { systemRunner } from '../../system/runner.js';
 import type { Io } from '../io.js';
 
@@ -35,10 +36,12 @@ export async function labCommand(a: LabArgs, io: Io): Promise<number> {
         .map((f) => f.trim())
         .filter(Boolean);
       for (const f of fsTypes) {
-        if (!MKFS_FORCE[f]) throw new Error(`unsupported --fs ${f} (ext3, ext4, xfs, btrfs)`);
+        if (!MKFS_FORCE[f]) throw new ParamsError(`unsupported --fs ${f} (ext3, ext4, xfs, btrfs)`);
       }
-      if (!Number.isInteger(a.disks) || a.disks < 1 || a.disks > 64)
-        throw new Error('--disks must be 1-64');
+      if (!Number.isInteger(a.disks) || a.disks < 1 || a.disks > 64) {
+        throw new ParamsError('--disks must be 1-64');
+      }
+      if (!Number.isInteger(a.quota) || a.quota < 1) throw new ParamsError('--quota must be >= 1');
       const s = await lab.up({
         root: a.root,
         disks: a.disks,
@@ -71,7 +74,6 @@ export async function labCommand(a: LabArgs, io: Io): Promise<number> {
     return 0;
   } catch (e) {
     io.err(`lab ${a.action}: ${describeError(e)}\n`);
-    const code = exitCodeFor(e);
-    return code === 255 && !(e instanceof TypeError) ? 1 : code;
+    return exitCodeFor(e);
   }
 }
