@@ -100,7 +100,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           y.option('force', {
             type: 'boolean',
             default: false,
-            describe: 'also when the freezing run is still alive',
+            describe:
+              'also when the freezing run is still alive (that run cannot tell: its snapshot is then not consistent)',
           }),
         (a) => {
           code = thawCommand(Boolean(a.force), io);
