@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Params } from '../params/index.js';
-import { conditionFailed } from '../report/errors.js';
 import type { Runner } from '../system/runner.js';
 import { LocalEngine } from './local/engine.js';
+import { ecsClient, type EcsApi } from './ecs/client.js';
+import { DEFAULT_LOOKUP } from './ecs/devices.js';
+import { EcsEngine, requireRole } from './ecs/engine.js';
+import { MetadataClient, RoleCredentials } from './ecs/metadata.js';
+import { withRetry } from './ecs/retry.js';
 import type { SnapshotEngine } from './types.js';
 
 export type { SnapshotEngine } from './types.js';
@@ -21,14 +25,51 @@ export function resolveEngineName(engine: Params['engine']): 'local' | 'ecs' {
   return onEcs() ? 'ecs' : 'local';
 }
 
+/**
+ * The cloud engine, configured from the environment where tests and unusual networks need it:
+ * APP_SNAPSHOT_METADATA_URL (default http://100.100.100.200), APP_SNAPSHOT_ECS_ENDPOINT
+ * (default the region's VPC endpoint), APP_SNAPSHOT_DISK_BY_ID_DIR (default /dev/disk/by-id).
+ */
+function createEcsEngine(ramRoleName: string, env: NodeJS.ProcessEnv): SnapshotEngine {
+  const role = requireRole(ramRoleName);
+  const metadata = new MetadataClient(
+    env.APP_SNAPSHOT_METADATA_URL ? { baseUrl: env.APP_SNAPSHOT_METADATA_URL } : {},
+  );
+  const credentials = new RoleCredentials(metadata, role);
+  let api: EcsApi | undefined;
+  const lazyApi: EcsApi = {
+    async call(action, p) {
+      api ??= withRetry(
+        ecsClient({
+          endpoint:
+            env.APP_SNAPSHOT_ECS_ENDPOINT ||
+            `https://ecs-vpc.${await metadata.regionId()}.aliyuncs.com`,
+          credentials: () => credentials.get(),
+          timeoutMs: 10_000,
+        }),
+        { budgetMs: 60_000, baseMs: 200, maxMs: 5000 },
+      );
+      return api.call(action, p);
+    },
+  };
+  return new EcsEngine({
+    api: lazyApi,
+    metadata,
+    checkCredentials: () => credentials.get(),
+    lookup: {
+      ...DEFAULT_LOOKUP,
+      ...(env.APP_SNAPSHOT_DISK_BY_ID_DIR ? { byIdDir: env.APP_SNAPSHOT_DISK_BY_ID_DIR } : {}),
+    },
+  });
+}
+
 export function createEngine(
-  params: Pick<Params, 'engine' | 'pool'>,
+  params: Pick<Params, 'engine' | 'pool' | 'ramRoleName'>,
   deps: { runner: Runner; env?: NodeJS.ProcessEnv },
 ): SnapshotEngine {
   const name = resolveEngineName(params.engine);
-  if (name === 'ecs') {
-    throw conditionFailed('the ecs engine is not available in this build yet; use -Engine=local');
-  }
+  const env = deps.env ?? process.env;
+  if (name === 'ecs') return createEcsEngine(params.ramRoleName, env);
   return new LocalEngine({
     poolDir: params.pool,
     runner: deps.runner,

@@ -107,6 +107,15 @@ export const PARAMS = [
     help: "Timeout of each script; on expiry the script's whole process group is killed (1-86400).",
   },
   {
+    name: 'GroupTimeoutInSeconds',
+    type: 'int',
+    default: 600,
+    min: 1,
+    max: 86400,
+    origin: 'ours',
+    help: 'How long to wait for the snapshot group to be accomplished after the thaw (exit 6 past it).',
+  },
+  {
     name: 'EnableWriters',
     type: 'bool',
     default: true,

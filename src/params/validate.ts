@@ -17,6 +17,7 @@ export interface Params {
   enableFsFreeze: boolean;
   timeoutInSeconds: number;
   scriptTimeoutInSeconds: number;
+  groupTimeoutInSeconds: number;
   enableWriters: boolean;
   engine: EngineName;
   pool: string;

@@ -100,7 +100,7 @@ export async function runSnapshot(deps: Deps, params: Params): Promise<RunResult
 
     if (group) {
       result.SnapshotGroupId = group.id;
-      group = await timed('wait', () => waitGroup(deps, group!));
+      group = await timed('wait', () => waitGroup(deps, group!, params.groupTimeoutInSeconds));
       const consistency = decide(plan, params, preOk && postOk, window?.freezeHeld ?? false);
       result.Consistency = consistency;
       if (consistency !== 'None' && !errors.some(isFreezeOrThaw)) {
@@ -154,22 +154,46 @@ export function decide(
   return appOk ? 'AppConsistent' : 'FsConsistent';
 }
 
-async function waitGroup(deps: Deps, group: GroupInfo): Promise<GroupInfo> {
+/** Polls until the group is accomplished (the local engine already is), with progress lines. */
+async function waitGroup(deps: Deps, group: GroupInfo, timeoutS: number): Promise<GroupInfo> {
   let g = group;
-  // The local engine is done when createGroup returns; cloud engines poll here (issue 3).
+  const start = performance.now();
+  let delay = 500;
+  let lastReport = 0;
   while (g.status === 'progressing') {
-    await new Promise((r) => setTimeout(r, 1000));
+    const elapsed = performance.now() - start;
+    if (elapsed > timeoutS * 1000) {
+      throw new AgentError(
+        'GroupTimeout',
+        `snapshot group ${g.id} not accomplished after ${timeoutS}s (GroupTimeoutInSeconds)`,
+      );
+    }
+    if (elapsed - lastReport >= 10_000) {
+      lastReport = elapsed;
+      const done = g.snapshots.filter((s) => s.status === 'accomplished').length;
+      const pct = g.snapshots.length
+        ? Math.round(g.snapshots.reduce((n, s) => n + s.progress, 0) / g.snapshots.length)
+        : 0;
+      deps.log.info(
+        `SnapshotGroup ${g.id} progress: ${pct}% (${done}/${g.snapshots.length} snapshots available)`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 5000);
     g = await deps.engine.describeGroup(g.id);
   }
   if (g.status === 'failed')
     throw new AgentError('GroupStatusError', `snapshot group ${g.id} failed`);
   const bad = g.snapshots.find((s) => s.status !== 'accomplished' || s.progress !== 100);
-  if (bad)
+  if (bad) {
     throw new AgentError(
       'SnapshotNotAsExpected',
-      `snapshot ${bad.id} is ${bad.status} (${bad.progress}%)`,
+      `snapshot ${bad.id} of disk ${bad.diskId} is ${bad.status} (${bad.progress}%)`,
     );
-  deps.log.info(`Finish SnapshotGroup =${g.id} Creation`);
+  }
+  deps.log.info(
+    `Finish SnapshotGroup =${g.id} Creation, TotalCost=${goDuration(performance.now() - start)}`,
+  );
   return g;
 }
 

@@ -1,0 +1,518 @@
+// An emulator of the ECS API subset the agent uses and of the instance metadata service, on
+// loopback. It checks request signatures and the STS token it issued, backs the "cloud disks"
+// with lab loop disks (a group really clones them, through the local engine), makes the
+// by-id links the agent resolves, answers errors in the service's JSON shape, and injects
+// faults on demand. For tests and for trying the cloud path by hand (npm run emulator).
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { LocalEngine } from '../engines/local/engine.js';
+import { systemRunner } from '../system/runner.js';
+import { acs3Signature, parseAcs3Authorization, v1Signature } from './signing.js';
+
+export const FAULTS = [
+  'throttle', // the next N API calls: 400 Throttling.User
+  'unavailable', // the next N API calls: 503 ServiceUnavailable
+  'slow', // every API answer waits N ms
+  'quota', // CreateSnapshotGroup: 403 QuotaExceed.Snapshot
+  'in-progress', // CreateSnapshotGroup: 403 IncorrectDiskStatus.CreatingSnapshot
+  'create-error', // CreateSnapshotGroup: 403 CreateSnapshot.Failed
+  'forbidden', // every API call: 403 Forbidden.RAM
+  'stuck', // groups stay progressing
+  'group-failed', // groups end failed
+  'snapshot-unavailable', // one snapshot never becomes available
+  'tag-refused', // TagResources: 403 QuotaExceed.Tags
+  'role-missing', // metadata: no RAM role attached
+  'token-expired', // API calls: 400 InvalidSecurityToken.Expired
+  'no-imds-token', // metadata: the hardened-mode token PUT is refused
+  'efficiency-disk', // DescribeDisks also lists a cloud_efficiency disk
+] as const;
+export type Fault = (typeof FAULTS)[number];
+
+export interface EmulatorOptions {
+  /** A lab pool (lab up): its disks are the instance's cloud disks. */
+  readonly pool: string;
+  /** Where the virtio-<serial> links are made (a test's own directory, not /dev). */
+  readonly byIdDir: string;
+  readonly roleName?: string;
+  readonly regionId?: string;
+  readonly instanceId?: string;
+  /** How long a group stays progressing before it is accomplished. */
+  readonly progressMs?: number;
+  readonly faults?: Partial<Record<Fault, number | boolean>>;
+}
+
+interface Issued {
+  readonly secret: string;
+  readonly token: string;
+  readonly expiration: number;
+}
+
+export interface RequestRecord {
+  readonly action: string;
+  readonly signature: 'v1' | 'acs3';
+  readonly params: Record<string, string>;
+  readonly code: string;
+}
+
+export class Emulator {
+  readonly regionId: string;
+  readonly instanceId: string;
+  readonly roleName: string;
+  faults: Partial<Record<Fault, number | boolean>>;
+  /** Every API request, in order (no secrets: the signature fields are dropped). */
+  readonly requests: RequestRecord[] = [];
+  /** Metadata requests: path and whether a hardened-mode token came with it. */
+  readonly metadataRequests: { path: string; token: boolean }[] = [];
+  private readonly engine: LocalEngine;
+  private readonly issued = new Map<string, Issued>();
+  private readonly tokens = new Set<string>();
+  private readonly groups = new Map<
+    string,
+    { createdAt: number; token: string; faults: Emulator['faults'] }
+  >();
+  private server: Server | undefined;
+  url = '';
+
+  constructor(private readonly o: EmulatorOptions) {
+    this.regionId = o.regionId ?? 'cn-hangzhou';
+    this.instanceId = o.instanceId ?? `i-${randomBytes(10).toString('hex')}`;
+    this.roleName = o.roleName ?? 'AppSnapshotRoleName';
+    this.faults = { ...o.faults };
+    this.engine = new LocalEngine({ poolDir: o.pool, runner: systemRunner });
+  }
+
+  async start(port = 0): Promise<string> {
+    await this.linkDevices();
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  /** Every secret it handed out: tests scan the agent's output and logs for them. */
+  secrets(): string[] {
+    return [...this.issued.values()].flatMap((i) => [i.secret, i.token]);
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise((r) => this.server?.close(r));
+    rmSync(this.o.byIdDir, { recursive: true, force: true });
+  }
+
+  /** The udev links the agent resolves: virtio-<disk id without "d-"> -> /dev/loopN. */
+  private async linkDevices(): Promise<void> {
+    mkdirSync(this.o.byIdDir, { recursive: true });
+    for (const d of await this.engine.describeDisks()) {
+      if (!d.device) continue;
+      const link = join(this.o.byIdDir, `virtio-${d.id.replace(/^d-/, '')}`);
+      rmSync(link, { force: true });
+      symlinkSync(d.device, link);
+    }
+  }
+
+  private take(fault: 'throttle' | 'unavailable'): boolean {
+    const n = Number(this.faults[fault] ?? 0);
+    if (n > 0) this.faults[fault] = n - 1;
+    return n > 0;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://x');
+    try {
+      if (url.pathname.startsWith('/latest/')) return this.metadata(req, res, url.pathname);
+      await this.api(req, res, url, body);
+    } catch (e) {
+      send(res, 500, { Code: 'InternalError', Message: String(e) });
+    }
+  }
+
+  private metadata(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const tokenHeader = req.headers['x-aliyun-ecs-metadata-token'];
+    this.metadataRequests.push({
+      path,
+      token: typeof tokenHeader === 'string' && this.tokens.has(tokenHeader),
+    });
+    const text = (status: number, s: string) => {
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end(s);
+    };
+    if (path === '/latest/api/token' && req.method === 'PUT') {
+      if (this.faults['no-imds-token'] || req.headers['x-forwarded-for'])
+        return text(403, 'Forbidden');
+      const ttl = Number(req.headers['x-aliyun-ecs-metadata-token-ttl-seconds']);
+      if (!(ttl >= 1 && ttl <= 21600)) return text(400, 'Bad TTL');
+      const token = randomBytes(24).toString('base64url');
+      this.tokens.add(token);
+      return text(200, token);
+    }
+    const meta = path.replace(/^\/latest\/meta-data\//, '');
+    if (meta === 'instance-id') return text(200, this.instanceId);
+    if (meta === 'region-id') return text(200, this.regionId);
+    if (meta === 'zone-id') return text(200, `${this.regionId}-h`);
+    if (meta === 'ram/security-credentials/') {
+      return this.faults['role-missing'] ? text(404, 'Not Found') : text(200, this.roleName);
+    }
+    if (meta === `ram/security-credentials/${this.roleName}` && !this.faults['role-missing']) {
+      const accessKeyId = `STS.${randomBytes(12).toString('hex')}`;
+      const issued = {
+        secret: randomBytes(20).toString('base64'),
+        token: randomBytes(48).toString('base64'),
+        expiration: Date.now() + 3600_000,
+      };
+      this.issued.set(accessKeyId, issued);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          AccessKeyId: accessKeyId,
+          AccessKeySecret: issued.secret,
+          SecurityToken: issued.token,
+          Expiration: new Date(issued.expiration).toISOString().replace(/\.\d+Z$/, 'Z'),
+          LastUpdated: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+          Code: 'Success',
+        }),
+      );
+      return;
+    }
+    text(404, 'Not Found');
+  }
+
+  /** Checks the signature (v1 or ACS3) and the STS token; returns an error code or the style. */
+  private authenticate(
+    req: IncomingMessage,
+    url: URL,
+    params: Record<string, string>,
+  ): { error?: [number, string, string]; style: 'v1' | 'acs3' } {
+    const auth = req.headers.authorization;
+    if (typeof auth === 'string' && auth.startsWith('ACS3-')) {
+      const a = parseAcs3Authorization(auth);
+      if (!a)
+        return {
+          style: 'acs3',
+          error: [
+            400,
+            'IncompleteSignature',
+            'The request signature does not conform to Aliyun standards.',
+          ],
+        };
+      const issued = this.issued.get(a.accessKeyId);
+      if (!issued)
+        return {
+          style: 'acs3',
+          error: [404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.'],
+        };
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), String(v)]),
+      );
+      const expected = acs3Signature(
+        {
+          method: req.method ?? 'POST',
+          path: url.pathname,
+          query: Object.fromEntries(url.searchParams),
+          headers,
+          signedHeaders: a.signedHeaders,
+        },
+        issued.secret,
+      );
+      if (expected !== a.signature)
+        return {
+          style: 'acs3',
+          error: [
+            400,
+            'SignatureDoesNotMatch',
+            'Specified signature is not matched with our calculation.',
+          ],
+        };
+      return { style: 'acs3', ...this.checkToken(issued, headers['x-acs-security-token']) };
+    }
+    const issued = this.issued.get(params.AccessKeyId ?? '');
+    if (!params.Signature || params.SignatureMethod !== 'HMAC-SHA1') {
+      return {
+        style: 'v1',
+        error: [
+          400,
+          'IncompleteSignature',
+          'The request signature does not conform to Aliyun standards.',
+        ],
+      };
+    }
+    if (!issued)
+      return {
+        style: 'v1',
+        error: [404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.'],
+      };
+    if (v1Signature(req.method ?? 'GET', params, issued.secret) !== params.Signature) {
+      return {
+        style: 'v1',
+        error: [
+          400,
+          'SignatureDoesNotMatch',
+          'Specified signature is not matched with our calculation.',
+        ],
+      };
+    }
+    return { style: 'v1', ...this.checkToken(issued, params.SecurityToken) };
+  }
+
+  private checkToken(
+    issued: Issued,
+    token: string | undefined,
+  ): { error?: [number, string, string] } {
+    if (token !== issued.token)
+      return {
+        error: [
+          400,
+          'InvalidSecurityToken.MismatchWithAccessKey',
+          'The security token does not match the access key.',
+        ],
+      };
+    if (this.faults['token-expired'] || Date.now() > issued.expiration) {
+      return {
+        error: [
+          400,
+          'InvalidSecurityToken.Expired',
+          'The security token you provided has expired.',
+        ],
+      };
+    }
+    return {};
+  }
+
+  private async api(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    body: string,
+  ): Promise<void> {
+    const params: Record<string, string> = Object.fromEntries(url.searchParams);
+    if (String(req.headers['content-type'] ?? '').includes('x-www-form-urlencoded')) {
+      Object.assign(params, Object.fromEntries(new URLSearchParams(body)));
+    }
+    const action = params.Action ?? String(req.headers['x-acs-action'] ?? '');
+    const auth = this.authenticate(req, url, params);
+    const record = (code: string) => {
+      const {
+        Signature: _s,
+        SecurityToken: _t,
+        AccessKeyId: _a,
+        SignatureNonce: _n,
+        ...safe
+      } = params;
+      this.requests.push({ action, signature: auth.style, params: safe, code });
+    };
+    const fail = (status: number, code: string, message: string) => {
+      record(code);
+      send(res, status, { Code: code, Message: message });
+    };
+    if (this.faults.slow) await new Promise((r) => setTimeout(r, Number(this.faults.slow)));
+    if (auth.error) return fail(...auth.error);
+    if (this.take('throttle'))
+      return fail(400, 'Throttling.User', 'Request was denied due to user flow control.');
+    if (this.take('unavailable'))
+      return fail(
+        503,
+        'ServiceUnavailable',
+        'The request has failed due to a temporary failure of the server.',
+      );
+    if (this.faults.forbidden)
+      return fail(
+        403,
+        'Forbidden.RAM',
+        "User not authorized to operate on the specified resource, or this API doesn't support RAM.",
+      );
+    if (params.RegionId !== this.regionId)
+      return fail(404, 'InvalidRegionId.NotFound', 'The specified RegionId does not exist.');
+    const handler = {
+      DescribeDisks: () => this.describeDisks(params),
+      CreateSnapshotGroup: () => this.createGroup(params),
+      DescribeSnapshotGroups: () => this.describeGroups(params),
+      TagResources: () => this.tag(params),
+      DeleteSnapshotGroup: () => this.deleteGroup(params),
+    }[action];
+    if (!handler)
+      return fail(400, 'InvalidAction.NotFound', `Specified action ${action} is not valid.`);
+    const out = await handler();
+    if ('error' in out) return fail(...out.error);
+    record('OK');
+    send(res, 200, out.body);
+  }
+
+  private async describeDisks(p: Record<string, string>): Promise<Answer> {
+    if (p.InstanceId && p.InstanceId !== this.instanceId)
+      return notFound('InvalidInstanceId.NotFound', 'The specified InstanceId does not exist.');
+    const disks = (await this.engine.describeDisks()).map((d) => ({
+      DiskId: d.id,
+      Category: 'cloud_essd',
+      Size: Math.ceil(d.sizeBytes / 2 ** 30),
+      SerialNumber: d.id.replace(/^d-/, ''),
+      Status: 'In_use',
+      Type: 'data',
+      InstanceId: this.instanceId,
+    }));
+    if (this.faults['efficiency-disk']) {
+      disks.push({
+        DiskId: 'd-efficiency00000000000',
+        Category: 'cloud_efficiency',
+        Size: 40,
+        SerialNumber: 'efficiency00000000000',
+        Status: 'In_use',
+        Type: 'data',
+        InstanceId: this.instanceId,
+      });
+    }
+    return { body: { Disks: { Disk: disks }, TotalCount: disks.length, NextToken: '' } };
+  }
+
+  private async createGroup(p: Record<string, string>): Promise<Answer> {
+    if (p.InstanceId !== this.instanceId)
+      return notFound('InvalidInstanceId.NotFound', 'The specified InstanceId does not exist.');
+    if (!p.Name)
+      return {
+        error: [
+          400,
+          'MissingParameter.Name',
+          'The input parameter Name that is mandatory for processing this request is not supplied.',
+        ],
+      };
+    if (this.faults.quota)
+      return { error: [403, 'QuotaExceed.Snapshot', 'The snapshot quota exceeds.'] };
+    if (this.faults['in-progress'])
+      return {
+        error: [
+          403,
+          'IncorrectDiskStatus.CreatingSnapshot',
+          'A previous snapshot creation is in process.',
+        ],
+      };
+    if (this.faults['create-error'])
+      return {
+        error: [403, 'CreateSnapshot.Failed', 'The process of creating snapshot is failed.'],
+      };
+    const diskIds = Object.keys(p)
+      .filter((k) => /^DiskId\.\d+$/.test(k))
+      .map((k) => p[k]!);
+    const known = (await this.engine.describeDisks()).map((d) => d.id);
+    const unknown = diskIds.find((d) => !known.includes(d));
+    if (unknown)
+      return notFound('InvalidDiskId.NotFound', `The specified DiskId ${unknown} does not exist.`);
+    const token = p.ClientToken ?? randomUUID();
+    const same = [...this.groups].find(([, g]) => g.token === token);
+    if (same) return { body: { SnapshotGroupId: same[0] } };
+    // The real clone, while the agent holds the freeze.
+    const g = await this.engine.createGroup({
+      name: p.Name,
+      description: p.Description ?? '',
+      diskIds: diskIds.length ? diskIds : known,
+      instantAccess: p.InstantAccess === 'true',
+      instantAccessRetentionDays: Number(p.InstantAccessRetentionDays ?? 1),
+      clientToken: token,
+    });
+    this.groups.set(g.id, { createdAt: Date.now(), token, faults: { ...this.faults } });
+    return { body: { SnapshotGroupId: g.id } };
+  }
+
+  private async describeGroups(p: Record<string, string>): Promise<Answer> {
+    const wanted = Object.keys(p)
+      .filter((k) => /^SnapshotGroupId\.\d+$/.test(k))
+      .map((k) => p[k]!);
+    const progressMs = this.o.progressMs ?? 1500;
+    const out = [];
+    for (const [id, meta] of this.groups) {
+      if (wanted.length && !wanted.includes(id)) continue;
+      const g = await this.engine.describeGroup(id).catch(() => undefined);
+      if (!g) continue;
+      const age = Date.now() - meta.createdAt;
+      const done = !meta.faults.stuck && age >= progressMs;
+      const status = done
+        ? meta.faults['group-failed']
+          ? 'failed'
+          : 'accomplished'
+        : 'progressing';
+      const pct = done ? 100 : Math.min(99, Math.floor((age / progressMs) * 100));
+      out.push({
+        SnapshotGroupId: id,
+        Name: g.name,
+        Description: g.description,
+        InstanceId: this.instanceId,
+        CreationTime: g.createdAt.replace(/\.\d+Z$/, 'Z'),
+        Status: status,
+        Snapshots: {
+          Snapshot: g.snapshots.map((s, i) => {
+            const broken = i === 0 && meta.faults['snapshot-unavailable'];
+            return {
+              SnapshotId: s.id,
+              SourceDiskId: s.diskId,
+              SourceDiskType: 'data',
+              Progress: `${broken ? Math.min(pct, 99) : pct}%`,
+              Available: done && !broken,
+              InstantAccess: g.instantAccess,
+              InstantAccessRetentionDays: g.instantAccessRetentionDays,
+              Tags: { Tag: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })) },
+            };
+          }),
+        },
+      });
+    }
+    return { body: { SnapshotGroups: { SnapshotGroup: out }, NextToken: '' } };
+  }
+
+  private async tag(p: Record<string, string>): Promise<Answer> {
+    if (p.ResourceType !== 'snapshot')
+      return notFound('InvalidResourceType.NotFound', 'The specified ResourceType is not found.');
+    const ids = Object.keys(p)
+      .filter((k) => /^ResourceId\.\d+$/.test(k))
+      .map((k) => p[k]!);
+    if (ids.length > 50)
+      return {
+        error: [400, 'NumberExceed.ResourceIds', 'The maximum number of ResourceIds is exceeded.'],
+      };
+    if (this.faults['tag-refused'])
+      return { error: [403, 'QuotaExceed.Tags', 'The maximum number of tags is exceeded.'] };
+    const tags: Record<string, string> = {};
+    for (let n = 1; p[`Tag.${n}.Key`] !== undefined; n++)
+      tags[p[`Tag.${n}.Key`]!] = p[`Tag.${n}.Value`] ?? '';
+    try {
+      await this.engine.tagSnapshots(ids, tags);
+    } catch {
+      return notFound(
+        'InvalidResourceId.NotFound',
+        'The specified ResourceIds are not found in our records.',
+      );
+    }
+    return { body: {} };
+  }
+
+  private async deleteGroup(p: Record<string, string>): Promise<Answer> {
+    const id = p.SnapshotGroupId ?? '';
+    if (!this.groups.has(id))
+      return notFound(
+        'InvalidSnapshotGroupId.NotFound',
+        'The specified SnapshotGroupId does not exist.',
+      );
+    await this.engine.deleteGroup(id);
+    this.groups.delete(id);
+    return { body: {} };
+  }
+}
+
+type Answer = { body: unknown } | { error: [number, string, string] };
+
+function notFound(code: string, message: string): Answer {
+  return { error: [404, code, message] };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const requestId = randomUUID().toUpperCase();
+  const payload =
+    status >= 400
+      ? { RequestId: requestId, HostId: 'ecs.aliyuncs.com', ...(body as object) }
+      : { RequestId: requestId, ...(body as object) };
+  res.writeHead(status, { 'content-type': 'application/json;charset=utf-8' });
+  res.end(JSON.stringify(payload));
+}
