@@ -18,6 +18,8 @@
  */
 export interface SnapshotEngine {
   readonly name: string;
+  /** Whether rollbackGroup works here (the cloud's is done in its console or ResetDisks). */
+  readonly canRollback: boolean;
   validate(): Promise<void>;
   describeDisks(): Promise<EngineDisk[]>;
   createGroup(request: CreateGroupRequest): Promise<GroupInfo>;

@@ -17,11 +17,15 @@ import type { ScriptRun } from '../../src/system/runner.js';
 /** In-memory engine that keeps the engine contract; `fail` injects engine errors. */
 export class MemoryEngine implements SnapshotEngine {
   readonly name = 'memory';
+  readonly canRollback = true;
   groups = new Map<string, GroupInfo>();
   fail: Partial<Record<'create' | 'tag', AgentError>> = {};
   /** Called inside createGroup: lets a test look at the world while "frozen". */
   onCreate: () => void = () => undefined;
   quota = 64;
+  /** describeGroup answers 'progressing' this many times first (Infinity: stuck). */
+  progressPolls = 0;
+  describeCalls = 0;
   private n = 0;
   constructor(public disks: EngineDisk[] = memoryDisks(2)) {}
 
@@ -68,6 +72,14 @@ export class MemoryEngine implements SnapshotEngine {
   async describeGroup(id: string): Promise<GroupInfo> {
     const g = this.groups.get(id);
     if (!g) throw new AgentError('ConditionCheckFailed', `no group ${id}`);
+    this.describeCalls++;
+    if (this.describeCalls <= this.progressPolls) {
+      return {
+        ...g,
+        status: 'progressing',
+        snapshots: g.snapshots.map((s) => ({ ...s, status: 'progressing', progress: 50 })),
+      };
+    }
     return g;
   }
   async tagSnapshots(

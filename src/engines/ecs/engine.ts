@@ -55,6 +55,7 @@ export interface EcsEngineOptions {
 /** Snapshot groups through the ECS API for the instance this agent runs on. */
 export class EcsEngine implements SnapshotEngine {
   readonly name = 'ecs';
+  readonly canRollback = false;
   private ids: { instanceId: string; regionId: string } | undefined;
 
   constructor(private readonly o: EcsEngineOptions) {}

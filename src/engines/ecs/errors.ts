@@ -48,12 +48,9 @@ export function toAgentError(call: EcsCall, e: unknown): AgentError {
       cause: e,
     });
   }
-  const hit = BY_CODE.find(([re]) => re.test(e.code));
-  const kind =
-    hit?.[1] ??
-    (e.code.startsWith('Network.') && call === 'DescribeDisks'
-      ? 'ConditionCheckFailed'
-      : BY_CALL[call]);
+  // Tagging happens after the snapshots exist: whatever refuses it is a tagging failure.
+  const hit = call === 'TagResources' ? undefined : BY_CODE.find(([re]) => re.test(e.code));
+  const kind = hit?.[1] ?? BY_CALL[call];
   const why = hit ? `${hit[2]}: ` : '';
   return new AgentError(kind, `${call} failed: ${why}${e.message}`, {
     cause: e,

@@ -33,6 +33,7 @@ const CLONE = constants.COPYFILE_FICLONE_FORCE;
 
 export class LocalEngine implements SnapshotEngine {
   readonly name = 'local';
+  readonly canRollback = true;
   private readonly pool: Pool;
   private readonly sys: SysBlock;
   private readonly mountinfo: () => string;

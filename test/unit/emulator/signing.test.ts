@@ -1,6 +1,11 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { acs3Signature, parseAcs3Authorization, percentEncode, v1Signature } from '../../../src/emulator/signing.js';
+import {
+  acs3Signature,
+  parseAcs3Authorization,
+  percentEncode,
+  v1Signature,
+} from '../../../src/emulator/signing.js';
 
 describe('RPC v1 signature', () => {
   it('matches the documented test vector', () => {
@@ -15,7 +20,9 @@ describe('RPC v1 signature', () => {
       Version: '2014-05-26',
     };
     expect(v1Signature('GET', params, 'testsecret')).toBe('OLeaidS1JvxuMvnyHOwuJ+uX5qY=');
-    expect(v1Signature('GET', { ...params, Signature: 'ignored' }, 'testsecret')).toBe('OLeaidS1JvxuMvnyHOwuJ+uX5qY=');
+    expect(v1Signature('GET', { ...params, Signature: 'ignored' }, 'testsecret')).toBe(
+      'OLeaidS1JvxuMvnyHOwuJ+uX5qY=',
+    );
   });
   it('percent-encodes the RFC 3986 way', () => {
     expect(percentEncode("a b*c~d!'()")).toBe('a%20b%2Ac~d%21%27%28%29');
@@ -28,7 +35,11 @@ describe('ACS3-HMAC-SHA256 signature', () => {
       method: 'POST',
       path: '/',
       query: { RegionId: 'cn-hangzhou', 'DiskId.1': 'd-a' },
-      headers: { host: 'ecs.example', 'x-acs-action': 'CreateSnapshotGroup', 'x-acs-content-sha256': createHash('sha256').update('').digest('hex') },
+      headers: {
+        host: 'ecs.example',
+        'x-acs-action': 'CreateSnapshotGroup',
+        'x-acs-content-sha256': createHash('sha256').update('').digest('hex'),
+      },
       signedHeaders: ['x-acs-action', 'host', 'x-acs-content-sha256'],
     };
     const canonical = [
@@ -43,7 +54,11 @@ describe('ACS3-HMAC-SHA256 signature', () => {
       .update(`ACS3-HMAC-SHA256\n${createHash('sha256').update(canonical).digest('hex')}`)
       .digest('hex');
     expect(acs3Signature(req, 'sk')).toBe(expected);
-    expect(parseAcs3Authorization(`ACS3-HMAC-SHA256 Credential=STS.ak,SignedHeaders=host;x-acs-action,Signature=${expected}`)).toEqual({
+    expect(
+      parseAcs3Authorization(
+        `ACS3-HMAC-SHA256 Credential=STS.ak,SignedHeaders=host;x-acs-action,Signature=${expected}`,
+      ),
+    ).toEqual({
       accessKeyId: 'STS.ak',
       signedHeaders: ['host', 'x-acs-action'],
       signature: expected,

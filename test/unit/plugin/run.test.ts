@@ -237,3 +237,27 @@ describe('runSnapshot: interrupted (SIGINT/SIGTERM)', () => {
     expect(h.scripts.ran).toEqual(['pre', 'post', 'cleanup']);
   });
 });
+
+describe('runSnapshot: waiting for the group', () => {
+  it('polls until accomplished, after the thaw', async () => {
+    const h = harness();
+    h.engine.progressPolls = 2;
+    const created = h.engine.createGroup.bind(h.engine);
+    h.engine.createGroup = async (req) => ({ ...(await created(req)), status: 'progressing' });
+    const r = await runSnapshot(h.deps, params());
+    expect(r.ExitCode).toBe(0);
+    expect(h.engine.describeCalls).toBe(3);
+    expect(r.Timings.wait).toBeGreaterThan(0);
+  });
+
+  it('a group that never finishes: exit 6 after GroupTimeoutInSeconds', async () => {
+    const h = harness();
+    h.engine.progressPolls = Infinity;
+    const created = h.engine.createGroup.bind(h.engine);
+    h.engine.createGroup = async (req) => ({ ...(await created(req)), status: 'progressing' });
+    const r = await runSnapshot(h.deps, params('-GroupTimeoutInSeconds=1'));
+    expect(r.ExitCode).toBe(6);
+    expect(r.Error).toMatch(/not accomplished after 1s/);
+    expect(h.freezer.events).toEqual(['prepare', 'freeze /logs,/data', 'thaw', 'dispose']);
+  });
+});

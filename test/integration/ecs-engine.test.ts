@@ -1,0 +1,156 @@
+// The cloud path end to end: the built agent with -Engine=ecs against the emulator over real
+// lab disks. Every cloud failure reaches its documented exit code; no secret leaks.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Emulator, type Fault } from '../../src/emulator/server.js';
+import { requireRoot, runCli, TestLab } from '../support/lab.js';
+import { vendorStyleScripts } from '../support/scripts.js';
+
+describe.skipIf(!requireRoot())('ecs engine against the emulator', () => {
+  let lab: TestLab;
+  let emulator: Emulator;
+  const outputs: string[] = [];
+
+  beforeAll(async () => {
+    lab = await new TestLab().up(2);
+    emulator = new Emulator({ pool: lab.pool, byIdDir: join(lab.root, 'by-id'), progressMs: 300 });
+    await emulator.start();
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+    await lab?.down();
+  });
+
+  async function cloud(
+    words: string[],
+    faults: Partial<Record<Fault, number | boolean>> = {},
+    env: NodeJS.ProcessEnv = {},
+  ) {
+    emulator.faults = { ...faults };
+    const r = await runCli(['-Engine=ecs', '-Name=cloud', ...words, '--output', 'json'], {
+      env: {
+        ...lab.env,
+        APP_SNAPSHOT_METADATA_URL: emulator.url,
+        APP_SNAPSHOT_ECS_ENDPOINT: emulator.url,
+        APP_SNAPSHOT_DISK_BY_ID_DIR: join(lab.root, 'by-id'),
+        ...env,
+      },
+    });
+    outputs.push(r.stdout, r.stderr);
+    return { ...r, json: JSON.parse(r.stdout) };
+  }
+  const ROLE = '-RamRoleName=AppSnapshotRoleName';
+
+  it('freezes the filesystems of the instance disks, creates, waits for and tags the group', async () => {
+    const s = vendorStyleScripts(join(lab.root, 'scripts'));
+    const before = emulator.requests.length;
+    const r = await cloud([ROLE, `-PreScriptPath=${s.pre}`, `-PostScriptPath=${s.post}`]);
+    expect(r.json.Error).toBeUndefined();
+    expect(r.code).toBe(0);
+    expect(r.json.Consistency).toBe('AppConsistent');
+    // Disk serials resolved to the lab's loop devices, so both filesystems were frozen.
+    expect(r.json.Frozen.sort()).toEqual([lab.mount(0), lab.mount(1)].sort());
+    expect(r.json.Snapshots).toHaveLength(2);
+    for (const snap of r.json.Snapshots) expect(snap.Tags).toEqual({ AppConsistent: 'True' });
+    const calls = emulator.requests.slice(before);
+    expect(calls.map((c) => c.action)).toEqual(
+      expect.arrayContaining([
+        'DescribeDisks',
+        'CreateSnapshotGroup',
+        'DescribeSnapshotGroups',
+        'TagResources',
+      ]),
+    );
+    expect(calls.every((c) => c.code === 'OK' && c.signature === 'v1')).toBe(true);
+    const create = calls.find((c) => c.action === 'CreateSnapshotGroup')!;
+    expect(create.params.ClientToken).toMatch(/^[0-9a-f-]{36}$/);
+    expect(create.params.InstanceId).toBe(emulator.instanceId);
+    expect(Object.keys(create.params).filter((k) => k.startsWith('DiskId.'))).toHaveLength(2);
+    const tag = calls.find((c) => c.action === 'TagResources')!;
+    expect(tag.params).toMatchObject({
+      ResourceType: 'snapshot',
+      'Tag.1.Key': 'AppConsistent',
+      'Tag.1.Value': 'True',
+    });
+    // Hardened metadata mode: every metadata GET carried a token.
+    expect(
+      emulator.metadataRequests.filter((m) => m.path !== '/latest/api/token').every((m) => m.token),
+    ).toBe(true);
+  });
+
+  it.each([
+    ['quota', { quota: true }, 14, /QuotaExceed\.Snapshot/],
+    [
+      'a snapshot still in progress',
+      { 'in-progress': true },
+      16,
+      /IncorrectDiskStatus\.CreatingSnapshot/,
+    ],
+    ['create failure', { 'create-error': true }, 4, /CreateSnapshot\.Failed/],
+    ['no snapshot permission', { forbidden: true }, 3, /Forbidden\.RAM/],
+    ['group failed', { 'group-failed': true }, 5, /failed/],
+    ['one snapshot unavailable', { 'snapshot-unavailable': true }, 7, /is progressing \(\d+%\)/],
+    ['tagging refused', { 'tag-refused': true }, 8, /QuotaExceed\.Tags/],
+    ['no RAM role attached', { 'role-missing': true }, 13, /no RAM role attached/],
+    ['an expired security token', { 'token-expired': true }, 13, /InvalidSecurityToken\.Expired/],
+  ] as const)('%s: exit %i', async (_, faults, code, why) => {
+    const r = await cloud([ROLE], faults);
+    expect(r.code).toBe(code);
+    expect(r.json.Error).toMatch(why);
+  });
+
+  it('a group stuck in progressing: exit 6 after GroupTimeoutInSeconds, the filesystems long thawed', async () => {
+    const r = await cloud([ROLE, '-GroupTimeoutInSeconds=2'], { stuck: true });
+    expect(r.code).toBe(6);
+    expect(r.json.Timings.thaw).toBeGreaterThan(0);
+    expect(r.json.SnapshotGroupId).toMatch(/^ssg-/);
+  });
+
+  it('throttling and 503s are retried; slow answers and a refused metadata token are fine', async () => {
+    const before = emulator.requests.length;
+    const r = await cloud([ROLE], {
+      throttle: 2,
+      unavailable: 1,
+      slow: 100,
+      'no-imds-token': true,
+    });
+    expect(r.code).toBe(0);
+    const codes = emulator.requests.slice(before).map((c) => c.code);
+    expect(codes.filter((c) => c === 'Throttling.User')).toHaveLength(2);
+    expect(codes.filter((c) => c === 'ServiceUnavailable')).toHaveLength(1);
+  });
+
+  it('skips disks outside the ESSD family and says so', async () => {
+    const r = await cloud([ROLE], { 'efficiency-disk': true });
+    expect(r.code).toBe(0);
+    expect(r.json.Warnings.join('\n')).toMatch(
+      /d-efficiency\S* skipped: category cloud_efficiency is not in the ESSD family/,
+    );
+    expect(r.json.Snapshots).toHaveLength(2);
+  });
+
+  it('RamRoleName missing: exit 2; the metadata service unreachable: exit 1; another role: exit 13', async () => {
+    expect((await runCli(['-Engine=ecs', '-Name=x'], { env: lab.env })).code).toBe(2);
+    const unreachable = await cloud(
+      [ROLE],
+      {},
+      { APP_SNAPSHOT_METADATA_URL: 'http://127.0.0.1:9' },
+    );
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.json.Error).toMatch(/metadata service .* unreachable \(network\)/);
+    const other = await cloud(['-RamRoleName=SomeOtherRole']);
+    expect(other.code).toBe(13);
+    expect(other.json.Error).toMatch(
+      /SomeOtherRole is not attached to this instance \(attached: AppSnapshotRoleName\)/,
+    );
+  });
+
+  it('never prints or logs a secret it was given', async () => {
+    const secrets = emulator.secrets();
+    expect(secrets.length).toBeGreaterThan(4);
+    const logs = readdirSync(lab.logDir).map((f) => readFileSync(join(lab.logDir, f), 'utf8'));
+    const everything = [...outputs, ...logs].join('\n');
+    for (const s of secrets) expect(everything.includes(s)).toBe(false);
+  });
+});

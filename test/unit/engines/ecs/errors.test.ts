@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { EcsApiError, type EcsApi } from '../../../../src/engines/ecs/client.js';
+import { isRetryable, toAgentError, type EcsCall } from '../../../../src/engines/ecs/errors.js';
+import { withRetry } from '../../../../src/engines/ecs/retry.js';
+
+const err = (code: string, status?: number) => new EcsApiError(code, 'msg', status, 'REQ-1');
+
+describe('cloud error codes -> exit codes', () => {
+  it.each([
+    ['CreateSnapshotGroup', 'QuotaExceed.Snapshot', 14],
+    ['CreateSnapshotGroup', 'IncorrectDiskStatus.CreatingSnapshot', 16],
+    ['CreateSnapshotGroup', 'Forbidden.RAM', 3],
+    ['DescribeDisks', 'Forbidden.RAM', 3],
+    ['CreateSnapshotGroup', 'CreateSnapshot.Failed', 4],
+    ['CreateSnapshotGroup', 'InvalidSecurityToken.Expired', 13],
+    ['DescribeSnapshotGroups', 'InternalError', 5],
+    ['TagResources', 'QuotaExceed.Tags', 8],
+    ['TagResources', 'Forbidden.RAM', 8],
+    ['DescribeDisks', 'Network.Fetch', 1],
+    ['CreateSnapshotGroup', 'IncorrectSnapshotStatus', 15],
+  ] as const)('%s %s -> %i', (call, code, exit) => {
+    const e = toAgentError(call as EcsCall, err(code, 403));
+    expect(e.exitCode).toBe(exit);
+    expect(e.message).toContain(code);
+    expect(e.details).toMatchObject({ code, requestId: 'REQ-1' });
+  });
+  it('retries throttling, unavailability, 5xx and transport failures only', () => {
+    for (const c of [
+      'Throttling',
+      'Throttling.User',
+      'Rejected.Throttling',
+      'ServiceUnavailable',
+      'Network.Request',
+    ]) {
+      expect(isRetryable(err(c, 400))).toBe(true);
+    }
+    expect(isRetryable(err('Whatever', 502))).toBe(true);
+    expect(isRetryable(err('QuotaExceed.Snapshot', 403))).toBe(false);
+    expect(isRetryable(new Error('x'))).toBe(false);
+  });
+});
+
+describe('withRetry', () => {
+  const flaky = (failures: EcsApiError[]) => {
+    let calls = 0;
+    const api: EcsApi = {
+      call: async <T>() => {
+        calls++;
+        const f = failures.shift();
+        if (f) throw f;
+        return 'ok' as T;
+      },
+    };
+    return { api, calls: () => calls };
+  };
+  const waits: number[] = [];
+  const policy = {
+    budgetMs: 60_000,
+    baseMs: 100,
+    maxMs: 1000,
+    sleep: async (ms: number) => void waits.push(ms),
+    random: () => 0.5,
+  };
+
+  it('retries with growing, jittered waits until it succeeds', async () => {
+    const f = flaky([err('Throttling.User', 400), err('ServiceUnavailable', 503), err('X', 500)]);
+    waits.length = 0;
+    expect(await withRetry(f.api, policy).call('A', {})).toBe('ok');
+    expect(f.calls()).toBe(4);
+    expect(waits).toEqual([50, 100, 200]);
+  });
+  it('does not retry a permanent error, and stops at the budget', async () => {
+    const f = flaky([err('QuotaExceed.Snapshot', 403)]);
+    await expect(withRetry(f.api, policy).call('A', {})).rejects.toMatchObject({
+      code: 'QuotaExceed.Snapshot',
+    });
+    expect(f.calls()).toBe(1);
+    const g = flaky(Array.from({ length: 100 }, () => err('Throttling', 400)));
+    await expect(withRetry(g.api, { ...policy, budgetMs: 0 }).call('A', {})).rejects.toMatchObject({
+      code: 'Throttling',
+    });
+    expect(g.calls()).toBe(1);
+  });
+});
