@@ -16,6 +16,7 @@ export const FAULTS = [
   'throttle', // the next N API calls: 400 Throttling.User
   'unavailable', // the next N API calls: 503 ServiceUnavailable
   'slow', // every API answer waits N ms
+  'slow-create', // CreateSnapshotGroup answers after N ms (the agent is frozen meanwhile)
   'quota', // CreateSnapshotGroup: 403 QuotaExceed.Snapshot
   'in-progress', // CreateSnapshotGroup: 403 IncorrectDiskStatus.CreatingSnapshot
   'create-error', // CreateSnapshotGroup: 403 CreateSnapshot.Failed
@@ -380,6 +381,9 @@ export class Emulator {
           'The input parameter Name that is mandatory for processing this request is not supplied.',
         ],
       };
+    if (this.faults['slow-create']) {
+      await new Promise((r) => setTimeout(r, Number(this.faults['slow-create'])));
+    }
     if (this.faults.quota)
       return { error: [403, 'QuotaExceed.Snapshot', 'The snapshot quota exceeds.'] };
     if (this.faults['in-progress'])

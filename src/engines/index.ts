@@ -20,9 +20,16 @@ export function onEcs(sysVendorPath = '/sys/class/dmi/id/sys_vendor'): boolean {
   }
 }
 
-export function resolveEngineName(engine: Params['engine']): 'local' | 'ecs' {
+/**
+ * auto: ecs on an ECS instance, or when APP_SNAPSHOT_METADATA_URL points the agent at a
+ * metadata service (the emulator); the local engine anywhere else.
+ */
+export function resolveEngineName(
+  engine: Params['engine'],
+  env: NodeJS.ProcessEnv = process.env,
+): 'local' | 'ecs' {
   if (engine !== 'auto') return engine;
-  return onEcs() ? 'ecs' : 'local';
+  return onEcs() || env.APP_SNAPSHOT_METADATA_URL ? 'ecs' : 'local';
 }
 
 /**
@@ -67,8 +74,8 @@ export function createEngine(
   params: Pick<Params, 'engine' | 'pool' | 'ramRoleName'>,
   deps: { runner: Runner; env?: NodeJS.ProcessEnv },
 ): SnapshotEngine {
-  const name = resolveEngineName(params.engine);
   const env = deps.env ?? process.env;
+  const name = resolveEngineName(params.engine, env);
   if (name === 'ecs') return createEcsEngine(params.ramRoleName, env);
   return new LocalEngine({
     poolDir: params.pool,

@@ -5,8 +5,18 @@
 
 export class ShlexError extends Error {}
 
-export function shlexSplit(input: string): string[] {
+export function shlexSplit(input: string, lenient = false): string[] {
   const words: string[] = [];
+  try {
+    return split(input, words);
+  } catch (e) {
+    // google/shlex's error is ignored by the plugin manager: the words so far are used.
+    if (lenient) return words;
+    throw e;
+  }
+}
+
+function split(input: string, words: string[]): string[] {
   let i = 0;
   const n = input.length;
   const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
@@ -57,6 +67,6 @@ export function shlexSplit(input: string): string[] {
 }
 
 /** The plugin manager's `--params` handling: every separator becomes a space, then shlex. */
-export function splitPluginParams(params: string, separator = ','): string[] {
-  return shlexSplit(params.split(separator).join(' '));
+export function splitPluginParams(params: string, separator = ',', lenient = false): string[] {
+  return shlexSplit(params.split(separator).join(' '), lenient);
 }

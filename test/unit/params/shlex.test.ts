@@ -21,9 +21,10 @@ describe('shlexSplit', () => {
   it('keeps empty quoted words', () => {
     expect(shlexSplit(`-ExcludeDiskId="" x`)).toEqual(['-ExcludeDiskId=', 'x']);
   });
-  it('rejects unterminated quotes', () => {
+  it('rejects unterminated quotes, or keeps the words so far as the plugin manager does', () => {
     expect(() => shlexSplit(`"abc`)).toThrow(ShlexError);
     expect(() => shlexSplit(`'abc`)).toThrow(ShlexError);
+    expect(shlexSplit(`-Name=x -Description="open`, true)).toEqual(['-Name=x']);
   });
 });
 
