@@ -12,6 +12,7 @@ const RULES = [
     pattern: /['"]node:child_process['"]/,
     only: ['src/system/runner.ts', 'src/freeze/fsfreeze.ts'],
   },
+  { what: 'the cloud SDK', pattern: /['"]@alicloud\//, only: 'src/engines/ecs/client.ts' },
   { what: 'process.exit', pattern: /process\.exit\(/, only: 'src/cli/main.ts' },
   { what: 'winston', pattern: /from ['"]winston(-transport)?['"]/, only: 'src/report/logger.ts' },
   { what: 'yargs', pattern: /from ['"]yargs['"]/, only: 'src/cli/cli.ts' },

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Params } from '../params/index.js';
 import type { Runner } from '../system/runner.js';
 import { LocalEngine } from './local/engine.js';
-import { ecsClient, type EcsApi } from './ecs/client.js';
+import type { EcsApi } from './ecs/client.js';
 import { DEFAULT_LOOKUP } from './ecs/devices.js';
 import { EcsEngine, requireRole } from './ecs/engine.js';
 import { MetadataClient, RoleCredentials } from './ecs/metadata.js';
@@ -46,6 +46,8 @@ function createEcsEngine(ramRoleName: string, env: NodeJS.ProcessEnv): SnapshotE
   let api: EcsApi | undefined;
   const lazyApi: EcsApi = {
     async call(action, p) {
+      // Loaded on first use: the local engine never pays for the SDK.
+      const { ecsClient } = await import('./ecs/client.js');
       api ??= withRetry(
         ecsClient({
           endpoint:

@@ -46,6 +46,8 @@ export interface Deps {
   readonly recoverLeftoverFreeze: () => string[];
   readonly paths: AgentPaths;
   readonly runner: Runner;
+  /** A live progress line for a person at a terminal (not set otherwise). */
+  readonly progress?: (line: string) => void;
   /** Aborted (reason: the signal's name) when the agent is asked to stop (SIGINT/SIGTERM/SIGHUP). */
   readonly interrupt: AbortSignal;
 }

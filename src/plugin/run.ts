@@ -168,15 +168,15 @@ async function waitGroup(deps: Deps, group: GroupInfo, timeoutS: number): Promis
         `snapshot group ${g.id} not accomplished after ${timeoutS}s (GroupTimeoutInSeconds)`,
       );
     }
+    const done = g.snapshots.filter((s) => s.status === 'accomplished').length;
+    const pct = g.snapshots.length
+      ? Math.round(g.snapshots.reduce((n, s) => n + s.progress, 0) / g.snapshots.length)
+      : 0;
+    const line = `SnapshotGroup ${g.id} progress: ${pct}% (${done}/${g.snapshots.length} snapshots available)`;
+    deps.progress?.(line);
     if (elapsed - lastReport >= 10_000) {
       lastReport = elapsed;
-      const done = g.snapshots.filter((s) => s.status === 'accomplished').length;
-      const pct = g.snapshots.length
-        ? Math.round(g.snapshots.reduce((n, s) => n + s.progress, 0) / g.snapshots.length)
-        : 0;
-      deps.log.info(
-        `SnapshotGroup ${g.id} progress: ${pct}% (${done}/${g.snapshots.length} snapshots available)`,
-      );
+      deps.log.info(line);
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 5000);

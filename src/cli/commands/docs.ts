@@ -3,6 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { PARAMS, kebab, type ParamSpec } from '../../params/index.js';
 import { EXIT_CODES } from '../../report/exit-codes.js';
 import { SUPPORTED_OS } from '../../system/os-release.js';
+import { BY_CALL, BY_CODE } from '../../engines/ecs/errors.js';
+import { FAULT_HELP } from '../../emulator/server.js';
+import { EXIT } from '../../report/exit-codes.js';
 
 export function paramsTable(): string {
   const rows = (PARAMS as readonly ParamSpec[]).map((p) => {
@@ -38,6 +41,27 @@ export function osTable(): string {
   ].join('\n');
 }
 
+export function ecsErrorsTable(): string {
+  return [
+    '| cloud error code | exit | meaning |',
+    '|---|---|---|',
+    ...BY_CODE.map((c) => `| \`${c.codes}\` | ${EXIT[c.kind]} ${c.kind} | ${c.why} |`),
+    ...Object.entries(BY_CALL).map(([call, kind]) =>
+      call === 'TagResources'
+        ? `| any code from TagResources | ${EXIT[kind]} ${kind} | the snapshots exist by then: every refusal is a tagging failure |`
+        : `| any other code from ${call} | ${EXIT[kind]} ${kind} | |`,
+    ),
+  ].join('\n');
+}
+
+export function faultsTable(): string {
+  return [
+    '| fault | effect |',
+    '|---|---|',
+    ...Object.entries(FAULT_HELP).map(([name, what]) => `| \`${name}\` | ${what} |`),
+  ].join('\n');
+}
+
 function replaceSection(text: string, name: string, body: string): string {
   const re = new RegExp(`(<!-- ${name}:start -->\\n)[\\s\\S]*?(<!-- ${name}:end -->)`);
   if (!re.test(text)) throw new Error(`README has no ${name} section`);
@@ -53,6 +77,8 @@ export function docsCommand(
   let after = replaceSection(before, 'params', paramsTable());
   after = replaceSection(after, 'exit-codes', exitCodesTable());
   after = replaceSection(after, 'os', osTable());
+  after = replaceSection(after, 'ecs-errors', ecsErrorsTable());
+  after = replaceSection(after, 'emulator-faults', faultsTable());
   if (mode === 'write') {
     writeFileSync(file, after);
     return { ok: true, message: `${file} updated` };

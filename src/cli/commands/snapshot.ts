@@ -23,7 +23,14 @@ export async function snapshotCommand(params: Params, output: OutputMode, io: Io
   );
   try {
     const engine = createEngine(params, { runner: systemRunner });
-    result = await runSnapshot(systemDeps(log, engine, paths, trap.signal), params);
+    const deps = systemDeps(log, engine, paths, trap.signal);
+    // A person at a terminal sees the upload progress live; logs get a line every 10 s.
+    const tty = output === 'text' && process.stderr.isTTY;
+    result = await runSnapshot(
+      tty ? { ...deps, progress: (l) => io.err(`\r${l}\x1b[K`) } : deps,
+      params,
+    );
+    if (tty && result.Timings.wait) io.err('\r\x1b[K');
   } catch (e) {
     // Only wiring can fail here (engine construction); the run itself never throws.
     result = emptyResult();

@@ -12,28 +12,41 @@ export type EcsCall =
   | 'DeleteSnapshotGroup';
 
 /** Codes whose meaning does not depend on the call; first match wins. */
-const BY_CODE: readonly [RegExp, ExitCodeName, string][] = [
-  [/^QuotaExceed\.Snapshot$/, 'SnapshotQuotaExceeded', 'the snapshot quota of a disk is reached'],
-  [
-    /^IncorrectDiskStatus\.CreatingSnapshot$/,
-    'SnapshotInProgress',
-    'a previous snapshot of a disk is still being created',
-  ],
-  [
-    /^(Forbidden(\..*)?|NoPermission.*|InvalidOperation\.NoPermission)$/,
-    'NoSnapshotCapableDisk',
-    'the RAM role lacks a snapshot permission (see the README for the policy)',
-  ],
-  [/^InvalidSecurityToken\..*$/, 'NoRamRole', "the RAM role's security token was refused"],
-  [
-    /^InvalidSnapshotId\..*|^IncorrectSnapshotStatus.*$/,
-    'SnapshotStatusError',
-    'a snapshot is in an error status',
-  ],
+export const BY_CODE: readonly { codes: string; re: RegExp; kind: ExitCodeName; why: string }[] = [
+  {
+    codes: 'QuotaExceed.Snapshot',
+    re: /^QuotaExceed\.Snapshot$/,
+    kind: 'SnapshotQuotaExceeded',
+    why: 'the snapshot quota of a disk is reached',
+  },
+  {
+    codes: 'IncorrectDiskStatus.CreatingSnapshot',
+    re: /^IncorrectDiskStatus\.CreatingSnapshot$/,
+    kind: 'SnapshotInProgress',
+    why: 'a previous snapshot of a disk is still being created',
+  },
+  {
+    codes: 'Forbidden*, NoPermission*',
+    re: /^(Forbidden(\..*)?|NoPermission.*|InvalidOperation\.NoPermission)$/,
+    kind: 'NoSnapshotCapableDisk',
+    why: 'the RAM role lacks a snapshot permission (see the policy above)',
+  },
+  {
+    codes: 'InvalidSecurityToken.*',
+    re: /^InvalidSecurityToken\..*$/,
+    kind: 'NoRamRole',
+    why: "the RAM role's security token was refused",
+  },
+  {
+    codes: 'InvalidSnapshotId.*, IncorrectSnapshotStatus*',
+    re: /^InvalidSnapshotId\..*|^IncorrectSnapshotStatus.*$/,
+    kind: 'SnapshotStatusError',
+    why: 'a snapshot is in an error status',
+  },
 ];
 
 /** What a failure of each call means when the code says nothing more specific. */
-const BY_CALL: Record<EcsCall, ExitCodeName> = {
+export const BY_CALL: Record<EcsCall, ExitCodeName> = {
   DescribeDisks: 'ConditionCheckFailed',
   CreateSnapshotGroup: 'CreateGroupFailed',
   DescribeSnapshotGroups: 'GroupStatusError',
@@ -49,9 +62,9 @@ export function toAgentError(call: EcsCall, e: unknown): AgentError {
     });
   }
   // Tagging happens after the snapshots exist: whatever refuses it is a tagging failure.
-  const hit = call === 'TagResources' ? undefined : BY_CODE.find(([re]) => re.test(e.code));
-  const kind = hit?.[1] ?? BY_CALL[call];
-  const why = hit ? `${hit[2]}: ` : '';
+  const hit = call === 'TagResources' ? undefined : BY_CODE.find((c) => c.re.test(e.code));
+  const kind = hit?.kind ?? BY_CALL[call];
+  const why = hit ? `${hit.why}: ` : '';
   return new AgentError(kind, `${call} failed: ${why}${e.message}`, {
     cause: e,
     details: { code: e.code, httpStatus: e.httpStatus, requestId: e.requestId },
