@@ -29,6 +29,7 @@ export const FAULT_HELP = {
   'token-expired': 'API calls: 400 InvalidSecurityToken.Expired',
   'no-imds-token': "metadata: the hardened mode's token PUT is refused",
   'efficiency-disk': 'DescribeDisks also lists a cloud_efficiency disk',
+  'snapshot-status': 'DescribeSnapshotGroups: 403 IncorrectSnapshotStatus',
 } as const;
 export const FAULTS = Object.keys(FAULT_HELP) as Fault[];
 export type Fault = keyof typeof FAULT_HELP;
@@ -423,6 +424,15 @@ export class Emulator {
   }
 
   private async describeGroups(p: Record<string, string>): Promise<Answer> {
+    if (this.faults['snapshot-status']) {
+      return {
+        error: [
+          403,
+          'IncorrectSnapshotStatus',
+          'The current status of the snapshot does not support this operation.',
+        ],
+      };
+    }
     const wanted = Object.keys(p)
       .filter((k) => /^SnapshotGroupId\.\d+$/.test(k))
       .map((k) => p[k]!);

@@ -80,21 +80,22 @@ describe.skipIf(!requireRoot())('ecs engine against the emulator', () => {
   });
 
   it.each([
-    ['quota', { quota: true }, 14, /QuotaExceed\.Snapshot/],
+    ['quota', 14, { quota: true }, /QuotaExceed\.Snapshot/],
     [
       'a snapshot still in progress',
-      { 'in-progress': true },
       16,
+      { 'in-progress': true },
       /IncorrectDiskStatus\.CreatingSnapshot/,
     ],
-    ['create failure', { 'create-error': true }, 4, /CreateSnapshot\.Failed/],
-    ['no snapshot permission', { forbidden: true }, 3, /Forbidden\.RAM/],
-    ['group failed', { 'group-failed': true }, 5, /failed/],
-    ['one snapshot unavailable', { 'snapshot-unavailable': true }, 7, /is progressing \(\d+%\)/],
-    ['tagging refused', { 'tag-refused': true }, 8, /QuotaExceed\.Tags/],
-    ['no RAM role attached', { 'role-missing': true }, 13, /no RAM role attached/],
-    ['an expired security token', { 'token-expired': true }, 13, /InvalidSecurityToken\.Expired/],
-  ] as const)('%s: exit %i', async (_, faults, code, why) => {
+    ['create failure', 4, { 'create-error': true }, /CreateSnapshot\.Failed/],
+    ['no snapshot permission', 3, { forbidden: true }, /Forbidden\.RAM/],
+    ['group failed', 5, { 'group-failed': true }, /failed/],
+    ['one snapshot unavailable', 7, { 'snapshot-unavailable': true }, /is progressing \(\d+%\)/],
+    ['tagging refused', 8, { 'tag-refused': true }, /QuotaExceed\.Tags/],
+    ['no RAM role attached', 13, { 'role-missing': true }, /no RAM role attached/],
+    ['an expired security token', 13, { 'token-expired': true }, /InvalidSecurityToken\.Expired/],
+    ['a snapshot status error', 15, { 'snapshot-status': true }, /IncorrectSnapshotStatus/],
+  ] as const)('%s: exit %i', async (_, code, faults, why) => {
     const r = await cloud([ROLE], faults);
     expect(r.code).toBe(code);
     expect(r.json.Error).toMatch(why);

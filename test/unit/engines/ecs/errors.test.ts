@@ -82,3 +82,25 @@ describe('withRetry', () => {
     expect(g.calls()).toBe(1);
   });
 });
+
+describe('EcsEngine.tagSnapshots', () => {
+  it('tags at most 50 snapshots per TagResources call', async () => {
+    const { EcsEngine } = await import('../../../../src/engines/ecs/engine.js');
+    const calls: Record<string, unknown>[] = [];
+    const api: EcsApi = {
+      call: async <T>(_action: string, p: Record<string, unknown>) => {
+        calls.push(p);
+        return {} as T;
+      },
+    };
+    const metadata = { instanceId: async () => 'i-1', regionId: async () => 'cn-x' } as never;
+    const ids = Array.from({ length: 120 }, (_, i) => `s-${i}`);
+    await new EcsEngine({ api, metadata }).tagSnapshots(ids, { AppConsistent: 'True' });
+    expect(calls.map((c) => (c.ResourceId as string[]).length)).toEqual([50, 50, 20]);
+    expect(calls[0]).toMatchObject({
+      RegionId: 'cn-x',
+      ResourceType: 'snapshot',
+      Tag: [{ Key: 'AppConsistent', Value: 'True' }],
+    });
+  });
+});
