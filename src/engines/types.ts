@@ -20,6 +20,11 @@ export interface SnapshotEngine {
   readonly name: string;
   /** Whether rollbackGroup works here (the cloud's is done in its console or ResetDisks). */
   readonly canRollback: boolean;
+  /**
+   * Called right before the freeze: make sure createGroup will not need DNS, a new
+   * connection or fresh credentials while the filesystems are frozen. Optional.
+   */
+  warmUp?(): Promise<void>;
   validate(): Promise<void>;
   describeDisks(): Promise<EngineDisk[]>;
   createGroup(request: CreateGroupRequest): Promise<GroupInfo>;

@@ -61,6 +61,8 @@ export async function snapshotWindow(
   let frozen = false;
   try {
     stopIfInterrupted(deps.interrupt, 'the freeze');
+    // Connections, DNS and credentials now, not while frozen (invariant 2).
+    await deps.engine.warmUp?.();
     if (freezer) {
       await timed('freeze', async () => {
         await watchdog!.ready; // the watchdog exists before the first freeze

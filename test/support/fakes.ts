@@ -18,6 +18,7 @@ import type { ScriptRun } from '../../src/system/runner.js';
 export class MemoryEngine implements SnapshotEngine {
   readonly name = 'memory';
   readonly canRollback = true;
+  warmUp?: () => Promise<void>;
   groups = new Map<string, GroupInfo>();
   fail: Partial<Record<'create' | 'tag', AgentError>> = {};
   /** Called inside createGroup: lets a test look at the world while "frozen". */

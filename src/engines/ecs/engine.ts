@@ -82,6 +82,13 @@ export class EcsEngine implements SnapshotEngine {
     await this.o.checkCredentials?.();
   }
 
+  /** A cheap call: fresh credentials and a live keep-alive connection for CreateSnapshotGroup. */
+  async warmUp(): Promise<void> {
+    const { instanceId } = await this.instance();
+    await this.o.checkCredentials?.();
+    await this.call('DescribeSnapshotGroups', { InstanceId: instanceId, MaxResults: 1 });
+  }
+
   async describeDisks(): Promise<EngineDisk[]> {
     const { instanceId } = await this.instance();
     const disks: Disk[] = [];

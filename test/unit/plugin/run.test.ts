@@ -261,3 +261,14 @@ describe('runSnapshot: waiting for the group', () => {
     expect(h.freezer.events).toEqual(['prepare', 'freeze /logs,/data', 'thaw', 'dispose']);
   });
 });
+
+describe('runSnapshot: warm-up', () => {
+  it('warms the engine up right before the freeze, after the pre-script', async () => {
+    const h = harness();
+    const order: string[] = [];
+    h.engine.warmUp = async () =>
+      void order.push(`warmUp frozen=${h.freezer.frozenNow} ran=${h.scripts.ran.join(',')}`);
+    await runSnapshot(h.deps, params(...SCRIPTS));
+    expect(order).toEqual(['warmUp frozen=false ran=pre']);
+  });
+});
