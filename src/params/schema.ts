@@ -123,6 +123,13 @@ export const PARAMS = [
     help: 'Windows only (VSS writers); accepted and ignored on Linux.',
   },
   {
+    name: 'Apps',
+    type: 'list',
+    default: '',
+    origin: 'ours',
+    help: 'Built-in quiescers to use (MySQL/MariaDB, SQL Server 2022), by name from the root-only apps config (/etc/app-snapshot-plugin/apps.json), or all.',
+  },
+  {
     name: 'Engine',
     type: 'enum',
     default: 'auto',

@@ -19,6 +19,7 @@ export interface Params {
   scriptTimeoutInSeconds: number;
   groupTimeoutInSeconds: number;
   enableWriters: boolean;
+  apps: string[];
   engine: EngineName;
   pool: string;
 }

@@ -1,3 +1,4 @@
+import type { AppQuiescer } from '../apps/types.js';
 import type { SnapshotEngine } from '../engines/types.js';
 import type { Freezer } from '../freeze/types.js';
 import type { RunLog } from '../report/logger.js';
@@ -36,6 +37,8 @@ export interface ScriptHost {
 
 /** Everything the orchestration touches; side effects enter only through here. */
 export interface Deps {
+  /** Built-in application quiescers selected with -Apps (empty: none). */
+  readonly apps: readonly AppQuiescer[];
   readonly log: RunLog;
   readonly engine: SnapshotEngine;
   readonly newFreezer: () => Freezer;

@@ -3,9 +3,11 @@ import type { Consistency } from './validate.js';
 export const PHASES = [
   'validate',
   'preScript',
+  'quiesce',
   'freeze',
   'snapshot',
   'thaw',
+  'release',
   'postScript',
   'wait',
   'tag',
@@ -24,6 +26,15 @@ export interface RunResult {
   Marks: { firstFreezeNs?: string; thawEndNs?: string };
   Frozen: string[];
   Scripts: { Role: 'pre' | 'post'; Path: string; ExitCode: number | null; TimedOut: boolean }[];
+  /** Built-in quiescers: how each locked, how long, whether it held, what it recorded. */
+  Apps: {
+    Name: string;
+    Type: string;
+    Mode: string;
+    HeldMs: number;
+    Held: boolean;
+    Facts: Record<string, string>;
+  }[];
   Warnings: string[];
   Error?: string;
 }
@@ -38,6 +49,7 @@ export function emptyResult(): RunResult {
     Marks: {},
     Frozen: [],
     Scripts: [],
+    Apps: [],
     Warnings: [],
   };
 }

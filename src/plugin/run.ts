@@ -8,6 +8,7 @@ import type { Deps } from './deps.js';
 import { emptyResult, type Phase, type RunResult } from './result.js';
 import { runScriptPhase } from './scripts-phase.js';
 import { validate, type Consistency, type RunPlan } from './validate.js';
+import { AppsPhase } from './apps-phase.js';
 import { stopIfInterrupted } from './interrupt.js';
 import { snapshotWindow, startFreezer, type PreparedFreezer } from './window.js';
 
@@ -48,6 +49,7 @@ export async function runSnapshot(deps: Deps, params: Params): Promise<RunResult
 
     let preStarted = false;
     let preOk = false;
+    const apps = new AppsPhase(deps.apps, log, result);
     let window: Awaited<ReturnType<typeof snapshotWindow>> | undefined;
     let watchdog: PreparedFreezer | undefined;
     try {
@@ -68,6 +70,10 @@ export async function runSnapshot(deps: Deps, params: Params): Promise<RunResult
         );
         preOk = true;
       }
+      if (apps.active) {
+        stopIfInterrupted(deps.interrupt, 'the application quiesce');
+        await timed('quiesce', () => apps.quiesce(params.timeoutInSeconds));
+      }
       window = await snapshotWindow(deps, plan, params, result, timed, watchdog);
       group = window.group;
       if (window.error) errors.push(window.error);
@@ -77,6 +83,10 @@ export async function runSnapshot(deps: Deps, params: Params): Promise<RunResult
     } finally {
       await watchdog?.freezer.dispose();
     }
+
+    // Invariant 3, for the built-in quiescers: what was locked is released, in reverse order.
+    const appsOk = apps.active ? await timed('release', () => apps.finish(errors)) : true;
+    await apps.close();
 
     // Invariant 3: the post-script runs whenever the pre-script started.
     let postOk = !plan.post;
@@ -101,7 +111,8 @@ export async function runSnapshot(deps: Deps, params: Params): Promise<RunResult
     if (group) {
       result.SnapshotGroupId = group.id;
       group = await timed('wait', () => waitGroup(deps, group!, params.groupTimeoutInSeconds));
-      const consistency = decide(plan, params, preOk && postOk, window?.freezeHeld ?? false);
+      const appOk = (plan.pre ? preOk : true) && postOk && appsOk;
+      const consistency = decide(plan, params, appOk, window?.freezeHeld ?? false);
       result.Consistency = consistency;
       if (consistency !== 'None' && !errors.some(isFreezeOrThaw)) {
         await timed('tag', () => tag(deps, result, plan!, group!, consistency)).catch((e) =>
@@ -207,8 +218,15 @@ async function tag(
   const uncovered = new Set(plan.freeze?.uncoveredDisks ?? []);
   const ids = group.snapshots.filter((s) => !uncovered.has(s.diskId)).map((s) => s.id);
   deps.log.info(`Tag snapshots with ${c}`);
+  // What the quiescers recorded under their locks goes with the snapshots (e.g. db1.Gtid).
+  const tags: Record<string, string> = { [c]: 'True' };
+  if (c === 'AppConsistent') {
+    for (const app of result.Apps) {
+      for (const [k, v] of Object.entries(app.Facts)) tags[`${app.Name}.${k}`] = v.slice(0, 128);
+    }
+  }
   try {
-    if (ids.length) await deps.engine.tagSnapshots(ids, { [c]: 'True' });
+    if (ids.length) await deps.engine.tagSnapshots(ids, tags);
   } catch (e) {
     if (e instanceof AgentError && e.kind === 'TagFailed') throw e;
     throw new AgentError('TagFailed', `tagging snapshots failed: ${describeError(e)}`, {
@@ -218,7 +236,7 @@ async function tag(
   result.Snapshots = group.snapshots.map((s) => ({
     SnapshotId: s.id,
     DiskId: s.diskId,
-    Tags: ids.includes(s.id) ? { ...s.tags, [c]: 'True' } : s.tags,
+    Tags: ids.includes(s.id) ? { ...s.tags, ...tags } : s.tags,
   }));
   deps.log.info(`Take ${c} snapshots successfully`);
 }

@@ -1,5 +1,6 @@
 // Wires the real machine into Deps: the only place the orchestration meets the system.
 import { readFileSync } from 'node:fs';
+import type { AppQuiescer } from '../apps/types.js';
 import type { SnapshotEngine } from '../engines/types.js';
 import { findFsfreeze } from '../freeze/fsfreeze.js';
 import { recoverFrozen } from '../freeze/recover.js';
@@ -45,6 +46,7 @@ export function systemDeps(
   engine: SnapshotEngine,
   paths: AgentPaths,
   interrupt: AbortSignal = new AbortController().signal,
+  apps: readonly AppQuiescer[] = [],
 ): Deps {
   const platform = systemPlatform();
   const scriptDir = new ScriptDir(paths.stateDir);
@@ -55,6 +57,7 @@ export function systemDeps(
     paths,
     runner: systemRunner,
     interrupt,
+    apps,
     newFreezer: () =>
       new WatchdogFreezer({
         runner: systemRunner,

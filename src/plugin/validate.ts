@@ -112,11 +112,13 @@ export async function validate(deps: Deps, params: Params): Promise<RunPlan> {
   const pre = scriptsUsable && checks.pre?.ok ? checks.pre : undefined;
   const post = scriptsUsable && checks.post?.ok ? checks.post : undefined;
   for (const p of problems) why.push(`${p}; no script will run`);
-  if (!params.preScriptPath) why.push('no PreScriptPath given');
+  if (!params.preScriptPath && !deps.apps.length) why.push('no PreScriptPath given');
 
+  const apps = deps.apps.map((a) => `${a.type} app ${a.name}`);
   let intent: Consistency;
-  if (pre) intent = 'AppConsistent';
+  if (pre || apps.length) intent = 'AppConsistent';
   else intent = params.enableFsFreeze ? 'FsConsistent' : 'None';
+  if (apps.length) why.unshift(`built-in quiescer(s): ${apps.join(', ')}`);
   if (pre)
     why.unshift(
       `pre-script ${pre.path} and ${post ? `post-script ${post.path}` : 'no post-script'} will run`,

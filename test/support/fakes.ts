@@ -6,6 +6,7 @@ import type {
   SnapshotEngine,
 } from '../../src/engines/types.js';
 import { monoNs } from '../../src/freeze/protocol.js';
+import type { AppQuiescer, Held } from '../../src/apps/types.js';
 import type { Freezer, FreezeOutcome, ThawOutcome } from '../../src/freeze/types.js';
 import type { Params } from '../../src/params/index.js';
 import { extractParams, validateParams } from '../../src/params/index.js';
@@ -241,6 +242,8 @@ export interface Harness {
 
 export function harness(
   o: {
+    /** Built from the harness's freezer, so quiescers can see whether it is frozen. */
+    apps?: (freezer: FakeFreezer) => AppQuiescer[];
     interrupt?: AbortSignal;
     engine?: MemoryEngine;
     platform?: Partial<Platform>;
@@ -256,6 +259,7 @@ export function harness(
   const out: string[] = [];
   const locks: string[] = [];
   const deps: Deps = {
+    apps: o.apps?.(freezer) ?? [],
     log: new RunLog((t) => out.push(t)),
     engine,
     newFreezer: () => freezer,
@@ -279,4 +283,39 @@ export function harness(
     },
   };
   return { deps, engine, freezer, scripts, out, locks };
+}
+
+/** A quiescer that records its calls; `fail` makes a step fail, `lose` drops the lock. */
+export class FakeQuiescer implements AppQuiescer {
+  readonly type = 'mysql' as const;
+  events: string[] = [];
+  fail: Partial<Record<'prepare' | 'quiesce' | 'release', AgentError>> = {};
+  lose = false;
+  constructor(
+    readonly name: string,
+    private readonly freezer?: FakeFreezer,
+  ) {}
+  async prepare(): Promise<void> {
+    this.events.push('prepare');
+    if (this.fail.prepare) throw this.fail.prepare;
+  }
+  async quiesce(): Promise<Held> {
+    this.events.push(`quiesce${this.freezer?.frozenNow ? ' WHILE FROZEN' : ''}`);
+    if (this.fail.quiesce) throw this.fail.quiesce;
+    return {
+      mode: 'fake-lock',
+      facts: { LockTime: '2026-11-24 00:00:00.000001', Gtid: '0-1-7' },
+      verify: async () => {
+        this.events.push(`verify${this.freezer?.frozenNow ? ' WHILE FROZEN' : ''}`);
+        return !this.lose;
+      },
+      release: async () => {
+        this.events.push('release');
+        if (this.fail.release) throw this.fail.release;
+      },
+    };
+  }
+  async close(): Promise<void> {
+    this.events.push('close');
+  }
 }

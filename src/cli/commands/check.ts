@@ -1,3 +1,4 @@
+import { createQuiescers } from '../../apps/index.js';
 import { createEngine } from '../../engines/index.js';
 import type { Params } from '../../params/index.js';
 import { validate } from '../../plugin/validate.js';
@@ -15,7 +16,16 @@ export async function checkCommand(params: Params, json: boolean, io: Io): Promi
   const paths = agentPaths();
   try {
     const engine = createEngine(params, { runner: systemRunner });
-    const plan = await validate(systemDeps(new RunLog(() => undefined), engine, paths), params);
+    const plan = await validate(
+      systemDeps(
+        new RunLog(() => undefined),
+        engine,
+        paths,
+        undefined,
+        createQuiescers(params.apps),
+      ),
+      params,
+    );
     const holder = lockHolder(paths.stateDir);
     const busy = holder ? `another run (pid ${holder}) is in progress` : undefined;
     const marker = readMarker(paths.stateDir);

@@ -1,3 +1,4 @@
+import { createQuiescers } from '../../apps/index.js';
 import { createEngine } from '../../engines/index.js';
 import type { Params } from '../../params/index.js';
 import { RunLog } from '../../report/logger.js';
@@ -23,7 +24,7 @@ export async function snapshotCommand(params: Params, output: OutputMode, io: Io
   );
   try {
     const engine = createEngine(params, { runner: systemRunner });
-    const deps = systemDeps(log, engine, paths, trap.signal);
+    const deps = systemDeps(log, engine, paths, trap.signal, createQuiescers(params.apps));
     // A person at a terminal sees the upload progress live; logs get a line every 10 s.
     const tty = output === 'text' && process.stderr.isTTY;
     result = await runSnapshot(

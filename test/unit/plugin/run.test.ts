@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runSnapshot } from '../../../src/plugin/run.js';
 import { AgentError } from '../../../src/report/errors.js';
-import { harness, MemoryEngine, memoryDisks, params } from '../../support/fakes.js';
+import { FakeQuiescer, harness, MemoryEngine, memoryDisks, params } from '../../support/fakes.js';
 
 const SCRIPTS = ['-PreScriptPath=/tmp/prescript.sh', '-PostScriptPath=/tmp/postscript.sh'];
 const tagsOf = (r: { Snapshots: { Tags: Record<string, string> }[] }) =>
@@ -270,5 +270,75 @@ describe('runSnapshot: warm-up', () => {
       void order.push(`warmUp frozen=${h.freezer.frozenNow} ran=${h.scripts.ran.join(',')}`);
     await runSnapshot(h.deps, params(...SCRIPTS));
     expect(order).toEqual(['warmUp frozen=false ran=pre']);
+  });
+});
+
+describe('runSnapshot: built-in quiescers', () => {
+  function withApp() {
+    let app!: FakeQuiescer;
+    const h = harness({ apps: (freezer) => [(app = new FakeQuiescer('db1', freezer))] });
+    return { h, app };
+  }
+
+  it('quiesces before the freeze, verifies and releases after the thaw, tags what it recorded', async () => {
+    const { h, app } = withApp();
+    const r = await runSnapshot(h.deps, params(...SCRIPTS));
+    expect(r.ExitCode).toBe(0);
+    expect(r.Consistency).toBe('AppConsistent');
+    expect(app.events).toEqual(['prepare', 'quiesce', 'verify', 'release', 'close']);
+    expect(h.scripts.ran).toEqual(['pre', 'post', 'cleanup']);
+    expect(r.Snapshots[0]!.Tags).toEqual({
+      AppConsistent: 'True',
+      'db1.LockTime': '2026-11-24 00:00:00.000001',
+      'db1.Gtid': '0-1-7',
+    });
+    expect(r.Apps).toEqual([
+      expect.objectContaining({ Name: 'db1', Held: true, Mode: 'fake-lock' }),
+    ]);
+    expect(r.Timings.quiesce).toBeGreaterThan(0);
+  });
+
+  it('is AppConsistent without any script', async () => {
+    const { h } = withApp();
+    const r = await runSnapshot(h.deps, params());
+    expect([r.ExitCode, r.Consistency]).toEqual([0, 'AppConsistent']);
+  });
+
+  it('a lock lost before the thaw never yields AppConsistent', async () => {
+    const { h, app } = withApp();
+    app.lose = true;
+    const r = await runSnapshot(h.deps, params());
+    expect(r.ExitCode).toBe(0);
+    expect(r.Consistency).toBe('FsConsistent');
+    expect(r.Snapshots[0]!.Tags).toEqual({ FsConsistent: 'True' });
+    expect(r.Apps[0]!.Held).toBe(false);
+  });
+
+  it('quiesce failure: exit 9, no freeze, no group, the post-script still runs', async () => {
+    const { h, app } = withApp();
+    app.fail.quiesce = new AgentError(
+      'PreScriptFailed',
+      'app db1 (mysql): could not take the lock',
+    );
+    const r = await runSnapshot(h.deps, params(...SCRIPTS));
+    expect(r.ExitCode).toBe(9);
+    expect(h.engine.groups.size).toBe(0);
+    expect(h.scripts.ran).toEqual(['pre', 'post', 'cleanup']);
+    expect(app.events).toEqual(['prepare', 'quiesce', 'close']);
+  });
+
+  it('released even when the group fails; release failure is exit 10', async () => {
+    const { h, app } = withApp();
+    h.engine.fail.create = new AgentError('CreateGroupFailed', 'boom');
+    expect((await runSnapshot(h.deps, params())).ExitCode).toBe(4);
+    expect(app.events).toContain('release');
+    const second = withApp();
+    second.app.fail.release = new AgentError(
+      'PostScriptFailed',
+      'app db1 (mysql): releasing the lock failed',
+    );
+    const r = await runSnapshot(second.h.deps, params());
+    expect(r.ExitCode).toBe(10);
+    expect(r.Consistency).toBe('FsConsistent');
   });
 });

@@ -1,0 +1,25 @@
+import { loadAppsConfig, selectApps, DEFAULT_APPS_CONFIG } from './config.js';
+import { mssqlConnect } from './mssql-conn.js';
+import { mysql2Connect } from './mysql2-conn.js';
+import { MysqlQuiescer } from './mysql.js';
+import { SqlServerQuiescer } from './sqlserver.js';
+import type { AppQuiescer } from './types.js';
+
+export type { AppQuiescer, Held } from './types.js';
+
+/** The quiescers a run asked for with -Apps, from the root-only apps config. */
+export function createQuiescers(
+  names: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): AppQuiescer[] {
+  if (!names.length) return [];
+  const file = loadAppsConfig(
+    env.APP_SNAPSHOT_APPS_CONFIG || DEFAULT_APPS_CONFIG,
+    process.getuid?.() ?? 0,
+  );
+  return selectApps(file, names).map(([name, app]) =>
+    app.type === 'mysql'
+      ? new MysqlQuiescer(name, app, () => mysql2Connect(app))
+      : new SqlServerQuiescer(name, app, () => mssqlConnect(app)),
+  );
+}

@@ -1,0 +1,188 @@
+// MySQL and MariaDB, quiesced for exactly the frozen window (shared/reference/db-freeze.md):
+// MariaDB 10.4+: BACKUP STAGE START + BLOCK_COMMIT (commits wait, reads and open transactions
+// go on); MySQL 8: LOCK INSTANCE FOR BACKUP when every table is InnoDB, otherwise FTWRL behind
+// guard rails. The lock lives on a dedicated, idle "holder" session whose server-side
+// wait_timeout is a dead-man switch; a separate "control" session watches and can KILL.
+import { AgentError } from '../report/errors.js';
+import type { MysqlAppConfig } from './config.js';
+import type { SqlConn, SqlConnect } from './sql-conn.js';
+import type { AppQuiescer, Held } from './types.js';
+
+type Mode = 'backup-stage' | 'instance-lock' | 'ftwrl';
+
+const first = (rows: Record<string, unknown>[]) => rows[0] ?? {};
+
+export class MysqlQuiescer implements AppQuiescer {
+  readonly type = 'mysql';
+  private holder: SqlConn | undefined;
+  private control: SqlConn | undefined;
+  private flavour: { mariadb: boolean; version: string; major: number; minor: number } | undefined;
+  private mode: Mode = 'ftwrl';
+  private lost: Error | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly c: MysqlAppConfig,
+    private readonly connect: SqlConnect,
+  ) {}
+
+  private fail(what: string, e?: unknown): AgentError {
+    const why = e instanceof Error ? `: ${e.message}` : '';
+    return new AgentError('PreScriptFailed', `app ${this.name} (mysql): ${what}${why}`, {
+      cause: e,
+    });
+  }
+
+  async prepare(): Promise<void> {
+    try {
+      this.holder = await this.connect();
+      this.control = await this.connect();
+    } catch (e) {
+      throw this.fail('cannot connect', e);
+    }
+    this.holder.onLost((e) => (this.lost ??= e));
+    const v = first(await this.control.query('SELECT VERSION() AS v'));
+    const version = String(v.v ?? '');
+    const [major = 0, minor = 0] = version.split(/[.-]/).map((x) => parseInt(x, 10));
+    const mariadb = /mariadb/i.test(version);
+    this.flavour = { mariadb, version, major, minor };
+    if (mariadb) {
+      this.mode = major > 10 || (major === 10 && minor >= 4) ? 'backup-stage' : 'ftwrl';
+    } else {
+      const nonInnodb = first(
+        await this.control.query(
+          "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND ENGINE <> 'InnoDB' AND TABLE_SCHEMA NOT IN ('mysql', 'sys', 'performance_schema', 'information_schema')",
+        ),
+      );
+      this.mode =
+        major >= 8 && Number(nonInnodb.n) === 0 && !this.c.exactCoordinates
+          ? 'instance-lock'
+          : 'ftwrl';
+    }
+  }
+
+  /** FTWRL waits behind long statements and stalls every writer meanwhile: look first. */
+  private async longQueries(): Promise<void> {
+    const seconds = this.c.longQuerySeconds ?? 10;
+    const rows = await this.control!.query(
+      `SELECT ID AS id, TIME AS t, LEFT(COALESCE(INFO, ''), 60) AS info FROM information_schema.PROCESSLIST WHERE COMMAND = 'Query' AND TIME >= ${Math.floor(seconds)} AND ID NOT IN (${this.holder!.threadId}, ${this.control!.threadId})`,
+    );
+    if (!rows.length) return;
+    if (this.c.longQueries === 'kill') {
+      for (const r of rows) await this.control!.query(`KILL QUERY ${Number(r.id)}`);
+      return;
+    }
+    throw this.fail(
+      `${rows.length} quer${rows.length === 1 ? 'y has' : 'ies have'} run for ${seconds}s or more (e.g. ${String(rows[0]!.info)}); FLUSH TABLES WITH READ LOCK would stall all writes behind them. Set "longQueries": "kill" to kill them`,
+    );
+  }
+
+  async quiesce(freezeBudgetS: number): Promise<Held> {
+    const holder = this.holder!;
+    const control = this.control!;
+    const lockWait = Math.max(1, Math.floor(this.c.lockWaitTimeoutSeconds ?? 5));
+    // Dead-man switch: an idle holder is dropped (and its lock released) by the server.
+    const deadman = freezeBudgetS + 30;
+    const mariadb = this.flavour!.mariadb;
+    await holder.query(`SET SESSION lock_wait_timeout = ${lockWait}, wait_timeout = ${deadman}`);
+    if (this.mode === 'ftwrl') await this.longQueries();
+    if (mariadb && this.c.clean) await control.query('SET GLOBAL innodb_log_checkpoint_now = ON');
+    // Our own guard too: a statement stuck past the wait bound is killed from the side.
+    const guard = setTimeout(
+      () => void control.query(`KILL QUERY ${holder.threadId}`).catch(() => undefined),
+      lockWait * 1000 + 2000,
+    );
+    const started = performance.now();
+    try {
+      if (this.mode === 'backup-stage') {
+        await holder.query('BACKUP STAGE START');
+        await holder.query('BACKUP STAGE BLOCK_COMMIT');
+        if (this.c.clean) await holder.query('SET GLOBAL innodb_log_checkpoint_now = ON');
+      } else if (this.mode === 'instance-lock') {
+        await holder.query('LOCK INSTANCE FOR BACKUP');
+      } else {
+        if (!mariadb && this.flavour!.major >= 8) await holder.query('LOCK INSTANCE FOR BACKUP');
+        await holder.query('FLUSH TABLES WITH READ LOCK');
+      }
+    } catch (e) {
+      await this.unlock().catch(() => undefined);
+      throw this.fail(`could not take the lock (${this.mode}, lock_wait_timeout ${lockWait}s)`, e);
+    } finally {
+      clearTimeout(guard);
+    }
+    const lockedMs = performance.now() - started;
+    const facts = await this.facts().catch(() => ({}) as Record<string, string>);
+    let released = false;
+    return {
+      mode: `${this.mode} (${this.flavour!.version}), lock taken in ${lockedMs.toFixed(1)} ms`,
+      facts,
+      verify: async () => {
+        if (this.lost) return false;
+        try {
+          await holder.query('SELECT 1');
+          return !this.lost;
+        } catch {
+          return false;
+        }
+      },
+      release: async () => {
+        if (released) return;
+        released = true;
+        // A lost holder already released its lock on the server: nothing left to undo.
+        if (this.lost) return;
+        try {
+          await this.unlock();
+        } catch (e) {
+          throw new AgentError(
+            'PostScriptFailed',
+            `app ${this.name} (mysql): releasing the lock failed: ${(e as Error).message}`,
+            { cause: e },
+          );
+        }
+      },
+    };
+  }
+
+  private async unlock(): Promise<void> {
+    const holder = this.holder!;
+    if (this.mode === 'backup-stage') await holder.query('BACKUP STAGE END');
+    else {
+      if (this.mode === 'ftwrl') await holder.query('UNLOCK TABLES');
+      if (!this.flavour!.mariadb && this.flavour!.major >= 8) await holder.query('UNLOCK INSTANCE');
+    }
+  }
+
+  /** Lock time on the server's clock, binlog coordinates and GTID, read under the lock. */
+  private async facts(): Promise<Record<string, string>> {
+    const holder = this.holder!;
+    const mariadb = this.flavour!.mariadb;
+    const t = first(await holder.query('SELECT NOW(6) AS t'));
+    const gtid = first(
+      await holder.query(
+        mariadb ? 'SELECT @@global.gtid_binlog_pos AS g' : 'SELECT @@global.gtid_executed AS g',
+      ),
+    );
+    let status: Record<string, unknown> = {};
+    for (const sql of ['SHOW MASTER STATUS', 'SHOW BINARY LOG STATUS']) {
+      try {
+        status = first(await holder.query(sql));
+        break;
+      } catch {
+        // 8.4 removed SHOW MASTER STATUS; MariaDB has no SHOW BINARY LOG STATUS
+      }
+    }
+    const out: Record<string, string> = { LockTime: String(t.t ?? '') };
+    if (gtid.g) out.Gtid = String(gtid.g).replace(/\s+/g, '');
+    if (status.File) out.BinlogFile = String(status.File);
+    if (status.Position !== undefined) out.BinlogPosition = String(status.Position);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      [this.holder?.end(), this.control?.end()].map((p) => p?.catch(() => undefined)),
+    );
+    this.holder = undefined;
+    this.control = undefined;
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Application quiescer contract (built-in alternative to the vendor's pre/post scripts).
+ * - prepare(): connects and checks (flavour, version, privileges); locks nothing. Throws an
+ *   AgentError (PreScriptFailed, exit 9) when the application cannot be quiesced.
+ * - quiesce(freezeBudgetS): takes the application's lock and resolves once what is on disk is
+ *   consistent; the lock expires by itself (server side) a little after the freeze budget
+ *   if the agent disappears. Throws PreScriptFailed and holds nothing on failure.
+ * - The Held handle: verify() after the thaw says whether the lock was held the whole time
+ *   (if not, the snapshot is not AppConsistent); release() ends it and must be safe on every
+ *   path and idempotent (PostScriptFailed, exit 10, on failure); afterThaw() does work that must
+ *   follow the thaw (SQL Server's METADATA_ONLY backup).
+ * - close(): drops connections; safe on every path.
+ */
+export interface AppQuiescer {
+  readonly name: string;
+  readonly type: 'mysql' | 'sqlserver';
+  prepare(): Promise<void>;
+  quiesce(freezeBudgetS: number): Promise<Held>;
+  close(): Promise<void>;
+}
+
+export interface Held {
+  /** What was locked and how: shown in the log and the JSON result. */
+  readonly mode: string;
+  /** Recorded under the lock: lock time, binlog/GTID position ... (tag-sized strings). */
+  readonly facts: Record<string, string>;
+  verify(): Promise<boolean>;
+  afterThaw?(): Promise<void>;
+  release(): Promise<void>;
+}

@@ -1,0 +1,76 @@
+import type { AppQuiescer, Held } from '../apps/types.js';
+import type { RunLog } from '../report/logger.js';
+import type { RunResult } from './result.js';
+
+/**
+ * The built-in quiescers around the frozen window: quiesce after the pre-script, then, after
+ * the thaw, verify each lock was held throughout, finish (SQL Server's metadata backup) and
+ * release in reverse order. Release runs on every path for whatever was taken.
+ */
+export class AppsPhase {
+  private readonly held: { q: AppQuiescer; h: Held; since: number }[] = [];
+
+  constructor(
+    private readonly apps: readonly AppQuiescer[],
+    private readonly log: RunLog,
+    private readonly result: RunResult,
+  ) {}
+
+  get active(): boolean {
+    return this.apps.length > 0;
+  }
+
+  async quiesce(freezeBudgetS: number): Promise<void> {
+    for (const q of this.apps) {
+      this.log.info(`Quiesce ${q.type} app ${q.name}`);
+      await q.prepare();
+      const h = await q.quiesce(freezeBudgetS);
+      this.held.push({ q, h, since: performance.now() });
+      this.log.info(
+        `App ${q.name} quiesced: ${h.mode}; ${Object.entries(h.facts)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')}`,
+      );
+    }
+  }
+
+  /** Verify, finish and release; true when every lock was held through the thaw. */
+  async finish(errors: unknown[]): Promise<boolean> {
+    let ok = this.held.length === this.apps.length;
+    for (const { q, h, since } of [...this.held].reverse()) {
+      const kept = await h.verify();
+      if (!kept)
+        this.log.warn(
+          `app ${q.name}: its lock was lost before the thaw: the snapshot is not AppConsistent`,
+        );
+      ok &&= kept;
+      try {
+        if (kept) await h.afterThaw?.();
+      } catch (e) {
+        errors.push(e);
+        ok = false;
+      }
+      try {
+        await h.release();
+        this.log.info(`App ${q.name} released`);
+      } catch (e) {
+        errors.push(e);
+        ok = false;
+      }
+      this.result.Apps.push({
+        Name: q.name,
+        Type: q.type,
+        Mode: h.mode,
+        HeldMs: performance.now() - since,
+        Held: kept,
+        Facts: h.facts,
+      });
+    }
+    this.held.length = 0;
+    return ok;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.apps.map((q) => q.close().catch(() => undefined)));
+  }
+}

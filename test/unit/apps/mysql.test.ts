@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { MysqlQuiescer } from '../../../src/apps/mysql.js';
+import { fakeConnect, type Rule } from '../../support/fake-sql.js';
+
+const MARIADB: Rule[] = [
+  [/SELECT VERSION/, [{ v: '10.11.19-MariaDB-0+deb12u1-log' }]],
+  [/NOW\(6\)/, [{ t: '2026-11-24 00:00:00.123456' }]],
+  [/gtid_binlog_pos/, [{ g: '0-1-42' }]],
+  [/SHOW MASTER STATUS/, [{ File: 'binlog.000002', Position: 1234 }]],
+];
+const mysql8 = (nonInnodb: number, version = '8.4.3'): Rule[] => [
+  [/SELECT VERSION/, [{ v: version }]],
+  [/COUNT\(\*\) AS n FROM information_schema.TABLES/, [{ n: nonInnodb }]],
+  [/NOW\(6\)/, [{ t: '2026-11-24 00:00:00.000001' }]],
+  [/gtid_executed/, [{ g: '3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5' }]],
+  [/SHOW MASTER STATUS/, new Error('You have an error in your SQL syntax')],
+  [/SHOW BINARY LOG STATUS/, [{ File: 'binlog.000009', Position: 99 }]],
+];
+const statements = (log: string[]) =>
+  log.filter((l) => !/VERSION|information_schema.TABLES|NOW|gtid|STATUS|PROCESSLIST/.test(l));
+
+describe('MysqlQuiescer', () => {
+  it('MariaDB: BACKUP STAGE START + BLOCK_COMMIT on an idle holder with a dead-man timeout, END on release', async () => {
+    const f = fakeConnect(MARIADB);
+    const q = new MysqlQuiescer('db1', { type: 'mysql', socketPath: '/s', clean: true }, f.connect);
+    await q.prepare();
+    const held = await q.quiesce(30);
+    expect(held.mode).toMatch(/^backup-stage \(10\.11\.19/);
+    expect(held.facts).toEqual({
+      LockTime: '2026-11-24 00:00:00.123456',
+      Gtid: '0-1-42',
+      BinlogFile: 'binlog.000002',
+      BinlogPosition: '1234',
+    });
+    expect(await held.verify()).toBe(true);
+    await held.release();
+    await held.release(); // idempotent
+    await q.close();
+    expect(statements(f.log)).toEqual([
+      'h: SET SESSION lock_wait_timeout = 5, wait_timeout = 60',
+      'c: SET GLOBAL innodb_log_checkpoint_now = ON',
+      'h: BACKUP STAGE START',
+      'h: BACKUP STAGE BLOCK_COMMIT',
+      'h: SET GLOBAL innodb_log_checkpoint_now = ON',
+      'h: SELECT 1',
+      'h: BACKUP STAGE END',
+      'h: END',
+      'c: END',
+    ]);
+  });
+
+  it('MySQL 8 with only InnoDB tables: LOCK INSTANCE FOR BACKUP, GTID and 8.4 binlog status', async () => {
+    const f = fakeConnect(mysql8(0));
+    const q = new MysqlQuiescer(
+      'db',
+      { type: 'mysql', host: 'h', lockWaitTimeoutSeconds: 3 },
+      f.connect,
+    );
+    await q.prepare();
+    const held = await q.quiesce(10);
+    expect(held.facts).toMatchObject({
+      Gtid: '3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5',
+      BinlogFile: 'binlog.000009',
+    });
+    await held.release();
+    expect(statements(f.log)).toEqual([
+      'h: SET SESSION lock_wait_timeout = 3, wait_timeout = 40',
+      'h: LOCK INSTANCE FOR BACKUP',
+      'h: UNLOCK INSTANCE',
+    ]);
+  });
+
+  it('MySQL 8 with MyISAM tables: FTWRL after a long-query check', async () => {
+    const f = fakeConnect(mysql8(2));
+    const q = new MysqlQuiescer('db', { type: 'mysql', host: 'h' }, f.connect);
+    await q.prepare();
+    await (await q.quiesce(10)).release();
+    expect(statements(f.log)).toEqual([
+      'h: SET SESSION lock_wait_timeout = 5, wait_timeout = 40',
+      'h: LOCK INSTANCE FOR BACKUP',
+      'h: FLUSH TABLES WITH READ LOCK',
+      'h: UNLOCK TABLES',
+      'h: UNLOCK INSTANCE',
+    ]);
+  });
+
+  it('FTWRL refuses to stall writers behind long queries, or kills them when told to', async () => {
+    const rules: Rule[] = [
+      [/PROCESSLIST/, [{ id: 77, t: 600, info: 'SELECT big report' }]],
+      ...mysql8(1),
+    ];
+    const abort = fakeConnect(rules);
+    const q = new MysqlQuiescer('db', { type: 'mysql', host: 'h' }, abort.connect);
+    await q.prepare();
+    await expect(q.quiesce(10)).rejects.toMatchObject({
+      exitCode: 9,
+      message: expect.stringMatching(
+        /1 query has run for 10s or more \(e\.g\. SELECT big report\)/,
+      ),
+    });
+    expect(abort.log.some((l) => /FLUSH TABLES/.test(l))).toBe(false);
+    const kill = fakeConnect(rules);
+    const k = new MysqlQuiescer(
+      'db',
+      { type: 'mysql', host: 'h', longQueries: 'kill' },
+      kill.connect,
+    );
+    await k.prepare();
+    await (await k.quiesce(10)).release();
+    expect(kill.log).toContain('c: KILL QUERY 77');
+  });
+
+  it('a lock that cannot be taken: exit 9, nothing left locked', async () => {
+    const f = fakeConnect([[/BLOCK_COMMIT/, new Error('Lock wait timeout exceeded')], ...MARIADB]);
+    const q = new MysqlQuiescer('db', { type: 'mysql', socketPath: '/s' }, f.connect);
+    await q.prepare();
+    await expect(q.quiesce(10)).rejects.toMatchObject({
+      exitCode: 9,
+      message: expect.stringMatching(/could not take the lock \(backup-stage.*Lock wait timeout/),
+    });
+    expect(f.log).toContain('h: BACKUP STAGE END');
+  });
+
+  it('a holder lost while frozen fails verification; release has nothing left to undo', async () => {
+    const f = fakeConnect(MARIADB);
+    const q = new MysqlQuiescer('db', { type: 'mysql', socketPath: '/s' }, f.connect);
+    await q.prepare();
+    const held = await q.quiesce(10);
+    f.sessions[0]!.lose();
+    expect(await held.verify()).toBe(false);
+    await held.release();
+    expect(f.log).not.toContain('h: BACKUP STAGE END');
+  });
+
+  it('cannot connect: exit 9', async () => {
+    const q = new MysqlQuiescer('db', { type: 'mysql', socketPath: '/s' }, async () => {
+      throw new Error('connect ENOENT /s');
+    });
+    await expect(q.prepare()).rejects.toMatchObject({
+      exitCode: 9,
+      message: 'app db (mysql): cannot connect: connect ENOENT /s',
+    });
+  });
+});
