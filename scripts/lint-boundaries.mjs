@@ -13,6 +13,8 @@ const RULES = [
     only: ['src/system/runner.ts', 'src/freeze/fsfreeze.ts'],
   },
   { what: 'the cloud SDK', pattern: /['"]@alicloud\//, only: 'src/engines/ecs/client.ts' },
+  { what: 'mysql2', pattern: /['"]mysql2(\/promise)?['"]/, only: 'src/apps/mysql2-conn.ts' },
+  { what: 'mssql', pattern: /['"]mssql['"]/, only: 'src/apps/mssql-conn.ts' },
   { what: 'process.exit', pattern: /process\.exit\(/, only: 'src/cli/main.ts' },
   { what: 'winston', pattern: /from ['"]winston(-transport)?['"]/, only: 'src/report/logger.ts' },
   { what: 'yargs', pattern: /from ['"]yargs['"]/, only: 'src/cli/cli.ts' },
