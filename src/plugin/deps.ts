@@ -49,6 +49,11 @@ export interface Deps {
   readonly recoverLeftoverFreeze: () => string[];
   readonly paths: AgentPaths;
   readonly runner: Runner;
+  /**
+   * Flushes the filesystems' dirty data (syncfs) before an application lock is taken, so the
+   * lock does not have to wait for it. Optional; best effort.
+   */
+  readonly presync?: (mounts: readonly string[]) => Promise<void>;
   /** A live progress line for a person at a terminal (not set otherwise). */
   readonly progress?: (line: string) => void;
   /** Aborted (reason: the signal's name) when the agent is asked to stop (SIGINT/SIGTERM/SIGHUP). */

@@ -72,6 +72,8 @@ export async function runSnapshot(deps: Deps, params: Params): Promise<RunResult
       }
       if (apps.active) {
         stopIfInterrupted(deps.interrupt, 'the application quiesce');
+        // Dirty data flushed before the lock, so the lock is held for less time.
+        await deps.presync?.(plan.freeze?.freeze.map((f) => f.mountPoint) ?? []);
         await timed('quiesce', () => apps.quiesce(params.timeoutInSeconds));
       }
       window = await snapshotWindow(deps, plan, params, result, timed, watchdog);

@@ -58,6 +58,12 @@ export function systemDeps(
     runner: systemRunner,
     interrupt,
     apps,
+    presync: async (mounts) => {
+      if (!mounts.length) return;
+      const r = await systemRunner.run('sync', ['-f', ...mounts], { timeoutMs: 60_000 });
+      if (r.exitCode !== 0 && !r.timedOut)
+        await systemRunner.run('sync', [], { timeoutMs: 60_000 });
+    },
     newFreezer: () =>
       new WatchdogFreezer({
         runner: systemRunner,

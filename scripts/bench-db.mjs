@@ -1,0 +1,219 @@
+#!/usr/bin/env node
+// npm run bench (database part): under a writer committing every 5 ms to a real MariaDB whose
+// datadir and binlog live on two lab disks, one snapshot group at a time, measured three ways:
+// (a) the built-in quiescer (-Apps), (b) the vendor's published shell scripts, (c) freeze only.
+// Reported per way, median over BENCH_DB_RUNS runs (default 5): the longest write stall (the
+// slowest commit), the time commits spent stalled (commits over 20 ms, summed) and, for (a),
+// the time the agent held the lock. Needs root and mariadb-server.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+
+const CLI = join(import.meta.dirname, '../dist/cli/main.js');
+const FIXTURES = join(import.meta.dirname, '../test/fixtures/vendor-mysql');
+const RUNS = Number(process.env.BENCH_DB_RUNS ?? 5);
+const PERIOD_MS = 5;
+const STALL_MS = 20;
+
+if (process.getuid?.() !== 0 || spawnSync('which', ['mariadbd']).status !== 0) {
+  console.error(
+    'bench-db: needs root and mariadb-server (apt-get install mariadb-server); skipped',
+  );
+  process.exit(0);
+}
+
+const must = (cmd, args, opts = {}) => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const root = mkdtempSync('/tmp/asp-benchdb-');
+const env = {
+  ...process.env,
+  APP_SNAPSHOT_STATE_DIR: join(root, 'state'),
+  APP_SNAPSHOT_LOG_DIR: join(root, 'logs'),
+};
+let server;
+try {
+  const lab = JSON.parse(
+    must(process.execPath, [
+      CLI,
+      'lab',
+      'up',
+      '--root',
+      join(root, 'lab'),
+      '--disks',
+      '2',
+      '--size',
+      '512M',
+      '--fs',
+      'ext4,xfs',
+      '--quota',
+      '256',
+      '--json',
+    ]),
+  );
+  const [data, binlog] = lab.disks.map((d) => d.mountPoint);
+  const socket = join(root, 'db.sock');
+  must('mariadb-install-db', [
+    '--no-defaults',
+    `--datadir=${data}/mysql`,
+    '--user=root',
+    '--auth-root-authentication-method=socket',
+    '--skip-test-db',
+  ]);
+  must('mkdir', ['-p', `${binlog}/binlog`]);
+  server = spawn(
+    'mariadbd',
+    [
+      '--no-defaults',
+      `--datadir=${data}/mysql`,
+      `--socket=${socket}`,
+      '--user=root',
+      '--skip-networking',
+      `--log-bin=${binlog}/binlog/binlog`,
+      '--server-id=1',
+      `--log-error=${root}/db.err`,
+      '--innodb-buffer-pool-size=64M',
+      '--sync-binlog=1',
+    ],
+    { stdio: 'ignore' },
+  );
+  let conn;
+  for (let i = 0; i < 300 && !conn; i++) {
+    conn = await mysql
+      .createConnection({ socketPath: socket, user: 'root' })
+      .catch(() => new Promise((r) => setTimeout(r, 100)).then(() => undefined));
+  }
+  await conn.query('CREATE DATABASE b');
+  await conn.query(
+    'CREATE TABLE b.w (seq BIGINT PRIMARY KEY, ts DATETIME(6) NOT NULL) ENGINE=InnoDB',
+  );
+
+  const apps = join(root, 'apps.json');
+  writeFileSync(
+    apps,
+    JSON.stringify({ apps: { db: { type: 'mysql', socketPath: socket, user: 'root' } } }),
+    { mode: 0o600 },
+  );
+  const vendor = ['prescript.sh', 'postscript.sh'].map((f) => {
+    const p = join(root, f);
+    copyFileSync(join(FIXTURES, f), p);
+    chmodSync(p, 0o700);
+    return p;
+  });
+  const ways = {
+    'built-in quiescer': { words: ['-Apps=db'], env: { APP_SNAPSHOT_APPS_CONFIG: apps } },
+    'vendor scripts': {
+      words: [`-PreScriptPath=${vendor[0]}`, `-PostScriptPath=${vendor[1]}`],
+      env: { MYSQL_USER: 'root', MYSQL_PASSWORD: '', MYSQL_SOCKET: socket },
+    },
+    'freeze only': { words: [], env: {} },
+  };
+
+  let seq = 0;
+  async function measure(way) {
+    const latencies = [];
+    let running = true;
+    const writer = (async () => {
+      while (running) {
+        const t0 = performance.now();
+        await conn.query('INSERT INTO b.w (seq, ts) VALUES (?, NOW(6))', [++seq]);
+        latencies.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, PERIOD_MS));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 300));
+    // Asynchronously: the writer must keep committing while the agent runs.
+    const r = await new Promise((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [
+          CLI,
+          `-Name=benchdb${seq}`,
+          '-Engine=local',
+          `-Pool=${lab.pool}`,
+          ...way.words,
+          '--output',
+          'json',
+        ],
+        { env: { ...env, ...way.env }, stdio: ['ignore', 'pipe', 'ignore'] },
+      );
+      let stdout = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.on('close', () => resolve({ stdout }));
+    });
+    await new Promise((res) => setTimeout(res, 300));
+    running = false;
+    await writer;
+    const result = JSON.parse(r.stdout);
+    if (result.ExitCode !== 0) throw new Error(`run failed: ${result.Error}`);
+    return {
+      longestStallMs: Math.max(...latencies),
+      stalledMs: latencies.filter((l) => l > STALL_MS).reduce((a, b) => a + b, 0),
+      heldMs: result.Apps?.[0]?.HeldMs,
+      consistency: result.Consistency,
+    };
+  }
+
+  const rows = [];
+  for (const [name, way] of Object.entries(ways)) {
+    const samples = [];
+    for (let i = 0; i < RUNS; i++) samples.push(await measure(way));
+    rows.push({
+      way: name,
+      consistency: samples[0].consistency,
+      longestStallMs: median(samples.map((s) => s.longestStallMs)),
+      stallRange: [
+        Math.min(...samples.map((s) => s.longestStallMs)),
+        Math.max(...samples.map((s) => s.longestStallMs)),
+      ],
+      stalledMs: median(samples.map((s) => s.stalledMs)),
+      heldMs: samples[0].heldMs === undefined ? undefined : median(samples.map((s) => s.heldMs)),
+    });
+  }
+  await conn.end();
+
+  const f = (x) => (x === undefined ? '         -' : x.toFixed(1).padStart(10));
+  console.log(
+    `\nMariaDB ${'10.11'}, writer every ${PERIOD_MS} ms, ${RUNS} snapshots per way, medians in ms`,
+  );
+  console.log(
+    'way                | result        | longest write stall (min-max)   | commits stalled >20 ms | lock held (agent)',
+  );
+  console.log(
+    '------------------ | ------------- | ------------------------------- | ---------------------- | -----------------',
+  );
+  for (const r of rows) {
+    const range = `(${r.stallRange[0].toFixed(0)}-${r.stallRange[1].toFixed(0)})`.padEnd(13);
+    console.log(
+      `${r.way.padEnd(18)} | ${r.consistency.padEnd(13)} | ${f(r.longestStallMs)} ${range}        | ${f(r.stalledMs)}             | ${f(r.heldMs)}`,
+    );
+  }
+  const a = rows[0].longestStallMs;
+  const b = rows[1].longestStallMs;
+  console.log(`longest stall, vendor scripts / built-in quiescer: ${(b / a).toFixed(1)}x`);
+  if (process.env.BENCH_JSON)
+    writeFileSync(`${process.env.BENCH_JSON}.db.json`, JSON.stringify(rows, null, 2));
+} finally {
+  if (server) {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+  spawnSync(process.execPath, [CLI, 'lab', 'down', '--root', join(root, 'lab')]);
+  rmSync(root, { recursive: true, force: true });
+  for (const f of spawnSync(
+    'sh',
+    ['-c', 'ls /tmp | grep -E "^mysql(freeze|thaw)[0-9]+\\.(log|tmp)$"'],
+    { encoding: 'utf8' },
+  )
+    .stdout.split('\n')
+    .filter(Boolean))
+    rmSync(join('/tmp', f), { force: true });
+}
