@@ -52,7 +52,12 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
     writer = new Writer(c, PERIOD_MS);
     writeFileSync(
       appsConfig(),
-      JSON.stringify({ apps: { db: { type: 'mysql', socketPath: db.socket, user: 'root' } } }),
+      JSON.stringify({
+        apps: {
+          db: { type: 'mysql', socketPath: db.socket, user: 'root' },
+          clean: { type: 'mysql', socketPath: db.socket, user: 'root', clean: true },
+        },
+      }),
       { mode: 0o600 },
     );
     chownSync(appsConfig(), 0, 0);
@@ -129,6 +134,24 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
     const found = await prove(snapshotImages(r.json.SnapshotGroupId, r.json.Snapshots), 'agent', {
       lockTime: app.Facts.LockTime,
       gtid: app.Facts.Gtid,
+    });
+    expect(found).toEqual([]);
+  });
+
+  it('clean mode: checkpointed before and under the lock, the restore replays no redo', async () => {
+    writer.start();
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await lab.snapshot(['-Name=clean', '-Apps=clean'], {
+      env: { APP_SNAPSHOT_APPS_CONFIG: appsConfig() },
+    });
+    await new Promise((res) => setTimeout(res, 200));
+    await writer.stop();
+    expect(r.json?.Error).toBeUndefined();
+    const app = r.json.Apps[0];
+    const found = await prove(snapshotImages(r.json.SnapshotGroupId, r.json.Snapshots), 'clean', {
+      lockTime: app.Facts.LockTime,
+      gtid: app.Facts.Gtid,
+      noRedoApply: true,
     });
     expect(found).toEqual([]);
   });

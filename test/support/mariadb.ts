@@ -154,6 +154,8 @@ export interface Expectation {
   readonly lockTime?: string;
   readonly gtid?: string;
   readonly periodMs: number;
+  /** Clean mode: the restored server must not need to replay redo. */
+  readonly noRedoApply?: boolean;
 }
 
 /**
@@ -200,6 +202,9 @@ export async function violations(server: TestMariadb, e: Expectation): Promise<s
     if (bad.length) out.push(`CHECK TABLE: ${bad.map((b) => b.Msg_text).join('; ')}`);
   } finally {
     await c.end();
+  }
+  if (e.noRedoApply && /Starting crash recovery from checkpoint/.test(server.errorLog())) {
+    out.push('the restored server replayed redo (Starting crash recovery from checkpoint ...)');
   }
   for (const line of server.errorLog().split('\n')) {
     if (/\[ERROR\]|corrupt/i.test(line)) out.push(`error log: ${line.trim()}`);
