@@ -19,6 +19,7 @@ import { requireRoot, TestLab } from '../support/lab.js';
 import { restoreImages } from '../support/restore.js';
 
 const PERIOD_MS = 5;
+const PASSWORD = 'Pw-only-in-apps-json-7f3a';
 const enabled =
   requireRoot() && (HAVE_MARIADB || process.env.APP_SNAPSHOT_REQUIRE_INTEGRATION === '1');
 
@@ -49,12 +50,15 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
     await c.query(
       'CREATE TABLE proof.pit (seq BIGINT PRIMARY KEY, ts DATETIME(6) NOT NULL) ENGINE=InnoDB',
     );
+    // The quiescer logs in as a least-privilege user with a password (kept only in apps.json).
+    await c.query(`CREATE USER 'snap'@'localhost' IDENTIFIED BY '${PASSWORD}'`);
+    await c.query("GRANT RELOAD, BINLOG MONITOR, PROCESS ON *.* TO 'snap'@'localhost'");
     writer = new Writer(c, PERIOD_MS);
     writeFileSync(
       appsConfig(),
       JSON.stringify({
         apps: {
-          db: { type: 'mysql', socketPath: db.socket, user: 'root' },
+          db: { type: 'mysql', socketPath: db.socket, user: 'snap', password: PASSWORD },
           clean: { type: 'mysql', socketPath: db.socket, user: 'root', clean: true },
         },
       }),
@@ -136,6 +140,9 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
       gtid: app.Facts.Gtid,
     });
     expect(found).toEqual([]);
+    // The password is in apps.json only: not in the output, not in any log.
+    const logs = readdirSync(lab.logDir).map((f) => readFileSync(join(lab.logDir, f), 'utf8'));
+    expect([r.stdout, r.stderr, ...logs].join('\n')).not.toContain(PASSWORD);
   });
 
   it('clean mode: checkpointed before and under the lock, the restore replays no redo', async () => {
