@@ -1,5 +1,6 @@
 // Wires the real machine into Deps: the only place the orchestration meets the system.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { AppQuiescer } from '../apps/types.js';
 import type { SnapshotEngine } from '../engines/types.js';
 import { findFsfreeze } from '../freeze/fsfreeze.js';
@@ -36,9 +37,22 @@ export function systemPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
   };
 }
 
-/** How the watchdog is started: this same program with the hidden `__watchdog` command. */
-export function selfCommand(): { file: string; args: string[] } {
+/**
+ * How the watchdog is started: this same program with the hidden `__watchdog` command; as a
+ * single executable the program is the executable itself (no script argument).
+ */
+export function selfCommand(sea = isSea()): { file: string; args: string[] } {
+  if (sea) return { file: process.execPath, args: ['__watchdog'] };
   return { file: process.execPath, args: [...process.execArgv, process.argv[1]!, '__watchdog'] };
+}
+
+function isSea(): boolean {
+  try {
+    // node:sea exists from Node 20.12; require keeps it out of the ESM import graph.
+    return (createRequire(import.meta.url)('node:sea') as { isSea(): boolean }).isSea();
+  } catch {
+    return false;
+  }
 }
 
 export function systemDeps(

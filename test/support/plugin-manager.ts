@@ -40,10 +40,12 @@ export function pluginArgv(commandContent: string): string[] {
 
 export function runCommand(
   commandContent: string,
-  o: { timeoutS: number; env?: NodeJS.ProcessEnv },
+  o: { timeoutS: number; env?: NodeJS.ProcessEnv; executable?: string },
 ): Promise<Invocation> {
+  // The plugin is exec'd without a shell: the built CLI under node, or an installed executable.
+  const [file, pre] = o.executable ? [o.executable, []] : [process.execPath, [CLI]];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...pluginArgv(commandContent)], {
+    const child = spawn(file, [...pre, ...pluginArgv(commandContent)], {
       env: {
         ...process.env,
         ...o.env,

@@ -1,0 +1,141 @@
+// The shipped artifacts (npm run package; CI builds them first), installed and run for real:
+// the bundle with no node_modules, the plugin zip in the plugin manager's layout, the deb
+// installed and removed, the rpm's file list, scripts and binary.
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireRoot, TestLab } from '../support/lab.js';
+import { runCommand } from '../support/plugin-manager.js';
+
+const OUT = join(import.meta.dirname, '../../dist/packages');
+const VERSION = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8'))
+  .version as string;
+const built = existsSync(join(OUT, 'sizes.json'));
+if (!built && process.env.APP_SNAPSHOT_REQUIRE_INTEGRATION === '1') {
+  throw new Error('dist/packages is missing: .ci/run runs npm run package before the tests');
+}
+
+function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe.skipIf(!requireRoot() || !built)('packages', () => {
+  let lab: TestLab;
+  let scratch: string;
+  beforeAll(async () => {
+    lab = await new TestLab().up(2);
+    scratch = mkdtempSync('/tmp/asp-pkg-');
+  });
+  afterAll(async () => {
+    sh('dpkg', ['--purge', 'app-snapshot-plugin']);
+    rmSync(scratch, { recursive: true, force: true });
+    await lab?.down();
+  });
+  const snapshotWith = (exe: string[], name: string) =>
+    sh(
+      exe[0]!,
+      [...exe.slice(1), `-Name=${name}`, '-Engine=local', `-Pool=${lab.pool}`, '--output', 'json'],
+      lab.env,
+    );
+
+  it('the bundle runs with no node_modules, watchdog included', () => {
+    const dir = join(scratch, 'bundle');
+    mkdirSync(dir);
+    copyFileSync(join(OUT, 'app-snapshot-plugin.cjs'), join(dir, 'agent.cjs'));
+    expect(sh(process.execPath, [join(dir, 'agent.cjs'), '--version']).out.trim()).toBe(VERSION);
+    const r = snapshotWith([process.execPath, join(dir, 'agent.cjs')], 'bundled');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).Frozen).toHaveLength(2);
+    expect(r.err).not.toMatch(/Warning/);
+  });
+
+  it('the plugin zip, unpacked where the plugin manager puts it, runs the way it runs plugins', async () => {
+    const dir = join(scratch, 'plugin/app-snapshot-plugin', VERSION);
+    mkdirSync(dir, { recursive: true });
+    expect(
+      sh('unzip', ['-q', join(OUT, `app-snapshot-plugin_${VERSION}_linux-x64.zip`), '-d', dir])
+        .code,
+    ).toBe(0);
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    expect(config).toEqual({
+      name: 'app-snapshot-plugin',
+      arch: 'x64',
+      osType: 'linux',
+      runPath: 'app-snapshot-plugin',
+      timeout: '3900',
+      publisher: 'app-snapshot-plugin authors',
+      version: VERSION,
+      pluginType: 'Once',
+    });
+    chmodSync(join(dir, config.runPath), 0o744); // what the plugin manager does after unzipping
+    const inv = await runCommand(
+      `acs-plugin-manager --exec --plugin app-snapshot-plugin --params=-Name="zipped",-Engine=local,-Pool="${lab.pool}",-ExcludeDiskId=""`,
+      { timeoutS: Number(config.timeout), env: lab.env, executable: join(dir, config.runPath) },
+    );
+    expect(inv.ExitCode).toBe(0);
+    expect(inv.text).not.toMatch(/Warning/);
+    expect(inv.text.trim().split('\n').at(-1)).toMatch(
+      /\[snapshotgroup="ssg-[0-9a-z]+"\] \[message="Finish whole Processes of Snapshot successfully"\]/,
+    );
+  });
+
+  it('the deb installs, takes a real snapshot, and goes away cleanly', () => {
+    const deb = join(OUT, `app-snapshot-plugin_${VERSION}_amd64.deb`);
+    expect(sh('dpkg', ['-i', deb]).code).toBe(0);
+    try {
+      expect(sh('/usr/bin/app-snapshot-plugin', ['--version']).out.trim()).toBe(VERSION);
+      expect(statSync('/etc/app-snapshot-plugin').mode & 0o777).toBe(0o700);
+      expect(statSync('/var/log/app-snapshot-plugin').mode & 0o777).toBe(0o700);
+      expect(existsSync('/usr/share/man/man8/app-snapshot-plugin.8.gz')).toBe(true);
+      const r = snapshotWith(['/usr/bin/app-snapshot-plugin'], 'installed');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out).Consistency).toBe('FsConsistent');
+    } finally {
+      expect(sh('dpkg', ['--purge', 'app-snapshot-plugin']).code).toBe(0);
+    }
+    expect(existsSync('/usr/bin/app-snapshot-plugin')).toBe(false);
+    expect(existsSync('/etc/app-snapshot-plugin')).toBe(false);
+    expect(sh('dpkg', ['-s', 'app-snapshot-plugin']).code).not.toBe(0);
+  });
+
+  it('the rpm has the right files, modes and scripts, and an unbroken binary', () => {
+    const rpm = join(OUT, `app-snapshot-plugin-${VERSION}-1.x86_64.rpm`);
+    expect(sh('rpm', ['-qp', '--qf', '%{NAME} %{VERSION} %{ARCH}', rpm]).out).toBe(
+      `app-snapshot-plugin ${VERSION} x86_64`,
+    );
+    expect(sh('rpm', ['-qlp', rpm]).out.trim().split('\n')).toEqual([
+      '/etc/app-snapshot-plugin',
+      '/usr/bin/app-snapshot-plugin',
+      '/usr/share/doc/app-snapshot-plugin',
+      '/usr/share/doc/app-snapshot-plugin/README.md',
+      '/usr/share/doc/app-snapshot-plugin/apps.json.example',
+      '/usr/share/doc/app-snapshot-plugin/copyright',
+      '/usr/share/man/man8/app-snapshot-plugin.8.gz',
+      '/var/log/app-snapshot-plugin',
+    ]);
+    expect(sh('rpm', ['-qp', '--dump', rpm]).out).toMatch(
+      /^\/etc\/app-snapshot-plugin \d+ \d+ \S+ 040700 root root/m,
+    );
+    expect(sh('rpm', ['-qp', '--scripts', rpm]).out).toMatch(
+      /postuninstall scriptlet[\s\S]*rm -rf \/var\/log\/app-snapshot-plugin/,
+    );
+    // Unpacked, its binary still carries the agent (rpm must not have stripped it).
+    const dir = join(scratch, 'rpm');
+    mkdirSync(dir);
+    expect(
+      spawnSync('sh', ['-c', `rpm2cpio '${rpm}' | cpio -idm --quiet`], { cwd: dir }).status,
+    ).toBe(0);
+    expect(sh(join(dir, 'usr/bin/app-snapshot-plugin'), ['--version']).out.trim()).toBe(VERSION);
+  });
+});
