@@ -20,6 +20,7 @@ import { labCommand } from './commands/lab.js';
 import { snapshotCommand } from './commands/snapshot.js';
 import { thawCommand } from './commands/thaw.js';
 import { processIo, type Io } from './io.js';
+import type { Helper } from '../system/runner.js';
 
 const SUBCOMMANDS = new Set(['check', 'thaw', 'groups', 'lab', 'decode', '__docs']);
 const PARAM_GROUP =
@@ -46,7 +47,11 @@ function describeParams(y: Argv): Argv {
 }
 
 /** Parses argv, runs the command, returns the exit code. Never throws. */
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: Io = processIo,
+  watchdog?: Helper,
+): Promise<number> {
   const takesParams = !argv.length || !SUBCOMMANDS.has(argv[0]!) || argv[0] === 'check';
   let raw: RawParam[] = [];
   let rest = [...argv];
@@ -82,7 +87,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         'Take a snapshot group (validate, pre-script, freeze, group, thaw, post-script, tag)',
         (y) => describeParams(y),
         async (a) => {
-          code = await snapshotCommand(validateParams(raw), a.output as OutputMode, io);
+          code = await snapshotCommand(validateParams(raw), a.output as OutputMode, io, watchdog);
         },
       )
       .command(

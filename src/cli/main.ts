@@ -8,8 +8,20 @@ async function entry(argv: string[]): Promise<number> {
     const { runWatchdog } = await import('../freeze/watchdog.js');
     return runWatchdog();
   }
-  const { main } = await import('./cli.js');
-  return main(argv);
+  // A snapshot run starts its watchdog now, before loading the rest of the agent.
+  const { looksLikeSnapshot, selfCommand } = await import('../freeze/self-command.js');
+  let watchdog;
+  if (looksLikeSnapshot(argv)) {
+    const { systemRunner } = await import('../system/runner.js');
+    const self = selfCommand();
+    watchdog = systemRunner.spawnHelper(self.file, self.args);
+  }
+  try {
+    const { main } = await import('./cli.js');
+    return await main(argv, undefined, watchdog);
+  } finally {
+    watchdog?.stdin.end(); // unused or done: its pipe closes, it exits
+  }
 }
 
 entry(process.argv.slice(2)).then(

@@ -13,6 +13,8 @@ export interface WatchdogFreezerOptions {
   readonly command: { file: string; args: string[] };
   readonly fsfreeze: string;
   readonly stateDir: string;
+  /** A watchdog already started (at launch); otherwise prepare() starts one. */
+  readonly prespawned?: Helper | undefined;
 }
 
 /** Freezer that delegates freeze and thaw to the watchdog process (see watchdog.ts). */
@@ -44,7 +46,8 @@ export class WatchdogFreezer implements Freezer {
   }
 
   async prepare(): Promise<void> {
-    const helper = this.o.runner.spawnHelper(this.o.command.file, this.o.command.args);
+    const helper =
+      this.o.prespawned ?? this.o.runner.spawnHelper(this.o.command.file, this.o.command.args);
     this.helper = helper;
     helper.stdin.on('error', () => undefined);
     createInterface({ input: helper.stdout }).on('line', (line) => {

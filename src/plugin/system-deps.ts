@@ -1,10 +1,10 @@
 // Wires the real machine into Deps: the only place the orchestration meets the system.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { AppQuiescer } from '../apps/types.js';
 import type { SnapshotEngine } from '../engines/types.js';
 import { findFsfreeze } from '../freeze/fsfreeze.js';
 import { recoverFrozen } from '../freeze/recover.js';
+import { selfCommand } from '../freeze/self-command.js';
 import { WatchdogFreezer } from '../freeze/watchdog-freezer.js';
 import type { RunLog } from '../report/logger.js';
 import { checkScript } from '../scripts/check.js';
@@ -12,7 +12,7 @@ import { ScriptDir, runPrepared } from '../scripts/runner.js';
 import { SysBlock } from '../system/blockdev.js';
 import { acquireLock } from '../system/lock.js';
 import type { AgentPaths } from '../system/paths.js';
-import { systemRunner } from '../system/runner.js';
+import { systemRunner, type Helper } from '../system/runner.js';
 import type { Deps, Platform } from './deps.js';
 
 function readOptional(path: string): string | undefined {
@@ -37,31 +37,15 @@ export function systemPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
   };
 }
 
-/**
- * How the watchdog is started: this same program with the hidden `__watchdog` command; as a
- * single executable the program is the executable itself (no script argument).
- */
-export function selfCommand(sea = isSea()): { file: string; args: string[] } {
-  if (sea) return { file: process.execPath, args: ['__watchdog'] };
-  return { file: process.execPath, args: [...process.execArgv, process.argv[1]!, '__watchdog'] };
-}
-
-function isSea(): boolean {
-  try {
-    // node:sea exists from Node 20.12; require keeps it out of the ESM import graph.
-    return (createRequire(import.meta.url)('node:sea') as { isSea(): boolean }).isSea();
-  } catch {
-    return false;
-  }
-}
-
 export function systemDeps(
   log: RunLog,
   engine: SnapshotEngine,
   paths: AgentPaths,
   interrupt: AbortSignal = new AbortController().signal,
   apps: readonly AppQuiescer[] = [],
+  prespawned?: Helper,
 ): Deps {
+  let early = prespawned;
   const platform = systemPlatform();
   const scriptDir = new ScriptDir(paths.stateDir);
   return {
@@ -81,6 +65,8 @@ export function systemDeps(
     newFreezer: () =>
       new WatchdogFreezer({
         runner: systemRunner,
+        // The first freezer takes the watchdog started at launch (see self-command.ts).
+        prespawned: early ? ((h) => ((early = undefined), h))(early) : undefined,
         command: selfCommand(),
         fsfreeze: platform.fsfreezePath() ?? 'fsfreeze',
         stateDir: paths.stateDir,

@@ -9,11 +9,16 @@ import { systemDeps } from '../../plugin/system-deps.js';
 import { emptyResult } from '../../plugin/result.js';
 import { exitCodeFor, describeError } from '../../report/exit-code-for.js';
 import { agentPaths } from '../../system/paths.js';
-import { systemRunner } from '../../system/runner.js';
+import { systemRunner, type Helper } from '../../system/runner.js';
 import type { Io } from '../io.js';
 
 /** The default command: take one snapshot group. */
-export async function snapshotCommand(params: Params, output: OutputMode, io: Io): Promise<number> {
+export async function snapshotCommand(
+  params: Params,
+  output: OutputMode,
+  io: Io,
+  watchdog?: Helper,
+): Promise<number> {
   const paths = agentPaths();
   // text: the log is stdout; json: the log goes to stderr, stdout is the JSON;
   // invocation: the log is only captured, as the control plane would.
@@ -24,7 +29,14 @@ export async function snapshotCommand(params: Params, output: OutputMode, io: Io
   );
   try {
     const engine = createEngine(params, { runner: systemRunner });
-    const deps = systemDeps(log, engine, paths, trap.signal, createQuiescers(params.apps));
+    const deps = systemDeps(
+      log,
+      engine,
+      paths,
+      trap.signal,
+      createQuiescers(params.apps),
+      watchdog,
+    );
     // A person at a terminal sees the upload progress live; logs get a line every 10 s.
     const tty = output === 'text' && process.stderr.isTTY;
     result = await runSnapshot(

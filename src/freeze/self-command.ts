@@ -1,0 +1,43 @@
+import { createRequire } from 'node:module';
+
+/**
+ * How the watchdog is started: this same program with the hidden `__watchdog` command; as a
+ * single executable the program is the executable itself (no script argument).
+ */
+export function selfCommand(sea = isSea()): { file: string; args: string[] } {
+  if (sea) return { file: process.execPath, args: ['__watchdog'] };
+  return { file: process.execPath, args: [...process.execArgv, process.argv[1]!, '__watchdog'] };
+}
+
+function isSea(): boolean {
+  try {
+    // node:sea exists from Node 20.12; require keeps it out of the ESM import graph.
+    return (createRequire(import.meta.url)('node:sea') as { isSea(): boolean }).isSea();
+  } catch {
+    return false;
+  }
+}
+
+const NOT_SNAPSHOT = new Set([
+  'check',
+  'thaw',
+  'groups',
+  'lab',
+  'decode',
+  '__docs',
+  '--help',
+  '-h',
+  '--version',
+]);
+
+/**
+ * Whether argv is (probably) a snapshot run: then the watchdog is started first thing, so its
+ * start-up overlaps the agent's own instead of delaying the first freeze. A wrong guess only
+ * costs a process that exits when its pipe closes.
+ */
+export function looksLikeSnapshot(argv: readonly string[]): boolean {
+  return (
+    !argv.some((w) => NOT_SNAPSHOT.has(w)) &&
+    !argv.some((w) => /enable-?fs-?freeze=(false|0|f)\b/i.test(w))
+  );
+}
