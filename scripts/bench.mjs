@@ -51,29 +51,37 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const rows = [];
-for (const n of SIZES) {
+/** A lab of `disks` filesystems in a private root, removed after `fn`. */
+async function withLab(disks, fs, fn) {
   const root = mkdtempSync('/tmp/asp-bench-');
   const env = {
     APP_SNAPSHOT_STATE_DIR: join(root, 'state'),
     APP_SNAPSHOT_LOG_DIR: join(root, 'logs'),
   };
+  const args = [
+    '--root',
+    join(root, 'lab'),
+    '--disks',
+    String(disks),
+    '--size',
+    '320M',
+    '--fs',
+    fs,
+    '--quota',
+    '256',
+    '--json',
+  ];
   try {
-    const lab = JSON.parse(
-      cli([
-        'lab',
-        'up',
-        '--root',
-        join(root, 'lab'),
-        '--disks',
-        String(n),
-        '--size',
-        '320M',
-        '--fs',
-        'ext4,xfs',
-        '--json',
-      ]),
-    );
+    return await fn(JSON.parse(cli(['lab', 'up', ...args])), env);
+  } finally {
+    spawnSync(process.execPath, [CLI, 'lab', 'down', '--root', join(root, 'lab')]);
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+const rows = [];
+for (const n of SIZES) {
+  await withLab(n, 'ext4,xfs', async (lab, env) => {
     const samples = [];
     for (let i = 0; i < RUNS; i++) {
       // Some dirty data on every filesystem, as a live system would have.
@@ -93,10 +101,7 @@ for (const n of SIZES) {
       execToFirstFreezeMs: median(samples.map((s) => s.toFreezeMs)),
       totalMs: median(samples.map((s) => s.totalMs)),
     });
-  } finally {
-    spawnSync(process.execPath, [CLI, 'lab', 'down', '--root', join(root, 'lab')]);
-    rmSync(root, { recursive: true, force: true });
-  }
+  });
 }
 
 const fmt = (x) => x.toFixed(1).padStart(10);
@@ -120,29 +125,7 @@ if (existsSync(join(PKG, 'sizes.json'))) {
     'bundle (.cjs)': [process.execPath, join(PKG, 'app-snapshot-plugin.cjs')],
     'single executable': [join(PKG, 'app-snapshot-plugin')],
   };
-  const root = mkdtempSync('/tmp/asp-bench-');
-  const env = {
-    APP_SNAPSHOT_STATE_DIR: join(root, 'state'),
-    APP_SNAPSHOT_LOG_DIR: join(root, 'logs'),
-  };
-  try {
-    const lab = JSON.parse(
-      cli([
-        'lab',
-        'up',
-        '--root',
-        join(root, 'lab'),
-        '--disks',
-        '1',
-        '--size',
-        '320M',
-        '--fs',
-        'ext4',
-        '--quota',
-        '256',
-        '--json',
-      ]),
-    );
+  await withLab(1, 'ext4', async (lab, env) => {
     console.log(
       `\nstart-up, medians in ms (${RUNS * 2} runs of --version, ${RUNS} snapshots of 1 filesystem)`,
     );
@@ -169,10 +152,7 @@ if (existsSync(join(PKG, 'sizes.json'))) {
       }
       console.log(`${name.padEnd(18)} | ${fmt(median(versions))} | ${fmt(median(freezes))}`);
     }
-  } finally {
-    spawnSync(process.execPath, [CLI, 'lab', 'down', '--root', join(root, 'lab')]);
-    rmSync(root, { recursive: true, force: true });
-  }
+  });
 } else {
   console.log('\n(start-up of the bundle and the single executable: run npm run package first)');
 }

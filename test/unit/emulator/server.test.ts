@@ -1,23 +1,11 @@
 // The emulator's own checks: V3 (ACS3-HMAC-SHA256) requests, forged signatures, foreign tokens.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MetadataClient } from '../../../src/engines/ecs/metadata.js';
 import { acs3Signature, canonicalQuery, v1Signature } from '../../../src/emulator/signing.js';
-import { Emulator } from '../../../src/emulator/server.js';
-import { copyPool } from '../../support/pool.js';
+import { emulatorForThisFile } from '../../support/emulator.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'asp-emu-'));
-const emulator = new Emulator({ pool: copyPool(dir), byIdDir: join(dir, 'by-id') });
-beforeAll(async () => {
-  await emulator.start();
-});
-afterAll(async () => {
-  await emulator.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const emulator = emulatorForThisFile();
 
 async function acs3(
   action: string,

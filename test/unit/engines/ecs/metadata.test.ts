@@ -1,24 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   MetadataClient,
   RoleCredentials,
   type StsCredentials,
 } from '../../../../src/engines/ecs/metadata.js';
-import { Emulator } from '../../../../src/emulator/server.js';
-import { copyPool } from '../../../support/pool.js';
+import { emulatorForThisFile } from '../../../support/emulator.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'asp-md-'));
-const emulator = new Emulator({ pool: copyPool(dir), byIdDir: join(dir, 'by-id') });
-beforeAll(async () => {
-  await emulator.start();
-});
-afterAll(async () => {
-  await emulator.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const emulator = emulatorForThisFile();
 
 describe('MetadataClient (against the emulator, real HTTP)', () => {
   it('uses hardened mode: one token PUT, then every GET carries it', async () => {

@@ -1,0 +1,23 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
+import { copyPool } from './pool.js';
+
+/**
+ * An emulator over a copy-mode pool (no root, no loop devices), started before the file's
+ * tests and stopped, with its directory removed, after them.
+ */
+export function emulatorForThisFile(o: Partial<EmulatorOptions> = {}): Emulator {
+  const dir = mkdtempSync(join(tmpdir(), 'asp-emu-'));
+  const emulator = new Emulator({ pool: copyPool(dir), byIdDir: join(dir, 'by-id'), ...o });
+  beforeAll(async () => {
+    await emulator.start();
+  });
+  afterAll(async () => {
+    await emulator.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return emulator;
+}
