@@ -61,6 +61,16 @@ export class MysqlQuiescer implements AppQuiescer {
     }
   }
 
+  plan(): string {
+    const what = {
+      'backup-stage':
+        'BACKUP STAGE START + BLOCK_COMMIT (commits wait; reads and open transactions go on)',
+      'instance-lock': 'LOCK INSTANCE FOR BACKUP (DDL waits; DML goes on)',
+      ftwrl: 'FLUSH TABLES WITH READ LOCK after a long-query check (every write waits)',
+    }[this.mode];
+    return `${this.flavour?.version ?? '?'}: ${what}${this.c.clean && this.flavour?.mariadb ? ', clean (checkpoints)' : ''}`;
+  }
+
   /** FTWRL waits behind long statements and stalls every writer meanwhile: look first. */
   private async longQueries(): Promise<void> {
     const seconds = this.c.longQuerySeconds ?? 10;

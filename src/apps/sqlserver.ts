@@ -50,6 +50,10 @@ export class SqlServerQuiescer implements AppQuiescer {
     }
   }
 
+  plan(): string {
+    return `SUSPEND_FOR_SNAPSHOT_BACKUP (COPY_ONLY) of ${this.c.databases.join(', ')}, then BACKUP ... WITH METADATA_ONLY to ${this.c.metadataDir}`;
+  }
+
   /** The suspension belongs to its session: every step checks it is still the same one. */
   private async sameSession(): Promise<boolean> {
     const [row] = await this.conn!.query('SELECT @@SPID AS spid');

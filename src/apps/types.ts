@@ -15,6 +15,8 @@ export interface AppQuiescer {
   readonly name: string;
   readonly type: 'mysql' | 'sqlserver';
   prepare(): Promise<void>;
+  /** After prepare(): what quiesce() would lock, for `check`. */
+  plan(): string;
   quiesce(freezeBudgetS: number): Promise<Held>;
   close(): Promise<void>;
 }

@@ -37,8 +37,13 @@ export function resolveEngineName(
  * APP_SNAPSHOT_METADATA_URL (default http://100.100.100.200), APP_SNAPSHOT_ECS_ENDPOINT
  * (default the region's VPC endpoint), APP_SNAPSHOT_DISK_BY_ID_DIR (default /dev/disk/by-id).
  */
-function createEcsEngine(ramRoleName: string, env: NodeJS.ProcessEnv): SnapshotEngine {
-  const role = requireRole(ramRoleName);
+function createEcsEngine(
+  params: Pick<Params, 'ramRoleName' | 'timeoutInSeconds'>,
+  env: NodeJS.ProcessEnv,
+): SnapshotEngine {
+  const role = requireRole(params.ramRoleName);
+  // CreateSnapshotGroup runs while frozen: its retries must end before the watchdog's deadline.
+  const frozenBudgetMs = Math.max(1000, params.timeoutInSeconds * 1000 - 5000);
   const metadata = new MetadataClient(
     env.APP_SNAPSHOT_METADATA_URL ? { baseUrl: env.APP_SNAPSHOT_METADATA_URL } : {},
   );
@@ -56,7 +61,11 @@ function createEcsEngine(ramRoleName: string, env: NodeJS.ProcessEnv): SnapshotE
           credentials: () => credentials.get(),
           timeoutMs: 10_000,
         }),
-        { budgetMs: 60_000, baseMs: 200, maxMs: 5000 },
+        {
+          budgetMs: (action) => (action === 'CreateSnapshotGroup' ? frozenBudgetMs : 60_000),
+          baseMs: 200,
+          maxMs: 5000,
+        },
       );
       return api.call(action, p);
     },
@@ -73,12 +82,12 @@ function createEcsEngine(ramRoleName: string, env: NodeJS.ProcessEnv): SnapshotE
 }
 
 export function createEngine(
-  params: Pick<Params, 'engine' | 'pool' | 'ramRoleName'>,
+  params: Pick<Params, 'engine' | 'pool' | 'ramRoleName' | 'timeoutInSeconds'>,
   deps: { runner: Runner; env?: NodeJS.ProcessEnv },
 ): SnapshotEngine {
   const env = deps.env ?? process.env;
   const name = resolveEngineName(params.engine, env);
-  if (name === 'ecs') return createEcsEngine(params.ramRoleName, env);
+  if (name === 'ecs') return createEcsEngine(params, env);
   return new LocalEngine({
     poolDir: params.pool,
     runner: deps.runner,

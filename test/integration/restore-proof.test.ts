@@ -15,7 +15,7 @@ import {
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_MARIADB, TestMariadb, Writer, violations } from '../support/mariadb.js';
-import { requireRoot, TestLab } from '../support/lab.js';
+import { requireRoot, runCli, TestLab } from '../support/lab.js';
 import { restoreImages } from '../support/restore.js';
 
 const PERIOD_MS = 5;
@@ -143,6 +143,22 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
     // The password is in apps.json only: not in the output, not in any log.
     const logs = readdirSync(lab.logDir).map((f) => readFileSync(join(lab.logDir, f), 'utf8'));
     expect([r.stdout, r.stderr, ...logs].join('\n')).not.toContain(PASSWORD);
+  });
+
+  it('check connects and says how the database would be quiesced, locking nothing', async () => {
+    const r = await runCli(
+      ['check', '-Name=check1', '-Engine=local', `-Pool=${lab.pool}`, '-Apps=db,clean', '--json'],
+      {
+        env: { ...lab.env, APP_SNAPSHOT_APPS_CONFIG: appsConfig() },
+      },
+    );
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.Consistency).toBe('AppConsistent');
+    expect(plan.Apps.map((a: { Plan: string }) => a.Plan)).toEqual([
+      expect.stringMatching(/^10\.11\.\d+-MariaDB.*: BACKUP STAGE START \+ BLOCK_COMMIT/),
+      expect.stringMatching(/BLOCK_COMMIT .*, clean \(checkpoints\)$/),
+    ]);
   });
 
   it('clean mode: checkpointed before and under the lock, the restore replays no redo', async () => {

@@ -299,6 +299,9 @@ export class FakeQuiescer implements AppQuiescer {
     this.events.push('prepare');
     if (this.fail.prepare) throw this.fail.prepare;
   }
+  plan(): string {
+    return 'fake-lock';
+  }
   async quiesce(): Promise<Held> {
     this.events.push(`quiesce${this.freezer?.frozenNow ? ' WHILE FROZEN' : ''}`);
     if (this.fail.quiesce) throw this.fail.quiesce;

@@ -16,16 +16,21 @@ export async function checkCommand(params: Params, json: boolean, io: Io): Promi
   const paths = agentPaths();
   try {
     const engine = createEngine(params, { runner: systemRunner });
+    const apps = createQuiescers(params.apps);
     const plan = await validate(
-      systemDeps(
-        new RunLog(() => undefined),
-        engine,
-        paths,
-        undefined,
-        createQuiescers(params.apps),
-      ),
+      systemDeps(new RunLog(() => undefined), engine, paths, undefined, apps),
       params,
     );
+    // Connect to each application (nothing is locked) to say how it would be quiesced.
+    const appPlans: { Name: string; Type: string; Plan: string }[] = [];
+    for (const a of apps) {
+      try {
+        await a.prepare();
+        appPlans.push({ Name: a.name, Type: a.type, Plan: a.plan() });
+      } finally {
+        await a.close();
+      }
+    }
     const holder = lockHolder(paths.stateDir);
     const busy = holder ? `another run (pid ${holder}) is in progress` : undefined;
     const marker = readMarker(paths.stateDir);
@@ -43,6 +48,7 @@ export async function checkCommand(params: Params, json: boolean, io: Io): Promi
         })) ?? [],
       NotFrozen: plan.freeze?.skipped ?? [],
       Consistency: plan.intent,
+      Apps: appPlans,
       Why: plan.why,
       LeftoverFreeze: marker ? marker.mounts : [],
       Busy: busy ?? null,
@@ -57,6 +63,7 @@ export async function checkCommand(params: Params, json: boolean, io: Io): Promi
           ? `would freeze, wave by wave (each wave in parallel): ${plan.freeze?.waves.map((w) => w.join(', ')).join(' | ') || 'nothing (no mounted filesystem)'}`
           : 'would not freeze (EnableFsFreeze=false)',
         ...report.NotFrozen.map((s) => `not frozen: ${s.mountPoint} (${s.fsType}): ${s.reason}`),
+        ...appPlans.map((a) => `app ${a.Name} (${a.Type}): ${a.Plan}`),
         `result: ${report.Consistency}`,
         ...plan.why.map((w) => `  because ${w}`),
         ...(marker

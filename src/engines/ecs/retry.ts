@@ -2,8 +2,8 @@ import { isRetryable } from './errors.js';
 import type { EcsApi } from './client.js';
 
 export interface RetryPolicy {
-  /** Stop retrying once this much time has passed since the first attempt. */
-  readonly budgetMs: number;
+  /** Stop retrying once this much time has passed since the first attempt (per action). */
+  readonly budgetMs: number | ((action: string) => number);
   readonly baseMs: number;
   readonly maxMs: number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -20,12 +20,13 @@ export function withRetry(api: EcsApi, p: RetryPolicy): EcsApi {
   return {
     async call<T>(action: string, params: Record<string, unknown>): Promise<T> {
       const start = Date.now();
+      const budget = typeof p.budgetMs === 'function' ? p.budgetMs(action) : p.budgetMs;
       for (let attempt = 0; ; attempt++) {
         try {
           return await api.call<T>(action, params);
         } catch (e) {
           const wait = Math.floor(random() * Math.min(p.maxMs, p.baseMs * 2 ** attempt));
-          if (!isRetryable(e) || Date.now() - start + wait > p.budgetMs) throw e;
+          if (!isRetryable(e) || Date.now() - start + wait > budget) throw e;
           await sleep(wait);
         }
       }

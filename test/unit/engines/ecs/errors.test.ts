@@ -104,3 +104,40 @@ describe('EcsEngine.tagSnapshots', () => {
     });
   });
 });
+
+describe('withRetry budgets per action', () => {
+  it('gives CreateSnapshotGroup (run while frozen) its own, shorter budget', async () => {
+    let calls = 0;
+    const api: EcsApi = {
+      call: async <T>() => {
+        calls++;
+        throw err('Throttling', 400);
+        return undefined as T;
+      },
+    };
+    let now = 0;
+    const realNow = Date.now;
+    Date.now = () => now;
+    try {
+      const retrying = withRetry(api, {
+        budgetMs: (action) => (action === 'CreateSnapshotGroup' ? 1000 : 60_000),
+        baseMs: 400,
+        maxMs: 400,
+        random: () => 1,
+        sleep: async (ms) => void (now += ms),
+      });
+      await expect(retrying.call('CreateSnapshotGroup', {})).rejects.toMatchObject({
+        code: 'Throttling',
+      });
+      expect(calls).toBe(3); // 0, 400, 800 ms; the next wait would pass 1000 ms
+      calls = 0;
+      now = 0;
+      await expect(retrying.call('DescribeDisks', {})).rejects.toMatchObject({
+        code: 'Throttling',
+      });
+      expect(calls).toBe(151);
+    } finally {
+      Date.now = realNow;
+    }
+  });
+});
