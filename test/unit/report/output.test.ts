@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tmp } from '../../support/tmp.js';
 import {
   INVOCATION_TAIL_BYTES,
   decodeOutput,
@@ -27,7 +27,7 @@ describe('invocation output', () => {
     expect(decodeOutput(r.Output)).toMatch(/ssg-1.*Finish/);
   });
   it('writes the run log privately', () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'asp-')), 'logs');
+    const dir = join(tmp(), 'logs');
     const path = writeRunLog(dir, 'line\n', new Date('2026-01-02T03:04:05Z'));
     expect(path).toMatch(/app-snapshot-plugin-20260102-030405-\d+\.log$/);
     expect(readFileSync(path, 'utf8')).toBe('line\n');

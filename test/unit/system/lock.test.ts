@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tmp } from '../../support/tmp.js';
 import {
   acquireLock,
   ensureStateDir,
@@ -9,7 +9,7 @@ import {
   processStartTime,
 } from '../../../src/system/lock.js';
 
-const dir = () => mkdtempSync(join(tmpdir(), 'asp-lock-'));
+const dir = () => tmp('asp-lock-');
 
 describe('lock', () => {
   it('lets one holder in at a time, with exit code 16 for the second', () => {
