@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { script } from './tmp.js';
 
@@ -6,7 +6,10 @@ import { script } from './tmp.js';
  * A real executable standing in for fsfreeze: appends "-f /m" / "-u /m" to a log, fails
  * freezing `failOn`, and answers a thaw of a not-frozen mount like util-linux does.
  */
-export function fakeFsfreeze(dir: string, failOn = ''): { bin: string; calls: () => string[] } {
+export function fakeFsfreeze(
+  dir: string,
+  failOn = '',
+): { bin: string; calls: () => string[]; frozen: () => string[] } {
   const log = join(dir, 'fsfreeze.log');
   const state = join(dir, 'frozen');
   const bin = script(
@@ -30,7 +33,15 @@ echo "fsfreeze: $2: thaw failed: Invalid argument" >&2; exit 1
       return [];
     }
   };
-  return { bin, calls };
+  // What is frozen right now: the state files the fake keeps, one per mount ("/" as "_").
+  const frozen = () => {
+    try {
+      return readdirSync(state).map((k) => k.replace(/_/g, '/'));
+    } catch {
+      return [];
+    }
+  };
+  return { bin, calls, frozen };
 }
 
 /** The built watchdog entry point (npm test builds first). */

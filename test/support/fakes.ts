@@ -143,8 +143,10 @@ export class FakeFreezer implements Freezer {
   async prepare(): Promise<void> {
     this.events.push('prepare');
   }
+  mounts: string[] = [];
   async freeze(waves: readonly (readonly string[])[]): Promise<FreezeOutcome> {
     const mounts = waves.flat();
+    this.mounts = [...mounts];
     this.events.push(`freeze ${waves.map((w) => w.join(',')).join('|')}`);
     if (this.failFreeze)
       throw new AgentError('FreezeFailed', 'freezing /x failed: Operation not supported');

@@ -7,6 +7,7 @@ import { WatchdogFreezer } from '../../../src/freeze/watchdog-freezer.js';
 import { systemRunner } from '../../../src/system/runner.js';
 import { fakeFsfreeze, WATCHDOG } from '../../support/fake-fsfreeze.js';
 import { tmp } from '../../support/tmp.js';
+import { describeFreezerContract, type FreezerFixture } from '../../contract/freezer-contract.js';
 
 const WAVES = [['/m/child', '/m/other'], ['/m']];
 const sorted = (xs: string[]) => [...xs].sort();
@@ -109,4 +110,22 @@ describe('watchdog process', () => {
     process.kill(helper.pid, 'SIGTERM');
     expect(await until('thawed')).toMatchObject({ reason: 'signal', failures: [] });
   });
+});
+
+describeFreezerContract('watchdog (real process, fake fsfreeze)', () => {
+  const fixture = (failOn = ''): FreezerFixture => {
+    const dir = tmp();
+    const fake = fakeFsfreeze(dir, failOn);
+    return {
+      freezer: new WatchdogFreezer({
+        runner: systemRunner,
+        command: WATCHDOG,
+        fsfreeze: fake.bin,
+        stateDir: dir,
+      }),
+      frozen: fake.frozen,
+      failing: (mount) => fixture(mount),
+    };
+  };
+  return fixture();
 });

@@ -1,0 +1,66 @@
+import { MysqlQuiescer } from '../../../src/apps/mysql.js';
+import { SqlServerQuiescer } from '../../../src/apps/sqlserver.js';
+import { describeQuiescerContract } from '../../contract/quiescer-contract.js';
+import { fakeConnect, type Rule } from '../../support/fake-sql.js';
+import { FakeQuiescer } from '../../support/fakes.js';
+
+const mariadb: Rule[] = [
+  [/SELECT VERSION/, [{ v: '10.11.19-MariaDB' }]],
+  [/NOW\(6\)/, [{ t: '2026-11-24 00:00:00.000001' }]],
+  [/gtid_binlog_pos/, [{ g: '0-1-9' }]],
+];
+const mysql84: Rule[] = [
+  [/SELECT VERSION/, [{ v: '8.4.3' }]],
+  [/information_schema.TABLES/, [{ n: 0 }]],
+  [/NOW\(6\)/, [{ t: '2026-11-24 00:00:00.000001' }]],
+];
+
+describeQuiescerContract('mysql on MariaDB (fake session)', () => {
+  const f = fakeConnect(mariadb);
+  return {
+    quiescer: new MysqlQuiescer('db', { type: 'mysql', socketPath: '/s' }, f.connect),
+    lose: () => f.sessions[0]!.lose(),
+  };
+});
+
+describeQuiescerContract('mysql on MySQL 8.4 (fake session)', () => {
+  const f = fakeConnect(mysql84);
+  return {
+    quiescer: new MysqlQuiescer('db', { type: 'mysql', host: 'h' }, f.connect),
+    lose: () => f.sessions[0]!.lose(),
+  };
+});
+
+describeQuiescerContract('sqlserver (fake session)', () => {
+  let suspended = 1;
+  const f = fakeConnect([
+    [/ProductMajorVersion/, [{ spid: 5, major: 16 }]],
+    [/^SELECT @@SPID AS spid$/, [{ spid: 5 }]],
+    [/SYSDATETIME/, [{ t: '2026-11-24 00:00:00.0000001' }]],
+  ]);
+  // The suspension count answers what the "server" currently holds.
+  const q = new SqlServerQuiescer(
+    'sql',
+    {
+      type: 'sqlserver',
+      server: 's',
+      user: 'u',
+      password: 'p',
+      databases: ['a'],
+      metadataDir: '/m',
+    },
+    async () => {
+      const c = await f.connect();
+      const query = c.query.bind(c);
+      c.query = async (sql: string) =>
+        /dm_server_suspend_status/.test(sql) ? [{ n: suspended }] : query(sql);
+      return c;
+    },
+  );
+  return { quiescer: q, lose: () => (suspended = 0) };
+});
+
+describeQuiescerContract('fake (test double)', () => {
+  const q = new FakeQuiescer('db');
+  return { quiescer: q, lose: () => (q.lose = true) };
+});
