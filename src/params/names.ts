@@ -21,8 +21,10 @@ export function checkSnapshotName(name: string): void {
 }
 
 export function checkDescription(description: string): void {
-  if ([...description].length > 256) {
-    throw conditionFailed('description must be at most 256 characters');
+  const length = [...description].length;
+  // Optional; when given, ECS takes 2-256 characters.
+  if (length === 1 || length > 256) {
+    throw conditionFailed(`description must be 2-256 characters, got ${length}`);
   }
   if (/^https?:\/\//i.test(description)) {
     throw conditionFailed('description must not start with http:// or https://');

@@ -34,7 +34,7 @@ export const PARAMS = [
     type: 'string',
     default: '',
     origin: 'vendor',
-    help: 'Snapshot group description, at most 256 characters.',
+    help: 'Snapshot group description: 2-256 characters, not http:// or https://.',
   },
   {
     name: 'RamRoleName',

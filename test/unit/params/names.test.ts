@@ -28,6 +28,8 @@ describe('snapshot name rules (exit 1)', () => {
   });
   it('limits descriptions', () => {
     expect(() => checkDescription('x'.repeat(256))).not.toThrow();
-    expect(() => checkDescription('x'.repeat(257))).toThrow(/256/);
+    expect(() => checkDescription('x'.repeat(257))).toThrow(/2-256/);
+    expect(() => checkDescription('x')).toThrow(/2-256 characters, got 1/);
+    expect(() => checkDescription('')).not.toThrow();
   });
 });
