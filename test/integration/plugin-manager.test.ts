@@ -13,24 +13,13 @@ import {
   runCommand,
 } from '../support/plugin-manager.js';
 import { vendorStyleScripts } from '../support/scripts.js';
+import { DOCUMENTED_ARGV, DOCUMENTED_COMMAND } from '../fixtures/documented.js';
 
-// From the vendor's Go SDK walk-through (seeds 004 §5.4), verbatim.
-const DOCUMENTED =
-  'acs-plugin-manager --exec --plugin app-snapshot-plugin --params=-RamRoleName="AppSnapshotRoleName",-InstantAccess=true,-EnableFsFreeze=true,-TimeoutInSeconds=30,-PreScriptPath="/tmp/prescript.sh",-PostScriptPath="/tmp/postscript.sh",-InstantAccessRetentionDays=1,-ExcludeDiskId="",-Name="LinuxApp1"';
+const DOCUMENTED = DOCUMENTED_COMMAND;
 
 describe('plugin-manager argv', () => {
   it('is the nine Go-flag words of the documented string', () => {
-    expect(pluginArgv(DOCUMENTED)).toEqual([
-      '-RamRoleName=AppSnapshotRoleName',
-      '-InstantAccess=true',
-      '-EnableFsFreeze=true',
-      '-TimeoutInSeconds=30',
-      '-PreScriptPath=/tmp/prescript.sh',
-      '-PostScriptPath=/tmp/postscript.sh',
-      '-InstantAccessRetentionDays=1',
-      '-ExcludeDiskId=',
-      '-Name=LinuxApp1',
-    ]);
+    expect(pluginArgv(DOCUMENTED)).toEqual(DOCUMENTED_ARGV);
   });
 });
 
