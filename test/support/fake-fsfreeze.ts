@@ -9,6 +9,8 @@ import { script } from './tmp.js';
 export function fakeFsfreeze(
   dir: string,
   failOn = '',
+  /** Each freeze takes this long (a busy filesystem flushing). */
+  freezeSeconds = 0,
 ): { bin: string; calls: () => string[]; frozen: () => string[] } {
   const log = join(dir, 'fsfreeze.log');
   const state = join(dir, 'frozen');
@@ -19,6 +21,7 @@ export function fakeFsfreeze(
 echo "$1 $2" >> ${log}
 key=$(echo "$2" | tr / _)
 if [ "$1" = "-f" ]; then
+  sleep ${freezeSeconds}
   if [ "$2" = "${failOn}" ]; then echo "fsfreeze: $2: freeze failed: Operation not supported" >&2; exit 1; fi
   mkdir -p ${state}; touch ${state}/$key; exit 0
 fi

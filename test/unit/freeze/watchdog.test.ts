@@ -129,3 +129,47 @@ describeFreezerContract('watchdog (real process, fake fsfreeze)', () => {
   };
   return fixture();
 });
+
+describe('watchdog races', () => {
+  function start(freezeSeconds: number, timeoutMs: number) {
+    const dir = tmp();
+    const fake = fakeFsfreeze(dir, '', freezeSeconds);
+    const helper = systemRunner.spawnHelper(WATCHDOG.file, WATCHDOG.args);
+    const messages: WatchdogMessage[] = [];
+    const lines = createInterface({ input: helper.stdout });
+    lines.on('line', (l) => messages.push(JSON.parse(l) as WatchdogMessage));
+    const freeze = () =>
+      helper.stdin.write(
+        `${JSON.stringify({ op: 'freeze', waves: [['/a', '/b'], ['/p']], timeoutMs, fsfreeze: fake.bin })}\n`,
+      );
+      () => undefined,
+      () => undefined,
+    ).constructor; // keep types quiet
+    return { helper, messages, freeze, fake };
+  }
+
+  it('the agent dies in the middle of a wave: the wave settles, then everything is thawed', async () => {
+    const w = start(0.3, 60_000);
+    w.freeze();
+    await new Promise((r) => setTimeout(r, 100)); // the first wave is still being frozen
+    w.helper.stdin.end();
+    expect(await w.helper.exited).toBe(0);
+    expect(w.fake.frozen()).toEqual([]);
+    const thawed = w.messages.find((m) => m.event === 'thawed');
+    expect(thawed).toMatchObject({ failures: [] });
+    expect(
+      w.fake
+        .calls()
+        .filter((c) => c.startsWith('-f'))
+        .sort(),
+    ).toEqual(['-f /a', '-f /b']); // never reached /p
+  });
+
+  it('the deadline passes while freezing: reported as a failed freeze, and thawed', async () => {
+    const w = start(0.3, 150);
+    w.freeze();
+    expect(await w.helper.exited).toBe(0);
+    expect(w.fake.frozen()).toEqual([]);
+    expect(w.messages.map((m) => m.event)).toEqual(['ready', 'freeze-failed', 'thawed']);
+  });
+});
