@@ -142,9 +142,6 @@ describe('watchdog races', () => {
       helper.stdin.write(
         `${JSON.stringify({ op: 'freeze', waves: [['/a', '/b'], ['/p']], timeoutMs, fsfreeze: fake.bin })}\n`,
       );
-      () => undefined,
-      () => undefined,
-    ).constructor; // keep types quiet
     return { helper, messages, freeze, fake };
   }
 
