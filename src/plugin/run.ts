@@ -1,8 +1,7 @@
 import type { GroupInfo } from '../engines/types.js';
 import type { Params } from '../params/index.js';
-import { exitCodeFor, describeError } from '../report/exit-code-for.js';
+import { exitCodeFor } from '../report/exit-code-for.js';
 import { AgentError } from '../report/errors.js';
-import { goDuration } from '../report/log-format.js';
 import type { Lock } from '../system/lock.js';
 import type { Deps } from './deps.js';
 import { emptyResult, type Phase, type RunResult } from './result.js';
@@ -10,6 +9,9 @@ import { runScriptPhase } from './scripts-phase.js';
 import { validate, type Consistency, type RunPlan } from './validate.js';
 import { AppsPhase } from './apps-phase.js';
 import { stopIfInterrupted } from './interrupt.js';
+import { summarize } from './summary.js';
+import { tag } from './tag.js';
+import { waitGroup } from './wait.js';
 import { snapshotWindow, startFreezer, type PreparedFreezer } from './window.js';
 
 /**
@@ -42,9 +44,11 @@ export async function runSnapshot(deps: Deps, params: Params): Promise<RunResult
     for (const w of plan.why) if (plan.intent !== 'AppConsistent') warn(deps, result, w);
     for (const s of plan.skippedDisks) warn(deps, result, `disk ${s.id} skipped: ${s.reason}`);
     log.info(
-      plan.intent === 'AppConsistent'
-        ? 'AppConsistent Snapshots with Pre/Post-Script Enabled'
-        : `${plan.intent === 'FsConsistent' ? 'FsConsistent' : 'Crash-consistent'} Snapshots (no application script)`,
+      plan.intent !== 'AppConsistent'
+        ? `${plan.intent === 'FsConsistent' ? 'FsConsistent' : 'Crash-consistent'} Snapshots (no application script)`
+        : plan.pre
+          ? 'AppConsistent Snapshots with Pre/Post-Script Enabled'
+          : `AppConsistent Snapshots with built-in quiescers: ${deps.apps.map((a) => a.name).join(', ')}`,
     );
 
     let preStarted = false;
@@ -165,102 +169,4 @@ export function decide(
   if (!params.enableFsFreeze) return appOk ? 'AppConsistent' : 'None';
   if (!freezeHeld) return 'None';
   return appOk ? 'AppConsistent' : 'FsConsistent';
-}
-
-/** Polls until the group is accomplished (the local engine already is), with progress lines. */
-async function waitGroup(deps: Deps, group: GroupInfo, timeoutS: number): Promise<GroupInfo> {
-  let g = group;
-  const start = performance.now();
-  let delay = 500;
-  let lastReport = 0;
-  while (g.status === 'progressing') {
-    const elapsed = performance.now() - start;
-    if (elapsed > timeoutS * 1000) {
-      throw new AgentError(
-        'GroupTimeout',
-        `snapshot group ${g.id} not accomplished after ${timeoutS}s (GroupTimeoutInSeconds)`,
-      );
-    }
-    const done = g.snapshots.filter((s) => s.status === 'accomplished').length;
-    const pct = g.snapshots.length
-      ? Math.round(g.snapshots.reduce((n, s) => n + s.progress, 0) / g.snapshots.length)
-      : 0;
-    const line = `SnapshotGroup ${g.id} progress: ${pct}% (${done}/${g.snapshots.length} snapshots available)`;
-    deps.progress?.(line);
-    if (elapsed - lastReport >= 10_000) {
-      lastReport = elapsed;
-      deps.log.info(line);
-    }
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 5000);
-    g = await deps.engine.describeGroup(g.id);
-  }
-  if (g.status === 'failed')
-    throw new AgentError('GroupStatusError', `snapshot group ${g.id} failed`);
-  const bad = g.snapshots.find((s) => s.status !== 'accomplished' || s.progress !== 100);
-  if (bad) {
-    throw new AgentError(
-      'SnapshotNotAsExpected',
-      `snapshot ${bad.id} of disk ${bad.diskId} is ${bad.status} (${bad.progress}%)`,
-    );
-  }
-  deps.log.info(
-    `Finish SnapshotGroup =${g.id} Creation, TotalCost=${goDuration(performance.now() - start)}`,
-  );
-  return g;
-}
-
-async function tag(
-  deps: Deps,
-  result: RunResult,
-  plan: RunPlan,
-  group: GroupInfo,
-  c: Consistency,
-): Promise<void> {
-  const uncovered = new Set(plan.freeze?.uncoveredDisks ?? []);
-  const ids = group.snapshots.filter((s) => !uncovered.has(s.diskId)).map((s) => s.id);
-  deps.log.info(`Tag snapshots with ${c}`);
-  // What the quiescers recorded under their locks goes with the snapshots (e.g. db1.Gtid).
-  const tags: Record<string, string> = { [c]: 'True' };
-  if (c === 'AppConsistent') {
-    for (const app of result.Apps) {
-      for (const [k, v] of Object.entries(app.Facts)) tags[`${app.Name}.${k}`] = v.slice(0, 128);
-    }
-  }
-  try {
-    if (ids.length) await deps.engine.tagSnapshots(ids, tags);
-  } catch (e) {
-    if (e instanceof AgentError && e.kind === 'TagFailed') throw e;
-    throw new AgentError('TagFailed', `tagging snapshots failed: ${describeError(e)}`, {
-      cause: e,
-    });
-  }
-  result.Snapshots = group.snapshots.map((s) => ({
-    SnapshotId: s.id,
-    DiskId: s.diskId,
-    Tags: ids.includes(s.id) ? { ...s.tags, ...tags } : s.tags,
-  }));
-  deps.log.info(`Take ${c} snapshots successfully`);
-}
-
-function summarize(deps: Deps, result: RunResult, errors: unknown[]): void {
-  const { log } = deps;
-  const t = result.Timings;
-  const d = (ms: number | undefined) => goDuration(ms ?? 0);
-  for (const e of errors.slice(1)) log.error(`also: ${describeError(e)}`);
-  log.info(`Prescript cost=${d(t.preScript)}, Postscript cost=${d(t.postScript)}`);
-  log.info(
-    `Prepare Freeze=${d(t.freeze)}, Thaw cost=${d(t.thaw)}, Snapshot Creation=${d((t.snapshot ?? 0) + (t.wait ?? 0))}, Tag Resources=${d(t.tag)}`,
-  );
-  if (result.ExitCode === 0) {
-    log.info('Finish whole Processes of Snapshot successfully', {
-      snapshotgroup: result.SnapshotGroupId,
-    });
-  } else {
-    result.Error = describeError(errors[0] ?? errors[1]);
-    const group = result.SnapshotGroupId
-      ? ` (snapshot group ${result.SnapshotGroupId} was created)`
-      : '';
-    log.error(`Failed with exit code ${result.ExitCode}: ${result.Error}${group}`);
-  }
 }

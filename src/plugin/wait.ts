@@ -1,0 +1,51 @@
+import type { GroupInfo } from '../engines/types.js';
+import { AgentError } from '../report/errors.js';
+import { goDuration } from '../report/log-format.js';
+import type { Deps } from './deps.js';
+
+/** Polls until the group is accomplished (the local engine already is), with progress lines. */
+export async function waitGroup(
+  deps: Deps,
+  group: GroupInfo,
+  timeoutS: number,
+): Promise<GroupInfo> {
+  let g = group;
+  const start = performance.now();
+  let delay = 500;
+  let lastReport = 0;
+  while (g.status === 'progressing') {
+    const elapsed = performance.now() - start;
+    if (elapsed > timeoutS * 1000) {
+      throw new AgentError(
+        'GroupTimeout',
+        `snapshot group ${g.id} not accomplished after ${timeoutS}s (GroupTimeoutInSeconds)`,
+      );
+    }
+    const done = g.snapshots.filter((s) => s.status === 'accomplished').length;
+    const pct = g.snapshots.length
+      ? Math.round(g.snapshots.reduce((n, s) => n + s.progress, 0) / g.snapshots.length)
+      : 0;
+    const line = `SnapshotGroup ${g.id} progress: ${pct}% (${done}/${g.snapshots.length} snapshots available)`;
+    deps.progress?.(line);
+    if (elapsed - lastReport >= 10_000) {
+      lastReport = elapsed;
+      deps.log.info(line);
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 5000);
+    g = await deps.engine.describeGroup(g.id);
+  }
+  if (g.status === 'failed')
+    throw new AgentError('GroupStatusError', `snapshot group ${g.id} failed`);
+  const bad = g.snapshots.find((s) => s.status !== 'accomplished' || s.progress !== 100);
+  if (bad) {
+    throw new AgentError(
+      'SnapshotNotAsExpected',
+      `snapshot ${bad.id} of disk ${bad.diskId} is ${bad.status} (${bad.progress}%)`,
+    );
+  }
+  deps.log.info(
+    `Finish SnapshotGroup =${g.id} Creation, TotalCost=${goDuration(performance.now() - start)}`,
+  );
+  return g;
+}
