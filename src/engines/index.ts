@@ -32,6 +32,13 @@ export function resolveEngineName(
   return onEcs() || env.APP_SNAPSHOT_METADATA_URL ? 'ecs' : 'local';
 }
 
+/** vpc (default, from inside an instance), public, or a URL (the emulator). */
+export function ecsEndpoint(setting: string | undefined, region: string): string {
+  if (!setting || setting === 'vpc') return `https://ecs-vpc.${region}.aliyuncs.com`;
+  if (setting === 'public') return `https://ecs.${region}.aliyuncs.com`;
+  return setting;
+}
+
 /**
  * The cloud engine, configured from the environment where tests and unusual networks need it:
  * APP_SNAPSHOT_METADATA_URL (default http://100.100.100.200), APP_SNAPSHOT_ECS_ENDPOINT
@@ -55,10 +62,10 @@ function createEcsEngine(
       const { ecsClient } = await import('./ecs/client.js');
       api ??= withRetry(
         ecsClient({
-          endpoint:
-            env.APP_SNAPSHOT_ECS_ENDPOINT ||
-            `https://ecs-vpc.${await metadata.regionId()}.aliyuncs.com`,
+          endpoint: ecsEndpoint(env.APP_SNAPSHOT_ECS_ENDPOINT, await metadata.regionId()),
           credentials: () => credentials.get(),
+          // CreateSnapshotGroup answers in about a second (the vendor's logs: 0.5-1.3 s); 10 s
+          // for connect and read catches a dead endpoint well inside the 30 s freeze budget.
           timeoutMs: 10_000,
         }),
         {

@@ -141,3 +141,13 @@ describe('withRetry budgets per action', () => {
     }
   });
 });
+
+describe('ecs endpoint', () => {
+  it('is the region VPC endpoint by default, the public one on request, or a given URL', async () => {
+    const { ecsEndpoint } = await import('../../../../src/engines/index.js');
+    expect(ecsEndpoint(undefined, 'cn-hangzhou')).toBe('https://ecs-vpc.cn-hangzhou.aliyuncs.com');
+    expect(ecsEndpoint('vpc', 'cn-hangzhou')).toBe('https://ecs-vpc.cn-hangzhou.aliyuncs.com');
+    expect(ecsEndpoint('public', 'ap-southeast-1')).toBe('https://ecs.ap-southeast-1.aliyuncs.com');
+    expect(ecsEndpoint('http://127.0.0.1:8080', 'x')).toBe('http://127.0.0.1:8080');
+  });
+});
