@@ -114,12 +114,21 @@ export async function main(
       )
       .command(
         'groups <action> [id]',
-        'Local engine: list, show, rollback or delete snapshot groups',
+        'List, show, roll back (local engine) or delete snapshot groups',
         (y) =>
           y
             .positional('action', { choices: ['list', 'show', 'rollback', 'delete'] as const })
             .positional('id', { type: 'string', describe: 'snapshot group id (ssg-...)' })
             .option('pool', { type: 'string', default: DEFAULT_POOL })
+            .option('engine', {
+              choices: ['auto', 'local', 'ecs'] as const,
+              default: 'auto' as const,
+            })
+            .option('ram-role-name', {
+              type: 'string',
+              default: '',
+              describe: 'ecs engine: the RAM role',
+            })
             .option('disk', {
               type: 'string',
               array: true,
@@ -135,6 +144,8 @@ export async function main(
           code = await groupsCommand(
             {
               action: a.action!,
+              engine: a.engine,
+              ramRoleName: String(a['ram-role-name']),
               pool: a.pool,
               ...(a.id ? { id: a.id } : {}),
               ...(a.disk ? { disks: a.disk.map(String) } : {}),

@@ -147,6 +147,32 @@ describe.skipIf(!requireRoot())('ecs engine against the emulator', () => {
     );
   });
 
+  it('groups list, show and delete work on the cloud too; rollback says where to do it', async () => {
+    const env = {
+      ...lab.env,
+      APP_SNAPSHOT_METADATA_URL: emulator.url,
+      APP_SNAPSHOT_ECS_ENDPOINT: emulator.url,
+      APP_SNAPSHOT_DISK_BY_ID_DIR: join(lab.root, 'by-id'),
+    };
+    emulator.faults = {};
+    const g = ['groups', '--engine', 'ecs', '--ram-role-name', 'AppSnapshotRoleName'];
+    const list = await runCli([...g.slice(0, 1), 'list', ...g.slice(1), '--json'], { env });
+    expect(list.code).toBe(0);
+    const groups = JSON.parse(list.stdout) as { id: string; status: string }[];
+    expect(groups.length).toBeGreaterThan(0);
+    const id = groups.find((x) => x.status === 'accomplished')!.id;
+    const show = await runCli(['groups', 'show', id, ...g.slice(1), '--json'], { env });
+    expect(JSON.parse(show.stdout).snapshots.length).toBe(2);
+    const rollback = await runCli(['groups', 'rollback', id, ...g.slice(1)], { env });
+    expect(rollback.code).toBe(1);
+    expect(rollback.stderr).toMatch(/ECS console or with ResetDisks/);
+    expect((await runCli(['groups', 'delete', id, ...g.slice(1)], { env })).code).toBe(0);
+    const after = JSON.parse(
+      (await runCli(['groups', 'list', ...g.slice(1), '--json'], { env })).stdout,
+    ) as { id: string }[];
+    expect(after.some((x) => x.id === id)).toBe(false);
+  });
+
   it('never prints or logs a secret it was given', async () => {
     const secrets = emulator.secrets();
     expect(secrets.length).toBeGreaterThan(4);

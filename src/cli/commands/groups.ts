@@ -1,4 +1,4 @@
-import { LocalEngine } from '../../engines/local/engine.js';
+import { createEngine } from '../../engines/index.js';
 import type { GroupInfo } from '../../engines/types.js';
 import { describeError, exitCodeFor } from '../../report/exit-code-for.js';
 import { systemRunner } from '../../system/runner.js';
@@ -6,6 +6,8 @@ import type { Io } from '../io.js';
 
 export interface GroupsArgs {
   readonly action: 'list' | 'show' | 'rollback' | 'delete';
+  readonly engine: 'auto' | 'local' | 'ecs';
+  readonly ramRoleName: string;
   readonly pool: string;
   readonly id?: string;
   readonly disks?: string[];
@@ -17,12 +19,15 @@ function line(g: GroupInfo): string {
   return `${g.id}  ${g.status.padEnd(12)} ${g.createdAt}  ${g.snapshots.length} snapshot(s)  ${tags}  ${g.name}`;
 }
 
-/** Local-engine group management: list, show, rollback, delete. */
+/** Group management on either engine: list, show, rollback (local), delete. */
 export async function groupsCommand(a: GroupsArgs, io: Io): Promise<number> {
-  const engine = new LocalEngine({ poolDir: a.pool, runner: systemRunner });
   const print = (value: unknown, text: string) =>
     io.out(a.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
   try {
+    const engine = createEngine(
+      { engine: a.engine, pool: a.pool, ramRoleName: a.ramRoleName, timeoutInSeconds: 30 },
+      { runner: systemRunner },
+    );
     switch (a.action) {
       case 'list': {
         const groups = await engine.listGroups();
