@@ -244,10 +244,17 @@ describe('runSnapshot: waiting for the group', () => {
     h.engine.progressPolls = 2;
     const created = h.engine.createGroup.bind(h.engine);
     h.engine.createGroup = async (req) => ({ ...(await created(req)), status: 'progressing' });
-    const r = await runSnapshot(h.deps, params());
+    const progress: string[] = [];
+    const r = await runSnapshot({ ...h.deps, progress: (l) => progress.push(l) }, params());
     expect(r.ExitCode).toBe(0);
     expect(h.engine.describeCalls).toBe(3);
     expect(r.Timings.wait).toBeGreaterThan(0);
+    // A person at a terminal sees the progress; the log gets a line only every 10 s.
+    expect(progress).toEqual([
+      'SnapshotGroup ssg-mem1 progress: 100% (2/2 snapshots available)',
+      'SnapshotGroup ssg-mem1 progress: 50% (0/2 snapshots available)',
+      'SnapshotGroup ssg-mem1 progress: 50% (0/2 snapshots available)',
+    ]);
   });
 
   it('a group that never finishes: exit 6 after GroupTimeoutInSeconds', async () => {
