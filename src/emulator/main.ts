@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Lab } from '../lab/lab.js';
 import { DEFAULT_LAB_ROOT } from '../system/paths.js';
 import { systemRunner } from '../system/runner.js';
-import { Emulator, FAULTS, type Fault } from './server.js';
+import { FAULTS, type Fault } from './faults.js';
+import { Emulator } from './server.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string) => {

@@ -10,29 +10,8 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { LocalEngine } from '../engines/local/engine.js';
 import { systemRunner } from '../system/runner.js';
-import { acs3Signature, parseAcs3Authorization, v1Signature } from './signing.js';
-
-export const FAULT_HELP = {
-  throttle: 'the next N API calls answer 400 Throttling.User',
-  unavailable: 'the next N API calls answer 503 ServiceUnavailable',
-  slow: 'every API answer waits N ms',
-  'slow-create': 'CreateSnapshotGroup answers after N ms (the agent is frozen meanwhile)',
-  quota: 'CreateSnapshotGroup: 403 QuotaExceed.Snapshot',
-  'in-progress': 'CreateSnapshotGroup: 403 IncorrectDiskStatus.CreatingSnapshot',
-  'create-error': 'CreateSnapshotGroup: 403 CreateSnapshot.Failed',
-  forbidden: 'every API call: 403 Forbidden.RAM',
-  stuck: 'groups stay progressing',
-  'group-failed': 'groups end failed',
-  'snapshot-unavailable': 'one snapshot never becomes available',
-  'tag-refused': 'TagResources: 403 QuotaExceed.Tags',
-  'role-missing': 'metadata: no RAM role attached',
-  'token-expired': 'API calls: 400 InvalidSecurityToken.Expired',
-  'no-imds-token': "metadata: the hardened mode's token PUT is refused",
-  'efficiency-disk': 'DescribeDisks also lists a cloud_efficiency disk',
-  'snapshot-status': 'DescribeSnapshotGroups: 403 IncorrectSnapshotStatus',
-} as const;
-export const FAULTS = Object.keys(FAULT_HELP) as Fault[];
-export type Fault = keyof typeof FAULT_HELP;
+import type { Fault } from './faults.js';
+import { Sts } from './sts.js';
 
 export interface EmulatorOptions {
   /** A lab pool (lab up): its disks are the instance's cloud disks. */
@@ -45,12 +24,6 @@ export interface EmulatorOptions {
   /** How long a group stays progressing before it is accomplished. */
   readonly progressMs?: number;
   readonly faults?: Partial<Record<Fault, number | boolean>>;
-}
-
-interface Issued {
-  readonly secret: string;
-  readonly token: string;
-  readonly expiration: number;
 }
 
 export interface RequestRecord {
@@ -70,7 +43,7 @@ export class Emulator {
   /** Metadata requests: path and whether a hardened-mode token came with it. */
   readonly metadataRequests: { path: string; token: boolean }[] = [];
   private readonly engine: LocalEngine;
-  private readonly issued = new Map<string, Issued>();
+  private readonly sts = new Sts();
   private readonly tokens = new Set<string>();
   private readonly groups = new Map<
     string,
@@ -97,7 +70,7 @@ export class Emulator {
 
   /** Every secret it handed out: tests scan the agent's output and logs for them. */
   secrets(): string[] {
-    return [...this.issued.values()].flatMap((i) => [i.secret, i.token]);
+    return this.sts.secrets();
   }
 
   async stop(): Promise<void> {
@@ -163,128 +136,11 @@ export class Emulator {
       return this.faults['role-missing'] ? text(404, 'Not Found') : text(200, this.roleName);
     }
     if (meta === `ram/security-credentials/${this.roleName}` && !this.faults['role-missing']) {
-      const accessKeyId = `STS.${randomBytes(12).toString('hex')}`;
-      const issued = {
-        secret: randomBytes(20).toString('base64'),
-        token: randomBytes(48).toString('base64'),
-        expiration: Date.now() + 3600_000,
-      };
-      this.issued.set(accessKeyId, issued);
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          AccessKeyId: accessKeyId,
-          AccessKeySecret: issued.secret,
-          SecurityToken: issued.token,
-          Expiration: new Date(issued.expiration).toISOString().replace(/\.\d+Z$/, 'Z'),
-          LastUpdated: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-          Code: 'Success',
-        }),
-      );
+      res.end(JSON.stringify(this.sts.issue()));
       return;
     }
     text(404, 'Not Found');
-  }
-
-  /** Checks the signature (v1 or ACS3) and the STS token; returns an error code or the style. */
-  private authenticate(
-    req: IncomingMessage,
-    url: URL,
-    params: Record<string, string>,
-  ): { error?: [number, string, string]; style: 'v1' | 'acs3' } {
-    const auth = req.headers.authorization;
-    if (typeof auth === 'string' && auth.startsWith('ACS3-')) {
-      const a = parseAcs3Authorization(auth);
-      if (!a)
-        return {
-          style: 'acs3',
-          error: [
-            400,
-            'IncompleteSignature',
-            'The request signature does not conform to Aliyun standards.',
-          ],
-        };
-      const issued = this.issued.get(a.accessKeyId);
-      if (!issued)
-        return {
-          style: 'acs3',
-          error: [404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.'],
-        };
-      const headers = Object.fromEntries(
-        Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), String(v)]),
-      );
-      const expected = acs3Signature(
-        {
-          method: req.method ?? 'POST',
-          path: url.pathname,
-          query: Object.fromEntries(url.searchParams),
-          headers,
-          signedHeaders: a.signedHeaders,
-        },
-        issued.secret,
-      );
-      if (expected !== a.signature)
-        return {
-          style: 'acs3',
-          error: [
-            400,
-            'SignatureDoesNotMatch',
-            'Specified signature is not matched with our calculation.',
-          ],
-        };
-      return { style: 'acs3', ...this.checkToken(issued, headers['x-acs-security-token']) };
-    }
-    const issued = this.issued.get(params.AccessKeyId ?? '');
-    if (!params.Signature || params.SignatureMethod !== 'HMAC-SHA1') {
-      return {
-        style: 'v1',
-        error: [
-          400,
-          'IncompleteSignature',
-          'The request signature does not conform to Aliyun standards.',
-        ],
-      };
-    }
-    if (!issued)
-      return {
-        style: 'v1',
-        error: [404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.'],
-      };
-    if (v1Signature(req.method ?? 'GET', params, issued.secret) !== params.Signature) {
-      return {
-        style: 'v1',
-        error: [
-          400,
-          'SignatureDoesNotMatch',
-          'Specified signature is not matched with our calculation.',
-        ],
-      };
-    }
-    return { style: 'v1', ...this.checkToken(issued, params.SecurityToken) };
-  }
-
-  private checkToken(
-    issued: Issued,
-    token: string | undefined,
-  ): { error?: [number, string, string] } {
-    if (token !== issued.token)
-      return {
-        error: [
-          400,
-          'InvalidSecurityToken.MismatchWithAccessKey',
-          'The security token does not match the access key.',
-        ],
-      };
-    if (this.faults['token-expired'] || Date.now() > issued.expiration) {
-      return {
-        error: [
-          400,
-          'InvalidSecurityToken.Expired',
-          'The security token you provided has expired.',
-        ],
-      };
-    }
-    return {};
   }
 
   private async api(
@@ -298,7 +154,7 @@ export class Emulator {
       Object.assign(params, Object.fromEntries(new URLSearchParams(body)));
     }
     const action = params.Action ?? String(req.headers['x-acs-action'] ?? '');
-    const auth = this.authenticate(req, url, params);
+    const auth = this.sts.authenticate(req, url, params, Boolean(this.faults['token-expired']));
     const record = (code: string) => {
       const {
         Signature: _s,

@@ -3,7 +3,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator, type Fault } from '../../src/emulator/server.js';
+import type { Fault } from '../../src/emulator/faults.js';
+import { Emulator } from '../../src/emulator/server.js';
 import { requireRoot, runCli, TestLab } from '../support/lab.js';
 import { vendorStyleScripts } from '../support/scripts.js';
 

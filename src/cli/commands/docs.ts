@@ -4,7 +4,7 @@ import { PARAMS, kebab, type ParamSpec } from '../../params/index.js';
 import { EXIT_CODES } from '../../report/exit-codes.js';
 import { SUPPORTED_OS } from '../../system/os-release.js';
 import { BY_CALL, BY_CODE } from '../../engines/ecs/errors.js';
-import { FAULT_HELP } from '../../emulator/server.js';
+import { FAULT_HELP } from '../../emulator/faults.js';
 import { EXIT } from '../../report/exit-codes.js';
 
 export function paramsTable(): string {
