@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fault } from '../../src/emulator/faults.js';
 import { Emulator } from '../../src/emulator/server.js';
 import { requireRoot, runCli, TestLab } from '../support/lab.js';
+import { agentEnvFor, emulatorByIdDir } from '../support/emulator.js';
 import { vendorStyleScripts } from '../support/scripts.js';
 
 describe.skipIf(!requireRoot())('ecs engine against the emulator', () => {
@@ -15,7 +16,7 @@ describe.skipIf(!requireRoot())('ecs engine against the emulator', () => {
 
   beforeAll(async () => {
     lab = await new TestLab().up(2);
-    emulator = new Emulator({ pool: lab.pool, byIdDir: join(lab.root, 'by-id'), progressMs: 300 });
+    emulator = new Emulator({ pool: lab.pool, byIdDir: emulatorByIdDir(lab), progressMs: 300 });
     await emulator.start();
   });
   afterAll(async () => {
@@ -31,10 +32,7 @@ describe.skipIf(!requireRoot())('ecs engine against the emulator', () => {
     emulator.faults = { ...faults };
     const r = await runCli(['-Engine=ecs', '-Name=cloud', ...words, '--output', 'json'], {
       env: {
-        ...lab.env,
-        APP_SNAPSHOT_METADATA_URL: emulator.url,
-        APP_SNAPSHOT_ECS_ENDPOINT: emulator.url,
-        APP_SNAPSHOT_DISK_BY_ID_DIR: join(lab.root, 'by-id'),
+        ...agentEnvFor(emulator, lab),
         ...env,
       },
     });
@@ -149,12 +147,7 @@ describe.skipIf(!requireRoot())('ecs engine against the emulator', () => {
   });
 
   it('groups list, show and delete work on the cloud too; rollback says where to do it', async () => {
-    const env = {
-      ...lab.env,
-      APP_SNAPSHOT_METADATA_URL: emulator.url,
-      APP_SNAPSHOT_ECS_ENDPOINT: emulator.url,
-      APP_SNAPSHOT_DISK_BY_ID_DIR: join(lab.root, 'by-id'),
-    };
+    const env = agentEnvFor(emulator, lab);
     emulator.faults = {};
     const g = ['groups', '--engine', 'ecs', '--ram-role-name', 'AppSnapshotRoleName'];
     const list = await runCli([...g.slice(0, 1), 'list', ...g.slice(1), '--json'], { env });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../../src/emulator/server.js';
 import { readMarker } from '../../src/freeze/marker.js';
 import { requireRoot, TestLab, writeCompletes } from '../support/lab.js';
+import { agentEnvFor, emulatorByIdDir } from '../support/emulator.js';
 import {
   EXECUTE_TIMEOUT,
   OUTPUT_QUOTA,
@@ -29,7 +30,7 @@ describe.skipIf(!requireRoot())('run by the plugin manager', () => {
   const moved: string[] = [];
   beforeAll(async () => {
     lab = await new TestLab().up(2);
-    emulator = new Emulator({ pool: lab.pool, byIdDir: join(lab.root, 'by-id'), progressMs: 200 });
+    emulator = new Emulator({ pool: lab.pool, byIdDir: emulatorByIdDir(lab), progressMs: 200 });
     await emulator.start();
     // The documented string names /tmp/prescript.sh and /tmp/postscript.sh: put ours there,
     // keeping whatever was there before.
@@ -47,12 +48,7 @@ describe.skipIf(!requireRoot())('run by the plugin manager', () => {
     await emulator?.stop();
     await lab?.down();
   });
-  const env = () => ({
-    ...lab.env,
-    APP_SNAPSHOT_METADATA_URL: emulator.url,
-    APP_SNAPSHOT_ECS_ENDPOINT: emulator.url,
-    APP_SNAPSHOT_DISK_BY_ID_DIR: join(lab.root, 'by-id'),
-  });
+  const env = () => agentEnvFor(emulator, lab);
   const scriptsIn = (o: Parameters<typeof vendorStyleScripts>[1] = {}) => {
     const s = vendorStyleScripts(join(lab.root, 'scripts'), o);
     for (const role of ['pre', 'post'] as const) {

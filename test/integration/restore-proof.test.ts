@@ -109,6 +109,21 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
     }
   }
 
+  /** One snapshot while the writer commits: some writes before it, some after. */
+  async function snapshotUnderLoad(
+    words: string[],
+    env: NodeJS.ProcessEnv,
+    beforeMs: number,
+    afterMs: number,
+  ) {
+    writer.start();
+    await new Promise((r) => setTimeout(r, beforeMs));
+    const r = await lab.snapshot(words, { env });
+    await new Promise((res) => setTimeout(res, afterMs));
+    await writer.stop();
+    return r;
+  }
+
   const snapshotImages = (groupId: string, snaps: { SnapshotId: string; DiskId: string }[]) =>
     snaps.map((s) => ({
       diskId: s.DiskId,
@@ -116,13 +131,12 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
     }));
 
   it('built-in quiescer: every acknowledged commit is there, nothing newer than the lock, GTID as recorded', async () => {
-    writer.start();
-    await new Promise((r) => setTimeout(r, 500));
-    const r = await lab.snapshot(['-Name=dbproof', '-Apps=db'], {
-      env: { APP_SNAPSHOT_APPS_CONFIG: appsConfig() },
-    });
-    await new Promise((res) => setTimeout(res, 300));
-    await writer.stop();
+    const r = await snapshotUnderLoad(
+      ['-Name=dbproof', '-Apps=db'],
+      { APP_SNAPSHOT_APPS_CONFIG: appsConfig() },
+      500,
+      300,
+    );
     expect(r.json?.Error).toBeUndefined();
     expect(r.code).toBe(0);
     expect(r.json.Consistency).toBe('AppConsistent');
@@ -162,13 +176,12 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
   });
 
   it('clean mode: checkpointed before and under the lock, the restore replays no redo', async () => {
-    writer.start();
-    await new Promise((r) => setTimeout(r, 300));
-    const r = await lab.snapshot(['-Name=clean', '-Apps=clean'], {
-      env: { APP_SNAPSHOT_APPS_CONFIG: appsConfig() },
-    });
-    await new Promise((res) => setTimeout(res, 200));
-    await writer.stop();
+    const r = await snapshotUnderLoad(
+      ['-Name=clean', '-Apps=clean'],
+      { APP_SNAPSHOT_APPS_CONFIG: appsConfig() },
+      300,
+      200,
+    );
     expect(r.json?.Error).toBeUndefined();
     const app = r.json.Apps[0];
     const found = await prove(snapshotImages(r.json.SnapshotGroupId, r.json.Snapshots), 'clean', {
@@ -245,16 +258,12 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
       chownSync(p, 0, 0);
       return p;
     });
-    writer.start();
-    await new Promise((r) => setTimeout(r, 300));
-    const r = await lab.snapshot(
+    const r = await snapshotUnderLoad(
       ['-Name=vendor', `-PreScriptPath=${scripts[0]}`, `-PostScriptPath=${scripts[1]}`],
-      {
-        env: { MYSQL_USER: 'root', MYSQL_PASSWORD: '', MYSQL_SOCKET: db.socket },
-      },
+      { MYSQL_USER: 'root', MYSQL_PASSWORD: '', MYSQL_SOCKET: db.socket },
+      300,
+      300,
     );
-    await new Promise((res) => setTimeout(res, 300));
-    await writer.stop();
     expect(r.json?.Error).toBeUndefined();
     expect(r.json.Consistency).toBe('AppConsistent');
     expect(r.stderr).toMatch(/Found sleep command in processlist,freeze success/);

@@ -21,3 +21,21 @@ export function emulatorForThisFile(o: Partial<EmulatorOptions> = {}): Emulator 
   });
   return emulator;
 }
+
+/** The environment that points the agent at `emulator` for a lab (its by-id links included). */
+export function agentEnvFor(
+  emulator: Emulator,
+  lab: { env: NodeJS.ProcessEnv; root: string },
+): NodeJS.ProcessEnv {
+  return {
+    ...lab.env,
+    APP_SNAPSHOT_METADATA_URL: emulator.url,
+    APP_SNAPSHOT_ECS_ENDPOINT: emulator.url,
+    APP_SNAPSHOT_DISK_BY_ID_DIR: emulatorByIdDir(lab),
+  };
+}
+
+/** Where the emulator makes the virtio-<serial> links for a lab. */
+export function emulatorByIdDir(lab: { root: string }): string {
+  return join(lab.root, 'by-id');
+}
