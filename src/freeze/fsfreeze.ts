@@ -1,31 +1,57 @@
 import { accessSync, constants } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
+import { findTool, toolEnv } from '../system/tools.js';
 
-/** Absolute path of util-linux's fsfreeze, resolved once before anything is frozen. */
-export function findFsfreeze(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const dirs = ['/usr/sbin', '/sbin', '/usr/bin', '/bin', ...(env.PATH ?? '').split(':')];
-  for (const d of dirs) {
-    if (!d) continue;
-    try {
-      accessSync(`${d}/fsfreeze`, constants.X_OK);
-      return `${d}/fsfreeze`;
-    } catch {
-      // next
-    }
+const canExec = (path: string) => {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
-  return undefined;
+};
+
+/** Absolute path of util-linux's fsfreeze (see system/tools.ts for the search list). */
+export function findFsfreeze(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return findTool('fsfreeze', env, canExec);
 }
 
 export interface FsfreezeResult {
   readonly ok: boolean;
-  /** FITHAW on a filesystem that is not frozen: nothing to undo. */
+  /** FITHAW on a filesystem that is not frozen (EINVAL): nothing to undo. */
   readonly notFrozen: boolean;
+  /** FIFREEZE on a filesystem that is already frozen (EBUSY): someone else's freeze. */
+  readonly alreadyFrozen: boolean;
   readonly error: string;
 }
 
+// fsfreeze exits 1 for every error and says which in strerror text: it runs with LC_ALL=C
+// (toolEnv) so that the text is English whatever the agent's locale.
+function classify(
+  action: 'freeze' | 'thaw',
+  status: number | null,
+  stderr: string,
+  failure: string | undefined,
+): FsfreezeResult {
+  if (status === 0 && !failure) {
+    return { ok: true, notFrozen: false, alreadyFrozen: false, error: '' };
+  }
+  return {
+    ok: false,
+    notFrozen: action === 'thaw' && /Invalid argument/.test(stderr),
+    alreadyFrozen: action === 'freeze' && /Device or resource busy/.test(stderr),
+    error: failure ?? (stderr.trim() || `exit ${status}`),
+  };
+}
+
+const argv = (action: 'freeze' | 'thaw', mount: string) => [
+  action === 'freeze' ? '-f' : '-u',
+  mount,
+];
+
 /**
- * One FIFREEZE/FITHAW through fsfreeze, synchronously. Used by the watchdog, whose only job
- * this is: spawnSync needs no libuv thread-pool slot, which blocked writes may be holding.
+ * One FIFREEZE/FITHAW through fsfreeze, synchronously: spawnSync needs no libuv thread-pool
+ * slot, which writes blocked on a frozen filesystem may be holding.
  */
 export function fsfreezeSync(
   bin: string,
@@ -33,18 +59,15 @@ export function fsfreezeSync(
   mount: string,
   timeoutMs: number,
 ): FsfreezeResult {
-  const r = spawnSync(bin, [action === 'freeze' ? '-f' : '-u', mount], {
+  const r = spawnSync(bin, argv(action, mount), {
     timeout: Math.max(1, timeoutMs),
     killSignal: 'SIGKILL',
     encoding: 'utf8',
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: toolEnv(),
   });
-  const stderr = (r.stderr ?? '').trim();
-  if (r.status === 0) return { ok: true, notFrozen: false, error: '' };
-  const error = r.error
-    ? r.error.message
-    : stderr || (r.signal ? `killed by ${r.signal}` : `exit ${r.status}`);
-  return { ok: false, notFrozen: action === 'thaw' && /Invalid argument/.test(stderr), error };
+  const failure = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : undefined;
+  return classify(action, r.status, r.stderr ?? '', failure);
 }
 
 /**
@@ -59,8 +82,9 @@ export function fsfreezeAsync(
   timeoutMs: number,
 ): Promise<FsfreezeResult & { timedOut: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(bin, [action === 'freeze' ? '-f' : '-u', mount], {
+    const child = spawn(bin, argv(action, mount), {
       stdio: ['ignore', 'ignore', 'pipe'],
+      env: toolEnv(),
     });
     let stderr = '';
     let timedOut = false;
@@ -72,15 +96,13 @@ export function fsfreezeAsync(
       },
       Math.max(1, timeoutMs),
     );
-    const done = (code: number | null, error?: string) => {
+    let settled = false;
+    const done = (code: number | null, failure?: string) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      const err = error ?? (stderr.trim() || (timedOut ? 'timed out' : `exit ${code}`));
-      resolve({
-        ok: code === 0 && !error,
-        notFrozen: action === 'thaw' && /Invalid argument/.test(stderr),
-        error: code === 0 && !error ? '' : err,
-        timedOut,
-      });
+      const why = failure ?? (timedOut ? 'timed out' : undefined);
+      resolve({ ...classify(action, code, stderr, why), timedOut });
     };
     child.on('error', (e) => done(null, e.message));
     child.on('close', (code) => done(code));
@@ -88,16 +110,23 @@ export function fsfreezeAsync(
 }
 
 /**
- * Flushes the filesystems' dirty data before the first freeze (syncfs via `sync -f`, plain
- * `sync` where coreutils is too old for -f), so that FIFREEZE finds little left to write and
- * the frozen window stays short. Best effort: the freeze itself syncs whatever remains.
+ * Flushes the filesystems' dirty data before the first freeze or an application lock
+ * (syncfs via `sync -f`, plain `sync` where coreutils is too old for -f), so that FIFREEZE
+ * finds little left to write. Best effort: the freeze itself syncs whatever remains.
  */
-export function presync(mounts: readonly string[], timeoutMs: number): void {
-  const opts = {
-    timeout: Math.max(1, timeoutMs),
-    stdio: 'ignore' as const,
-    killSignal: 'SIGKILL' as const,
-  };
-  const r = spawnSync('sync', ['-f', ...mounts], opts);
-  if (r.status !== 0 && !r.error?.message.includes('ETIMEDOUT')) spawnSync('sync', [], opts);
+export async function presync(mounts: readonly string[], timeoutMs: number): Promise<void> {
+  if (!mounts.length) return;
+  const sync = findTool('sync', process.env, canExec) ?? '/bin/sync';
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; timedOut: boolean }>((resolve) => {
+      const child = spawn(sync, args, { stdio: 'ignore', env: toolEnv() });
+      const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(1, timeoutMs));
+      child.on('error', () => (clearTimeout(timer), resolve({ code: null, timedOut: false })));
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, timedOut: signal === 'SIGKILL' });
+      });
+    });
+  const r = await run(['-f', ...mounts]);
+  if (r.code !== 0 && !r.timedOut) await run([]);
 }

@@ -1,4 +1,9 @@
-import type { MountEntry } from '../system/mountinfo.js';
+import {
+  isReachable,
+  isReadOnlyFs,
+  isReadOnlyMount,
+  type MountEntry,
+} from '../system/mountinfo.js';
 
 /** Filesystems we freeze: FIFREEZE is well-tested on these; anything else is skipped. */
 export const FREEZABLE_FS = ['ext3', 'ext4', 'xfs', 'btrfs'] as const;
@@ -20,6 +25,8 @@ export interface SkippedMount {
   readonly mountPoint: string;
   readonly fsType: string;
   readonly reason: string;
+  /** Set when skipping it leaves these disks uncovered. */
+  readonly uncovers?: string[];
 }
 
 export interface FreezePlan {
@@ -37,9 +44,14 @@ export interface FreezePlan {
 }
 
 /**
- * Maps mounts to the group's disks and decides what to freeze: each filesystem once (bind
- * mounts and second mounts of the same device are skipped), allow-listed types only, read-only
- * mounts need no freeze. `devOf` resolves btrfs, whose mountinfo device number is anonymous.
+ * Maps mounts to the group's disks and decides what to freeze, by filesystem (superblock):
+ * FIFREEZE acts on the whole filesystem, so each one on a group disk is frozen once, through
+ * any mount of it that a path lookup reaches: its root mount if there is one, else a btrfs
+ * subvolume or a bind mount of a subdirectory (Fedora, openSUSE, container hosts). A
+ * filesystem that is read-only (its superblock, not just one mount) needs no freeze. A
+ * writable one that cannot be frozen (type not allow-listed, or no reachable mount) leaves
+ * its disks uncovered: their snapshots get no consistency tag. `devOf` resolves btrfs, whose
+ * mountinfo device number is anonymous.
  */
 export function planFreeze(
   mounts: readonly MountEntry[],
@@ -47,43 +59,104 @@ export function planFreeze(
   devOf: (source: string) => string | undefined = () => undefined,
   backingFileOf: (dev: string) => string | undefined = () => undefined,
 ): FreezePlan {
-  const chosen = new Map<string, PlannedFs & { index: number }>();
+  const chosen: (PlannedFs & { index: number })[] = [];
   const skipped: SkippedMount[] = [];
   const uncovered = new Set<string>();
-  for (const m of mounts) {
-    const dev = m.dev.startsWith('0:') && m.fsType === 'btrfs' ? (devOf(m.source) ?? m.dev) : m.dev;
-    const diskIds = disks.filter((d) => d.devs.has(dev)).map((d) => d.diskId);
-    if (!diskIds.length) continue;
-    const skip = (reason: string) =>
-      skipped.push({ mountPoint: m.mountPoint, fsType: m.fsType, reason });
-    if (!(FREEZABLE_FS as readonly string[]).includes(m.fsType)) {
-      skip(`filesystem type ${m.fsType} is not freezable (allowed: ${FREEZABLE_FS.join(', ')})`);
-      if (!m.options.split(',').includes('ro')) diskIds.forEach((d) => uncovered.add(d));
+  for (const fs of filesystems(mounts, disks, devOf)) {
+    const skipAll = (reason: string, uncovers?: string[]) =>
+      fs.mounts.forEach((m) =>
+        skipped.push({
+          mountPoint: m.mountPoint,
+          fsType: m.fsType,
+          reason,
+          ...(uncovers ? { uncovers } : {}),
+        }),
+      );
+    const type = fs.mounts[0]!.fsType;
+    if (isReadOnlyFs(fs.mounts[0]!)) {
+      skipAll('the filesystem is read-only');
       continue;
     }
-    if (chosen.has(dev)) {
-      skip(`same filesystem as ${chosen.get(dev)!.mountPoint}`);
+    if (!(FREEZABLE_FS as readonly string[]).includes(type)) {
+      skipAll(
+        `filesystem type ${type} is not freezable (allowed: ${FREEZABLE_FS.join(', ')})`,
+        fs.diskIds,
+      );
+      fs.diskIds.forEach((d) => uncovered.add(d));
       continue;
     }
-    if (m.root !== '/') {
-      skip('bind mount of a subdirectory');
+    const via = pickMount(mounts, fs.mounts);
+    if (!via) {
+      skipAll(
+        'hidden under another mount: no path reaches this filesystem to freeze it',
+        fs.diskIds,
+      );
+      fs.diskIds.forEach((d) => uncovered.add(d));
       continue;
     }
-    if (m.options.split(',').includes('ro')) {
-      skip('mounted read-only');
-      continue;
+    for (const m of fs.mounts) {
+      if (m !== via) {
+        skipped.push({
+          mountPoint: m.mountPoint,
+          fsType: m.fsType,
+          reason: `same filesystem as ${via.mountPoint}`,
+        });
+      }
     }
-    chosen.set(dev, { mountPoint: m.mountPoint, dev, fsType: m.fsType, diskIds, index: m.index });
+    chosen.push({
+      mountPoint: via.mountPoint,
+      dev: fs.dev,
+      fsType: type,
+      diskIds: fs.diskIds,
+      index: via.index,
+    });
   }
-  const freeze = [...chosen.values()]
-    .sort((a, b) => b.index - a.index)
-    .map(({ index: _index, ...fs }) => fs);
+  const freeze = chosen.sort((a, b) => b.index - a.index).map(({ index: _index, ...fs }) => fs);
   return {
     freeze,
     waves: freezeWaves(freeze, backingFileOf),
     skipped,
     uncoveredDisks: [...uncovered],
   };
+}
+
+interface MountedFs {
+  /** Block device ("major:minor") the filesystem lives on. */
+  readonly dev: string;
+  readonly diskIds: string[];
+  /** Every mount of it, in mount order. */
+  readonly mounts: MountEntry[];
+}
+
+/** The filesystems on the group's disks, each with all of its mounts. */
+function filesystems(
+  mounts: readonly MountEntry[],
+  disks: readonly DiskDevices[],
+  devOf: (source: string) => string | undefined,
+): MountedFs[] {
+  const bySuperblock = new Map<string, MountedFs>();
+  for (const m of mounts) {
+    // mountinfo's device number identifies the superblock; btrfs's is anonymous (0:N), so
+    // the disk it lives on comes from its source device.
+    const dev = m.dev.startsWith('0:') && m.fsType === 'btrfs' ? (devOf(m.source) ?? m.dev) : m.dev;
+    const diskIds = disks.filter((d) => d.devs.has(dev)).map((d) => d.diskId);
+    if (!diskIds.length) continue;
+    const key = `${m.dev}|${m.fsType}`;
+    const fs = bySuperblock.get(key) ?? { dev, diskIds, mounts: [] };
+    fs.mounts.push(m);
+    bySuperblock.set(key, fs);
+  }
+  return [...bySuperblock.values()];
+}
+
+/** The mount to freeze through: reachable, preferably the filesystem's root, then writable. */
+function pickMount(
+  all: readonly MountEntry[],
+  mine: readonly MountEntry[],
+): MountEntry | undefined {
+  const reachable = mine.filter((m) => isReachable(all, m));
+  const rank = (m: MountEntry) => (m.root === '/' ? 0 : 2) + (isReadOnlyMount(m) ? 1 : 0);
+  return [...reachable].sort((a, b) => rank(a) - rank(b) || a.index - b.index)[0];
 }
 
 const inside = (path: string, dir: string) =>

@@ -3,7 +3,7 @@
 // pipe closes (the agent died, even by SIGKILL) and on any catchable signal. It writes no
 // file and needs no thread-pool slot: only pipes, timers and child processes.
 import { createInterface } from 'node:readline';
-import { fsfreezeAsync, presync } from './fsfreeze.js';
+import { fsfreezeAsync } from './fsfreeze.js';
 import {
   monoNs,
   type AgentMessage,
@@ -67,8 +67,6 @@ export function runWatchdog(): Promise<number> {
   };
 
   const freeze = async (req: FreezeRequest): Promise<void> => {
-    // Outside the frozen window: nothing is frozen yet, so no deadline is needed for it.
-    presync(req.waves.flat(), req.timeoutMs);
     request = req;
     freezing = true;
     const start = Date.now();

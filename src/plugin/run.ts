@@ -41,6 +41,7 @@ export async function runSnapshot(deps: Deps, params: Params): Promise<RunResult
     for (const m of deps.recoverLeftoverFreeze()) {
       warn(deps, result, `thawed ${m}, left frozen by an earlier run that died`);
     }
+    for (const w of plan.warnings) warn(deps, result, w);
     for (const w of plan.why) if (plan.intent !== 'AppConsistent') warn(deps, result, w);
     for (const s of plan.skippedDisks) warn(deps, result, `disk ${s.id} skipped: ${s.reason}`);
     log.info(

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { AppQuiescer } from '../apps/types.js';
 import type { SnapshotEngine } from '../engines/types.js';
-import { findFsfreeze } from '../freeze/fsfreeze.js';
+import { findFsfreeze, presync } from '../freeze/fsfreeze.js';
 import { recoverFrozen } from '../freeze/recover.js';
 import { selfCommand } from '../freeze/self-command.js';
 import { WatchdogFreezer } from '../freeze/watchdog-freezer.js';
@@ -56,12 +56,7 @@ export function systemDeps(
     runner: systemRunner,
     interrupt,
     apps,
-    presync: async (mounts) => {
-      if (!mounts.length) return;
-      const r = await systemRunner.run('sync', ['-f', ...mounts], { timeoutMs: 60_000 });
-      if (r.exitCode !== 0 && !r.timedOut)
-        await systemRunner.run('sync', [], { timeoutMs: 60_000 });
-    },
+    presync: (mounts) => presync(mounts, 60_000),
     newFreezer: () =>
       new WatchdogFreezer({
         runner: systemRunner,

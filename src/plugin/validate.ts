@@ -20,6 +20,8 @@ export interface RunPlan {
   /** What the run aims for if everything succeeds, and why. */
   readonly intent: Consistency;
   readonly why: string[];
+  /** Shown whatever the intent: e.g. disks whose snapshots will get no consistency tag. */
+  readonly warnings: string[];
 }
 
 /** Every check that can fail before anything is run or frozen. Throws AgentError. */
@@ -62,6 +64,7 @@ export async function validate(deps: Deps, params: Params): Promise<RunPlan> {
   let freeze: FreezePlan | undefined;
   let fsfreeze: string | undefined;
   const why: string[] = [];
+  const warnings: string[] = [];
   if (params.enableFsFreeze) {
     const mounts = parseMountinfo(platform.mountinfo());
     freeze = planFreeze(
@@ -78,16 +81,25 @@ export async function validate(deps: Deps, params: Params): Promise<RunPlan> {
     }
     // The local engine writes clones into its pool while frozen: it must not be frozen itself.
     if (engine.name === 'local') {
+      // Compared by filesystem: the pool may sit on another mount (a subvolume, a bind
+      // mount) of a filesystem that is frozen through a different path.
       const poolMount = mountOf(mounts, params.pool);
-      const hit = freeze.freeze.find((f) => poolMount && f.mountPoint === poolMount.mountPoint);
+      const poolDev =
+        poolMount?.fsType === 'btrfs' && poolMount.dev.startsWith('0:')
+          ? (platform.devOfNode(poolMount.source) ?? poolMount.dev)
+          : poolMount?.dev;
+      const hit = freeze.freeze.find((f) => poolDev !== undefined && f.dev === poolDev);
       if (hit)
         throw conditionFailed(
           `the pool ${params.pool} is on ${hit.mountPoint}, a filesystem of the group that would be frozen`,
         );
     }
     for (const d of freeze.uncoveredDisks) {
-      why.push(
-        `disk ${d} has a mounted filesystem that cannot be frozen: its snapshot gets no consistency tag`,
+      const because = freeze.skipped
+        .filter((s) => s.uncovers?.includes(d))
+        .map((s) => `${s.mountPoint}: ${s.reason}`);
+      warnings.push(
+        `disk ${d} has a writable filesystem that cannot be frozen (${because.join('; ')}): its snapshot gets no consistency tag`,
       );
     }
   } else {
@@ -133,5 +145,6 @@ export async function validate(deps: Deps, params: Params): Promise<RunPlan> {
     post,
     intent,
     why,
+    warnings,
   };
 }

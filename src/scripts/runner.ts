@@ -1,24 +1,29 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runner, ScriptRun } from '../system/runner.js';
+import { withSystemPath } from '../system/tools.js';
+import { launchFor, type Launch } from './shebang.js';
 
 export const MAX_SCRIPT_OUTPUT = 64 * 1024;
 
-/** Which interpreter runs a script: its own shebang, else bash like the vendor's examples. */
-export function interpreterFor(content: Buffer): string | undefined {
-  if (content.subarray(0, 2).toString() === '#!') return undefined;
+/** Scripts without "#!" run with bash, as the vendor's examples need; sh where bash is missing. */
+export function fallbackShell(): string {
   return existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh';
 }
 
 export interface PreparedScript {
   readonly role: 'pre' | 'post';
   readonly original: string;
-  /** The private copy that is executed: the exact bytes that were checked. */
+  /** The private copy: the exact bytes that were checked. It is read, never exec'd. */
   readonly copy: string;
-  readonly interpreter: string | undefined;
+  /** How the copy is started (see shebang.ts), or why it cannot be. */
+  readonly launch: Launch;
 }
 
-/** A private 0700 run directory under the state directory, removed after the run. */
+/**
+ * A private 0700 run directory under the state directory, removed after the run. It may be
+ * on a noexec or nosuid filesystem: the copy is only ever read by its interpreter.
+ */
 export class ScriptDir {
   readonly dir: string;
   constructor(stateDir: string) {
@@ -28,8 +33,8 @@ export class ScriptDir {
   prepare(role: 'pre' | 'post', original: string, content: Buffer): PreparedScript {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const copy = join(this.dir, `${role}script`);
-    writeFileSync(copy, content, { mode: 0o700, flag: 'w' });
-    return { role, original, copy, interpreter: interpreterFor(content) };
+    writeFileSync(copy, content, { mode: 0o600, flag: 'w' });
+    return { role, original, copy, launch: launchFor(content, copy, fallbackShell()) };
   }
 
   remove(): void {
@@ -37,20 +42,42 @@ export class ScriptDir {
   }
 }
 
-export function runPrepared(
+/** Why the interpreter cannot be started, before trying (a clearer line than spawn's). */
+function interpreterProblem(file: string): string | undefined {
+  try {
+    accessSync(file, constants.X_OK);
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT'
+      ? `its interpreter ${file} (from the #! line) is not installed`
+      : `its interpreter ${file} (from the #! line) cannot be run (${code})`;
+  }
+}
+
+export async function runPrepared(
   runner: Runner,
   script: PreparedScript,
   timeoutMs: number,
   env: NodeJS.ProcessEnv,
   abort?: AbortSignal,
 ): Promise<ScriptRun> {
-  const [file, args] = script.interpreter
-    ? [script.interpreter, [script.copy]]
-    : [script.copy, [] as string[]];
-  return runner.runScript(file, args, {
+  const { launch } = script;
+  const problem = launch.ok ? interpreterProblem(launch.file) : launch.reason;
+  if (problem || !launch.ok) {
+    return {
+      exitCode: undefined,
+      signal: undefined,
+      timedOut: false,
+      spawnError: problem,
+      output: '',
+      durationMs: 0,
+    };
+  }
+  return runner.runScript(launch.file, launch.args, {
     timeoutMs,
     env: {
-      ...env,
+      ...withSystemPath(env),
       APP_SNAPSHOT_SCRIPT_ROLE: script.role,
       APP_SNAPSHOT_SCRIPT_PATH: script.original,
     },

@@ -8,7 +8,10 @@ export interface MountEntry {
   /** Path inside the filesystem that is mounted here: "/" unless it is a bind mount. */
   readonly root: string;
   readonly mountPoint: string;
+  /** Per-mount options (a read-only bind mount of a writable filesystem says "ro"). */
   readonly options: string;
+  /** The filesystem's (superblock's) options: "ro" here means nothing can write to it. */
+  readonly superOptions: string;
   readonly fsType: string;
   readonly source: string;
   /** Position in the table: mount order. */
@@ -38,10 +41,43 @@ export function parseMountinfo(text: string): MountEntry[] {
       options: left[5]!,
       fsType: right[0]!,
       source: unescape(right[1]!),
+      superOptions: right[2] ?? '',
       index: entries.length,
     });
   }
   return entries;
+}
+
+const hasOption = (options: string, o: string) => options.split(',').includes(o);
+export const isReadOnlyMount = (m: MountEntry) => hasOption(m.options, 'ro');
+export const isReadOnlyFs = (m: MountEntry) => hasOption(m.superOptions, 'ro');
+
+/**
+ * Whether `m` is what a path lookup of its mount point reaches in this namespace: no mount
+ * stacked on it at the same place, no later sibling mounted over a directory above it, and
+ * the same holds for its parent. A hidden mount cannot be frozen through its path (the
+ * lookup would reach whatever covers it).
+ */
+export function isReachable(entries: readonly MountEntry[], m: MountEntry): boolean {
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const under = (path: string, dir: string) =>
+    dir === '/' ? path !== '/' : path.startsWith(`${dir}/`);
+  const seen = new Set<number>();
+  for (let cur: MountEntry | undefined = m; cur && !seen.has(cur.id);) {
+    seen.add(cur.id);
+    const c = cur;
+    const covered = entries.some(
+      (e) =>
+        e !== c &&
+        ((e.parentId === c.id && e.mountPoint === c.mountPoint) ||
+          (e.parentId === c.parentId &&
+            e.index > c.index &&
+            (e.mountPoint === c.mountPoint || under(c.mountPoint, e.mountPoint)))),
+    );
+    if (covered) return false;
+    cur = byId.get(c.parentId);
+  }
+  return true;
 }
 
 /** The mount whose mount point is the longest prefix of `path` (path must be absolute). */

@@ -1,3 +1,4 @@
+import { EXIT } from '../../report/exit-codes.js';
 import { createQuiescers } from '../../apps/index.js';
 import { createEngine } from '../../engines/index.js';
 import type { Params } from '../../params/index.js';
@@ -35,7 +36,7 @@ export async function checkCommand(params: Params, json: boolean, io: Io): Promi
     const busy = holder ? `another run (pid ${holder}) is in progress` : undefined;
     const marker = readMarker(paths.stateDir);
     const report = {
-      ExitCode: busy ? 16 : 0,
+      ExitCode: busy ? EXIT.SnapshotInProgress : 0,
       Engine: engine.name,
       Os: plan.os,
       Disks: plan.disks.map((d) => ({ DiskId: d.id, Device: d.device ?? null })),
@@ -50,6 +51,7 @@ export async function checkCommand(params: Params, json: boolean, io: Io): Promi
       Consistency: plan.intent,
       Apps: appPlans,
       Why: plan.why,
+      Warnings: plan.warnings,
       LeftoverFreeze: marker ? marker.mounts : [],
       Busy: busy ?? null,
     };
@@ -66,6 +68,7 @@ export async function checkCommand(params: Params, json: boolean, io: Io): Promi
         ...appPlans.map((a) => `app ${a.Name} (${a.Type}): ${a.Plan}`),
         `result: ${report.Consistency}`,
         ...plan.why.map((w) => `  because ${w}`),
+        ...plan.warnings.map((w) => `warning: ${w}`),
         ...(marker
           ? [`warning: a frozen marker lists ${marker.mounts.join(', ')} (run 'thaw')`]
           : []),

@@ -45,14 +45,125 @@ describe('planFreeze', () => {
   it('never touches filesystems outside the group', () => {
     expect(plan.freeze.some((f) => f.mountPoint === '/' || f.mountPoint === '/tmp')).toBe(false);
   });
-  it('skips second mounts, bind mounts, unfreezable types and read-only mounts, saying why', () => {
+  it('skips second mounts, bind mounts, unfreezable types and read-only filesystems, saying why', () => {
     const why = Object.fromEntries(plan.skipped.map((s) => [s.mountPoint, s.reason]));
     expect(why['/data-again']).toMatch(/same filesystem as \/data/);
-    expect(why['/bind']).toMatch(/same filesystem|bind mount/);
+    expect(why['/bind']).toMatch(/same filesystem as \/data\/logs/);
     expect(why['/fat']).toMatch(/vfat is not freezable/);
     expect(why['/ro']).toMatch(/read-only/);
   });
   it('marks disks with a writable unfreezable filesystem as uncovered', () => {
     expect(plan.uncoveredDisks).toEqual(['d-2']);
+  });
+});
+
+// Real layouts, as /proc/self/mountinfo shows them (trimmed to the lines that matter).
+const freezeOf = (
+  text: string,
+  d: { diskId: string; devs: Set<string> }[],
+  devOf = (_: string): string | undefined => undefined,
+) => planFreeze(parseMountinfo(text), d, devOf);
+
+describe('planFreeze on real distributions', () => {
+  it('Fedora: btrfs mounted only by subvolume is frozen once, through a subvolume', () => {
+    const plan = freezeOf(
+      [
+        '22 1 0:21 /root / rw,relatime shared:1 - btrfs /dev/vda3 rw,seclabel,compress=zstd:1,ssd,discard=async,space_cache=v2,subvolid=257,subvol=/root',
+        '60 22 252:2 / /boot rw,relatime shared:30 - ext4 /dev/vda2 rw,seclabel',
+        '62 60 252:1 / /boot/efi rw,relatime shared:31 - vfat /dev/vda1 rw,fmask=0077,dmask=0077',
+        '64 22 0:21 /home /home rw,relatime shared:32 - btrfs /dev/vda3 rw,seclabel,compress=zstd:1,ssd,discard=async,space_cache=v2,subvolid=256,subvol=/home',
+        '70 22 0:45 /data /srv/db rw,relatime shared:40 - btrfs /dev/vdb rw,ssd,space_cache=v2,subvolid=258,subvol=/data',
+      ].join('\n'),
+      [{ diskId: 'd-data', devs: new Set(['252:16']) }],
+      (src) => (src === '/dev/vdb' ? '252:16' : src === '/dev/vda3' ? '252:3' : undefined),
+    );
+    expect(plan.freeze).toEqual([
+      { mountPoint: '/srv/db', dev: '252:16', fsType: 'btrfs', diskIds: ['d-data'] },
+    ]);
+    expect(plan.uncoveredDisks).toEqual([]);
+  });
+  it('Fedora system disk: root and /home subvolumes are one filesystem, frozen once; vfat leaves the disk uncovered', () => {
+    const plan = freezeOf(
+      [
+        '22 1 0:21 /root / rw,relatime shared:1 - btrfs /dev/vda3 rw,subvolid=257,subvol=/root',
+        '60 22 252:2 / /boot rw,relatime shared:30 - ext4 /dev/vda2 rw,seclabel',
+        '62 60 252:1 / /boot/efi rw,relatime shared:31 - vfat /dev/vda1 rw,fmask=0077',
+        '64 22 0:21 /home /home rw,relatime shared:32 - btrfs /dev/vda3 rw,subvolid=256,subvol=/home',
+      ].join('\n'),
+      [{ diskId: 'd-sys', devs: new Set(['252:0', '252:1', '252:2', '252:3']) }],
+      (src) => (src === '/dev/vda3' ? '252:3' : undefined),
+    );
+    expect(plan.freeze.map((f) => f.mountPoint)).toEqual(['/boot', '/']);
+    expect(plan.skipped.find((s) => s.mountPoint === '/home')?.reason).toBe('same filesystem as /');
+    expect(plan.uncoveredDisks).toEqual(['d-sys']);
+  });
+  it('Ubuntu: ext4 root plus a vfat /boot/efi: the root is frozen, the disk is uncovered', () => {
+    const plan = freezeOf(
+      [
+        '26 1 252:1 / / rw,relatime shared:1 - ext4 /dev/root rw,discard,errors=remount-ro',
+        '27 26 0:25 / /run rw,nosuid,nodev,noexec,relatime shared:11 - tmpfs tmpfs rw,size=401592k,mode=755',
+        '31 26 252:15 / /boot/efi rw,relatime shared:20 - vfat /dev/vda15 rw,fmask=0077,dmask=0077,codepage=437',
+        '40 26 7:0 / /snap/core20/2015 ro,nodev,relatime shared:22 - squashfs /dev/loop0 ro,errors=continue',
+      ].join('\n'),
+      [{ diskId: 'd-sys', devs: new Set(['252:0', '252:1', '252:15']) }],
+    );
+    expect(plan.freeze.map((f) => f.mountPoint)).toEqual(['/']);
+    expect(plan.uncoveredDisks).toEqual(['d-sys']);
+  });
+  it('RHEL: xfs on LVM (dm-N holders of the disk) is frozen through its logical volumes', () => {
+    const plan = freezeOf(
+      [
+        '60 1 253:0 / / rw,relatime shared:1 - xfs /dev/mapper/rhel-root rw,seclabel,attr2,inode64,logbufs=8,logbsize=32k,noquota',
+        '70 60 252:1 / /boot rw,relatime shared:30 - xfs /dev/vda1 rw,seclabel',
+        '80 60 253:2 / /var/lib/pgsql rw,relatime shared:40 - xfs /dev/mapper/datavg-pg rw,seclabel,attr2,inode64',
+        '81 60 253:3 / /var/lib/pgsql/wal rw,relatime shared:41 - xfs /dev/mapper/datavg-wal rw,seclabel,attr2,inode64',
+      ].join('\n'),
+      [{ diskId: 'd-data', devs: new Set(['252:16', '253:2', '253:3']) }],
+    );
+    expect(plan.waves).toEqual([['/var/lib/pgsql/wal'], ['/var/lib/pgsql']]);
+    expect(plan.uncoveredDisks).toEqual([]);
+  });
+  it('container host: a filesystem reachable only through bind mounts of subdirectories is frozen through one', () => {
+    const plan = freezeOf(
+      [
+        '26 1 252:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw',
+        '90 26 0:50 / /var/lib/docker/overlay2/abc/merged rw,relatime - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/X,upperdir=/var/lib/docker/overlay2/abc/diff',
+        '91 26 252:16 /volumes/pg /var/lib/kubelet/pods/p1/volumes/pg ro,relatime - ext4 /dev/vdb rw',
+        '92 26 252:16 /volumes/redis /var/lib/kubelet/pods/p2/volumes/redis rw,relatime - ext4 /dev/vdb rw',
+      ].join('\n'),
+      [{ diskId: 'd-vol', devs: new Set(['252:16']) }],
+    );
+    // The writable bind mount is preferred; the read-only one shows the same filesystem.
+    expect(plan.freeze.map((f) => f.mountPoint)).toEqual([
+      '/var/lib/kubelet/pods/p2/volumes/redis',
+    ]);
+    expect(plan.uncoveredDisks).toEqual([]);
+  });
+  it('a read-only mount of a writable filesystem still needs the freeze (the superblock is rw)', () => {
+    const plan = freezeOf('26 1 252:16 / /data ro,relatime - ext4 /dev/vdb rw', [
+      { diskId: 'd-1', devs: new Set(['252:16']) },
+    ]);
+    expect(plan.freeze.map((f) => f.mountPoint)).toEqual(['/data']);
+  });
+  it('a writable filesystem hidden under another mount cannot be frozen: its disk is uncovered', () => {
+    const plan = freezeOf(
+      [
+        '26 1 252:1 / / rw,relatime - ext4 /dev/vda1 rw',
+        '40 26 252:16 / /data rw,relatime - ext4 /dev/vdb rw',
+        '41 40 0:60 / /data rw,relatime - tmpfs tmpfs rw',
+        '50 26 252:32 / /srv/x/y rw,relatime - xfs /dev/vdc rw',
+        '51 26 0:61 / /srv rw,relatime - tmpfs tmpfs rw',
+      ].join('\n'),
+      [
+        { diskId: 'd-1', devs: new Set(['252:16']) },
+        { diskId: 'd-2', devs: new Set(['252:32']) },
+      ],
+    );
+    expect(plan.freeze).toEqual([]);
+    expect(plan.uncoveredDisks.sort()).toEqual(['d-1', 'd-2']);
+    expect(plan.skipped.map((s) => s.reason)).toEqual([
+      expect.stringMatching(/hidden under another mount/),
+      expect.stringMatching(/hidden under another mount/),
+    ]);
   });
 });

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ScriptDir, interpreterFor, runPrepared } from '../../../src/scripts/runner.js';
+import { ScriptDir, runPrepared } from '../../../src/scripts/runner.js';
 import { BoundedOutput, systemRunner } from '../../../src/system/runner.js';
 import { isAlive } from '../../../src/system/lock.js';
 import { tmp } from '../../support/tmp.js';
@@ -29,8 +29,6 @@ describe('script runner', () => {
     expect(r.output).toMatch(/role=pre/);
   });
   it('runs scripts without a shebang with bash, as the vendor examples need', async () => {
-    expect(interpreterFor(Buffer.from('#!/bin/sh\n'))).toBeUndefined();
-    expect(interpreterFor(Buffer.from('echo'))).toBe('/bin/bash');
     const r = await run('function f() { echo bashism; }\nf\n');
     expect(r.exitCode).toBe(0);
     expect(r.output).toBe('bashism\n');
@@ -53,13 +51,33 @@ describe('script runner', () => {
     expect(isAlive(bg)).toBe(true); // a pre-script's lock holder must outlive it
     process.kill(bg);
   });
-  it('reports a script that cannot start', async () => {
+  it('reports a script whose interpreter is missing, naming it', async () => {
     const dir = new ScriptDir(tmp());
     const p = dir.prepare('post', '/x', Buffer.from('#!/nonexistent/interpreter\n'));
     const r = await runPrepared(systemRunner, p, 5000, {});
-    expect(r.spawnError ?? `exit ${r.exitCode}`).toMatch(/ENOENT|exit 127|spawn/);
+    expect(r.exitCode).toBeUndefined();
+    expect(r.spawnError).toBe(
+      'its interpreter /nonexistent/interpreter (from the #! line) is not installed',
+    );
     dir.remove();
     expect(existsSync(dir.dir)).toBe(false);
+  });
+  it('never execs the copy: it is not even executable, its interpreter reads it', async () => {
+    const dir = new ScriptDir(tmp());
+    const p = dir.prepare(
+      'pre',
+      '/x',
+      Buffer.from('#!/bin/sh -e\necho "sh:$0"\nfalse\necho unreachable\n'),
+    );
+    expect(statSync(p.copy).mode & 0o111).toBe(0);
+    const r = await runPrepared(systemRunner, p, 5000, {});
+    // -e from the #! line took effect: the script stopped at `false`.
+    expect(r.exitCode).toBe(1);
+    expect(r.output).toBe(`sh:${p.copy}\n`);
+  });
+  it('gives scripts the system directories on PATH even when the caller had none', async () => {
+    const r = await run('echo "$PATH"');
+    expect(r.output.trim().split(':')).toEqual(expect.arrayContaining(['/usr/sbin', '/sbin']));
   });
 });
 
