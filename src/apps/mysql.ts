@@ -94,9 +94,16 @@ export class MysqlQuiescer implements AppQuiescer {
     // Dead-man switch: an idle holder is dropped (and its lock released) by the server.
     const deadman = freezeBudgetS + 30;
     const mariadb = this.flavour!.mariadb;
-    await holder.query(`SET SESSION lock_wait_timeout = ${lockWait}, wait_timeout = ${deadman}`);
-    if (this.mode === 'ftwrl') await this.longQueries();
-    if (mariadb && this.c.clean) await control.query('SET GLOBAL innodb_log_checkpoint_now = ON');
+    // Any failure before or while locking is exit 9 with one line (e.g. clean mode's SET
+    // GLOBAL without SUPER), never an unexpected error.
+    try {
+      await holder.query(`SET SESSION lock_wait_timeout = ${lockWait}, wait_timeout = ${deadman}`);
+      if (this.mode === 'ftwrl') await this.longQueries();
+      if (mariadb && this.c.clean) await control.query('SET GLOBAL innodb_log_checkpoint_now = ON');
+    } catch (e) {
+      if (e instanceof AgentError) throw e;
+      throw this.fail(`could not prepare the lock (${this.mode})`, e);
+    }
     // Our own guard too: a statement stuck past the wait bound is killed from the side.
     const guard = setTimeout(
       () => void control.query(`KILL QUERY ${holder.threadId}`).catch(() => undefined),
@@ -126,6 +133,7 @@ export class MysqlQuiescer implements AppQuiescer {
     return {
       mode: `${this.mode} (${this.flavour!.version}), lock taken in ${lockedMs.toFixed(1)} ms`,
       facts,
+      lockSentAt: started,
       verify: async () => {
         if (this.lost) return false;
         try {

@@ -26,6 +26,8 @@ export interface Held {
   readonly mode: string;
   /** Recorded under the lock: lock time, binlog/GTID position ... (tag-sized strings). */
   readonly facts: Record<string, string>;
+  /** performance.now() when the locking statement was sent (the stall starts there). */
+  readonly lockSentAt?: number;
   verify(): Promise<boolean>;
   afterThaw?(): Promise<void>;
   release(): Promise<void>;

@@ -1,3 +1,5 @@
+import type { Deadline } from '../system/clock.js';
+
 /**
  * The snapshot-group engine contract. Every engine (local, ecs) passes the conformance
  * suite in test/contract/engine-contract.ts.
@@ -59,6 +61,11 @@ export interface CreateGroupRequest {
   readonly instantAccessRetentionDays: number;
   /** Idempotency token: a retried call must not create a second group. */
   readonly clientToken: string;
+  /**
+   * The frozen window's deadline (TimeoutInSeconds), when filesystems are frozen: the call,
+   * its retries and each attempt's own timeout must end before it.
+   */
+  readonly deadline?: Deadline;
 }
 
 export type GroupStatus = 'progressing' | 'accomplished' | 'failed';

@@ -22,6 +22,8 @@ export interface ThawReport {
 
 export type WatchdogMessage =
   | { readonly event: 'ready'; readonly pid: number }
+  /** Sent before wave `index` is frozen: from now on its mounts may be frozen. */
+  | { readonly event: 'wave'; readonly index: number }
   | {
       readonly event: 'frozen';
       readonly frozen: string[];
@@ -35,7 +37,3 @@ export type WatchdogMessage =
       readonly frozenBefore: string[];
     }
   | ThawReport;
-
-export function monoNs(): string {
-  return process.hrtime.bigint().toString();
-}

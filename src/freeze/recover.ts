@@ -1,4 +1,4 @@
-import { isAlive } from '../system/lock.js';
+import { isAlive } from '../system/process.js';
 import { fsfreezeSync } from './fsfreeze.js';
 import { readMarker, removeMarker } from './marker.js';
 

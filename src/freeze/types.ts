@@ -1,10 +1,15 @@
+import type { Deadline } from '../system/clock.js';
+
 /**
  * Freezer contract.
  * - prepare() runs before anything is frozen: it starts whatever must already exist to
  *   guarantee the thaw (the watchdog) and fails without freezing anything.
- * - freeze(waves) freezes wave after wave, each wave's filesystems in parallel (see
- *   plan.ts). On any failure it rolls back (thaws what it froze) before rejecting with a
- *   FreezeFailed AgentError; nothing stays frozen.
+ * - freeze(waves, deadline) freezes wave after wave, each wave's filesystems in parallel
+ *   (see plan.ts). On any failure it rolls back (thaws what it froze) before rejecting with
+ *   a FreezeFailed AgentError; nothing stays frozen. It never thaws a filesystem it did not
+ *   freeze (one that someone else had frozen fails with EBUSY and is left as it is).
+ * - Whatever happens to its helpers, nothing it froze stays frozen much past `deadline`:
+ *   it then thaws by itself and says so in the thaw outcome.
  * - thaw() thaws everything this freezer froze, in reverse order, and is idempotent. It
  *   resolves with how and when the thaw happened (the watchdog may have thawed first: then
  *   `reason` says so and the times tell whether the freeze held long enough); it rejects
@@ -13,7 +18,7 @@
  */
 export interface Freezer {
   prepare(): Promise<void>;
-  freeze(waves: readonly (readonly string[])[], timeoutMs: number): Promise<FreezeOutcome>;
+  freeze(waves: readonly (readonly string[])[], deadline: Deadline): Promise<FreezeOutcome>;
   thaw(): Promise<ThawOutcome>;
   dispose(): Promise<void>;
 }
@@ -26,7 +31,20 @@ export interface FreezeOutcome {
 }
 
 export interface ThawOutcome {
-  readonly reason: 'requested' | 'deadline' | 'agent-gone' | 'signal' | 'freeze-failed' | 'direct';
+  /**
+   * requested: thawed when asked. deadline, agent-gone, signal, freeze-failed: the watchdog
+   * thawed by itself (ThawReport). agent-deadline: the agent thawed directly because the
+   * watchdog had not by the deadline. watchdog-lost: the watchdog died or stopped answering;
+   * the agent thawed directly and cannot tell when the freeze really ended.
+   */
+  readonly reason:
+    | 'requested'
+    | 'deadline'
+    | 'agent-gone'
+    | 'signal'
+    | 'freeze-failed'
+    | 'agent-deadline'
+    | 'watchdog-lost';
   readonly thawStartNs: string;
   readonly thawEndNs: string;
   readonly thawed: string[];

@@ -1,10 +1,12 @@
 import { createInterface } from 'node:readline';
 import { AgentError } from '../report/errors.js';
-import { processStartTime } from '../system/lock.js';
+import { monoNs, type Deadline } from '../system/clock.js';
+import { stateDirProblem } from '../system/lock.js';
+import { groupMembers, processStartTime, signalGroup } from '../system/process.js';
 import type { Helper, Runner } from '../system/runner.js';
-import { fsfreezeSync } from './fsfreeze.js';
+import { fsfreezeAsync } from './fsfreeze.js';
 import { removeMarker, writeMarker } from './marker.js';
-import { monoNs, type AgentMessage, type ThawReport, type WatchdogMessage } from './protocol.js';
+import type { AgentMessage, ThawReport, WatchdogMessage } from './protocol.js';
 import type { Freezer, FreezeOutcome, ThawOutcome } from './types.js';
 
 export interface WatchdogFreezerOptions {
@@ -15,18 +17,43 @@ export interface WatchdogFreezerOptions {
   readonly stateDir: string;
   /** A watchdog already started (at launch); otherwise prepare() starts one. */
   readonly prespawned?: Helper | undefined;
+  /** Whether this run still holds the lock: only the holder writes the frozen marker. */
+  readonly ownsLock?: () => boolean;
+  /**
+   * How long past the deadline the watchdog gets to thaw by itself before the agent does
+   * it directly (the two clocks start a few ms apart; the watchdog's report is better).
+   */
+  readonly graceMs?: number;
 }
 
-/** Freezer that delegates freeze and thaw to the watchdog process (see watchdog.ts). */
+const THAW_ATTEMPTS = 3;
+
+/**
+ * Freezer that delegates freeze and thaw to the watchdog process (see watchdog.ts), and keeps
+ * its own deadline: if the watchdog dies, stops (SIGSTOP) or stops answering, the agent kills
+ * its process group, waits for any fsfreeze it started to end, and thaws directly.
+ */
 export class WatchdogFreezer implements Freezer {
   private helper: Helper | undefined;
   private waiters: ((m: WatchdogMessage) => void)[] = [];
-  private thawReport: ThawReport | undefined;
+  private report: ThawReport | undefined;
+  /** Waves sent to the watchdog, and how many of them it has started freezing. */
+  private waves: string[][] = [];
+  private wavesStarted = 0;
+  /** Confirmed frozen by us (after 'frozen'), or frozen before a failure. */
   private frozen: string[] = [];
-  private thawed = false;
+  private outcome: ThawOutcome | undefined;
+  private thawFailure: AgentError | undefined;
+  private abandoning: Promise<void> | undefined;
+  private cancelExpiry: (() => void) | undefined;
+  private deadline: Deadline | undefined;
+  private markerWritten = false;
+  /** Resolves once the watchdog has exited and every line it wrote has been read. */
+  private gone: Promise<void> = new Promise(() => undefined);
 
   constructor(private readonly o: WatchdogFreezerOptions) {}
 
+  /** The next message matching `match`; rejects if the watchdog exits first. */
   private next(match: (m: WatchdogMessage) => boolean, what: string): Promise<WatchdogMessage> {
     return new Promise((resolve, reject) => {
       const waiter = (m: WatchdogMessage) => {
@@ -35,9 +62,7 @@ export class WatchdogFreezer implements Freezer {
         resolve(m);
       };
       this.waiters.push(waiter);
-      void this.helper?.exited.then(() =>
-        setTimeout(() => reject(new Error(`watchdog exited while waiting for ${what}`)), 20),
-      );
+      void this.gone.then(() => reject(new Error(`the watchdog exited while waiting for ${what}`)));
     });
   }
 
@@ -50,6 +75,8 @@ export class WatchdogFreezer implements Freezer {
       this.o.prespawned ?? this.o.runner.spawnHelper(this.o.command.file, this.o.command.args);
     this.helper = helper;
     helper.stdin.on('error', () => undefined);
+    const drained = new Promise<void>((r) => helper.stdout.once('close', () => r()));
+    this.gone = Promise.all([helper.exited, drained]).then(() => undefined);
     createInterface({ input: helper.stdout }).on('line', (line) => {
       let m: WatchdogMessage;
       try {
@@ -57,7 +84,8 @@ export class WatchdogFreezer implements Freezer {
       } catch {
         return;
       }
-      if (m.event === 'thawed') this.thawReport = m;
+      if (m.event === 'thawed') this.report = m;
+      if (m.event === 'wave') this.wavesStarted = Math.max(this.wavesStarted, m.index + 1);
       for (const w of [...this.waiters]) w(m);
     });
     try {
@@ -67,29 +95,45 @@ export class WatchdogFreezer implements Freezer {
     }
   }
 
-  async freeze(waves: readonly (readonly string[])[], timeoutMs: number): Promise<FreezeOutcome> {
-    if (!this.helper) throw new Error('prepare() first');
-    const mounts = waves.flat();
-    writeMarker(this.o.stateDir, {
-      agentPid: process.pid,
-      agentStart: processStartTime(process.pid),
-      watchdogPid: this.helper.pid,
-      mounts,
-      fsfreeze: this.o.fsfreeze,
-      createdAt: new Date().toISOString(),
-    });
-    const result = this.next((m) => m.event === 'frozen' || m.event === 'freeze-failed', 'freeze');
+  async freeze(waves: readonly (readonly string[])[], deadline: Deadline): Promise<FreezeOutcome> {
+    const helper = this.helper;
+    if (!helper) throw new Error('prepare() first');
+    if (this.o.ownsLock && !this.o.ownsLock()) {
+      throw new AgentError(
+        'SnapshotInProgress',
+        'another run took over the lock of this one: nothing was frozen',
+      );
+    }
+    this.writeMarker(waves.flat(), helper.pid);
+    this.deadline = deadline;
+    this.waves = waves.map((w) => [...w]);
+    const settled = this.next((m) => m.event === 'frozen' || m.event === 'freeze-failed', 'freeze');
+    settled.catch(() => undefined);
     this.send({
       op: 'freeze',
-      waves: waves.map((w) => [...w]),
-      timeoutMs,
+      waves: this.waves,
+      timeoutMs: deadline.remainingMs(),
       fsfreeze: this.o.fsfreeze,
     });
-    const m = await result.catch((e: unknown) => {
-      throw new AgentError('FreezeFailed', `freeze watchdog failed: ${String(e)}`);
+    // The watchdog owns the deadline while freezing; if it has not answered by then (plus a
+    // grace), it is stuck or stopped.
+    let cancel = () => undefined as void;
+    const expired = new Promise<'expired'>((r) => {
+      cancel = deadline.onExpiry(() => setTimeout(() => r('expired'), this.graceMs()));
     });
+    const m = await Promise.race([settled, expired]).catch(() => 'died' as const);
+    cancel();
+    if (m === 'expired' || m === 'died') {
+      await this.abandon('watchdog-lost');
+      throw new AgentError(
+        'FreezeFailed',
+        `the freeze watchdog ${m === 'died' ? 'died' : 'stopped answering'} while freezing; thawed ${this.outcome?.thawed.join(', ') || 'nothing'} directly`,
+      );
+    }
     if (m.event === 'freeze-failed') {
-      this.frozen = [...new Set([...m.frozenBefore, m.mount])];
+      // Only what was frozen before the failure is ours: a mount that failed with EBUSY was
+      // frozen by someone else and stays as it is.
+      this.frozen = [...m.frozenBefore];
       await this.thaw().catch(() => undefined);
       throw new AgentError('FreezeFailed', `freezing ${m.mount} failed: ${m.error}`, {
         details: { mount: m.mount, rolledBack: m.frozenBefore },
@@ -97,52 +141,152 @@ export class WatchdogFreezer implements Freezer {
     }
     if (m.event !== 'frozen') throw new Error('unreachable');
     this.frozen = m.frozen;
+    // From now on the agent keeps the deadline too, and reacts at once if the watchdog dies.
+    this.cancelExpiry = deadline.onExpiry(() =>
+      setTimeout(() => {
+        if (!this.report) void this.abandon('agent-deadline');
+      }, this.graceMs()),
+    );
+    void this.gone.then(() => {
+      if (!this.report && !this.outcome) void this.abandon('watchdog-lost');
+    });
     return { frozen: m.frozen, firstFreezeNs: m.firstFreezeNs, lastFreezeNs: m.lastFreezeNs };
   }
 
-  async thaw(): Promise<ThawOutcome> {
-    if (this.thawed || !this.frozen.length) {
-      this.thawed = true;
-      const now = monoNs();
-      return (
-        this.thawReport ?? { reason: 'requested', thawStartNs: now, thawEndNs: now, thawed: [] }
-      );
+  private graceMs(): number {
+    return this.o.graceMs ?? 200;
+  }
+
+  private writeMarker(mounts: string[], watchdogPid: number): void {
+    try {
+      writeMarker(this.o.stateDir, {
+        agentPid: process.pid,
+        agentStart: processStartTime(process.pid),
+        watchdogPid,
+        mounts,
+        fsfreeze: this.o.fsfreeze,
+        createdAt: new Date().toISOString(),
+      });
+      this.markerWritten = true;
+    } catch (e) {
+      // Nothing is frozen yet: a full or read-only state directory is a clear exit 1.
+      throw stateDirProblem(this.o.stateDir, 'write the frozen marker in', e);
     }
-    let report = this.thawReport;
+  }
+
+  async thaw(): Promise<ThawOutcome> {
+    if (this.abandoning) await this.abandoning;
+    if (this.outcome) {
+      if (this.thawFailure) throw this.thawFailure;
+      return this.outcome;
+    }
+    if (!this.frozen.length) {
+      // Nothing of ours is frozen (never frozen, or a failed freeze froze nothing).
+      const now = monoNs();
+      this.finish(
+        this.report ?? { reason: 'requested', thawStartNs: now, thawEndNs: now, thawed: [] },
+        [],
+      );
+      return this.outcome!;
+    }
+    let report = this.report;
     if (!report) {
       const wait = this.next((m) => m.event === 'thawed', 'thaw');
       this.send({ op: 'thaw' });
+      // A live watchdog answers in milliseconds; past the deadline it is not to be waited for.
+      const patience = Math.max(1000, (this.deadline?.remainingMs() ?? 0) + this.graceMs());
       report = (await Promise.race([
         wait.catch(() => undefined),
-        new Promise<undefined>((r) => setTimeout(r, 15_000)),
+        new Promise<undefined>((r) => setTimeout(r, patience)),
       ])) as ThawReport | undefined;
     }
-    const leftover = report ? report.failures.map((f) => f.mount) : [...this.frozen].reverse();
-    const start = report?.thawStartNs ?? monoNs();
-    // The watchdog failed or vanished: thaw directly, a last time, before giving up.
-    const failures: string[] = [];
-    for (const mount of leftover) {
-      const r = fsfreezeSync(this.o.fsfreeze, 'thaw', mount, 10_000);
-      if (!r.ok && !r.notFrozen) failures.push(`${mount}: ${r.error}`);
+    if (!report) {
+      await this.abandon('watchdog-lost');
+      return this.thaw();
     }
-    if (failures.length) {
-      throw new AgentError('ThawFailed', `could not thaw ${failures.join('; ')}`);
+    this.cancelExpiry?.();
+    // What the watchdog could not thaw, the agent tries once more directly.
+    const failures = await thawDirectly(this.o.fsfreeze, [report.failures.map((f) => f.mount)]);
+    this.finish(
+      {
+        reason: report.reason,
+        thawStartNs: report.thawStartNs,
+        thawEndNs: failures.endNs,
+        thawed: [...this.frozen],
+      },
+      failures.failed,
+    );
+    return this.thaw();
+  }
+
+  /**
+   * The watchdog is dead, stopped or past its deadline: kill its process group (a stopped
+   * process dies on SIGKILL, so it can never wake up later and thaw someone else's freeze),
+   * wait for the fsfreeze it started to end (a FIFREEZE still in flight must not land after
+   * our thaw), then thaw every wave it may have started, last wave first.
+   */
+  private abandon(reason: 'agent-deadline' | 'watchdog-lost'): Promise<void> {
+    this.abandoning ??= (async () => {
+      this.cancelExpiry?.();
+      const startNs = monoNs();
+      const pgid = this.helper?.pid;
+      if (pgid) {
+        signalGroup(pgid, 'SIGKILL');
+        for (let i = 0; i < 500 && groupMembers(pgid).length; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+      const waves = this.frozen.length
+        ? this.waves.filter((w) => w.some((m) => this.frozen.includes(m)))
+        : this.waves.slice(0, this.wavesStarted);
+      const r = await thawDirectly(this.o.fsfreeze, [...waves].reverse());
+      this.finish(
+        { reason, thawStartNs: startNs, thawEndNs: r.endNs, thawed: waves.flat() },
+        r.failed,
+      );
+    })();
+    return this.abandoning;
+  }
+
+  private finish(outcome: ThawOutcome, failed: string[]): void {
+    this.outcome = outcome;
+    if (failed.length) {
+      this.thawFailure = new AgentError('ThawFailed', `could not thaw ${failed.join('; ')}`);
+    } else if (this.markerWritten) {
+      removeMarker(this.o.stateDir);
     }
-    this.thawed = true;
-    removeMarker(this.o.stateDir);
-    return {
-      reason: report ? report.reason : 'direct',
-      thawStartNs: start,
-      thawEndNs: monoNs(),
-      thawed: [...this.frozen],
-    };
   }
 
   async dispose(): Promise<void> {
-    if (!this.helper) return;
-    if (this.frozen.length && !this.thawed) await this.thaw().catch(() => undefined);
-    this.helper.stdin.end();
-    await Promise.race([this.helper.exited, new Promise((r) => setTimeout(r, 1000))]);
+    const helper = this.helper;
+    if (!helper) return;
+    if (this.frozen.length && !this.outcome) await this.thaw().catch(() => undefined);
+    this.cancelExpiry?.();
+    helper.stdin.end();
+    await Promise.race([helper.exited, new Promise((r) => setTimeout(r, 1000))]);
     this.helper = undefined;
   }
+}
+
+/** Thaws wave by wave (in the order given), each wave in parallel, with retries. */
+async function thawDirectly(
+  fsfreeze: string,
+  waves: readonly (readonly string[])[],
+): Promise<{ failed: string[]; endNs: string }> {
+  const failed: string[] = [];
+  for (const wave of waves) {
+    const results = await Promise.all(
+      wave.map(async (mount) => {
+        let last = '';
+        for (let i = 0; i < THAW_ATTEMPTS; i++) {
+          const r = await fsfreezeAsync(fsfreeze, 'thaw', mount, 10_000);
+          if (r.ok || r.notFrozen) return undefined;
+          last = r.error;
+        }
+        return `${mount}: ${last}`;
+      }),
+    );
+    failed.push(...results.filter((x): x is string => x !== undefined));
+  }
+  return { failed, endNs: monoNs() };
 }

@@ -4,8 +4,8 @@
 // file and needs no thread-pool slot: only pipes, timers and child processes.
 import { createInterface } from 'node:readline';
 import { fsfreezeAsync } from './fsfreeze.js';
+import { monoNs } from '../system/clock.js';
 import {
-  monoNs,
   type AgentMessage,
   type FreezeRequest,
   type ThawReport,
@@ -72,7 +72,8 @@ export function runWatchdog(): Promise<number> {
     const start = Date.now();
     deadline = setTimeout(() => void thawAll('deadline'), req.timeoutMs);
     const firstFreezeNs = monoNs();
-    for (const wave of req.waves) {
+    for (const [index, wave] of req.waves.entries()) {
+      send({ event: 'wave', index });
       const remaining = req.timeoutMs - (Date.now() - start);
       const results = await Promise.all(
         wave.map((m) => fsfreezeAsync(req.fsfreeze, 'freeze', m, remaining)),

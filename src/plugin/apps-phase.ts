@@ -20,12 +20,22 @@ export class AppsPhase {
     return this.apps.length > 0;
   }
 
+  /** Connects to every app and checks it, before any of them is locked. */
+  async connect(): Promise<void> {
+    for (const q of this.apps) {
+      this.log.info(`Connect to ${q.type} app ${q.name}`);
+      await q.prepare();
+    }
+  }
+
+  /** Takes the locks, one app after the other; nothing here may wait on the network. */
   async quiesce(freezeBudgetS: number): Promise<void> {
     for (const q of this.apps) {
       this.log.info(`Quiesce ${q.type} app ${q.name}`);
-      await q.prepare();
+      const before = performance.now();
       const h = await q.quiesce(freezeBudgetS);
-      this.held.push({ q, h, since: performance.now() });
+      // Held from the statement that takes the lock, not from when it returned.
+      this.held.push({ q, h, since: h.lockSentAt ?? before });
       this.log.info(
         `App ${q.name} quiesced: ${h.mode}; ${Object.entries(h.facts)
           .map(([k, v]) => `${k}=${v}`)
@@ -39,10 +49,11 @@ export class AppsPhase {
     let ok = this.held.length === this.apps.length;
     for (const { q, h, since } of [...this.held].reverse()) {
       const kept = await h.verify();
-      if (!kept)
-        this.log.warn(
-          `app ${q.name}: its lock was lost before the thaw: the snapshot is not AppConsistent`,
-        );
+      if (!kept) {
+        const why = `app ${q.name}: its lock was lost before the thaw: the snapshot is not AppConsistent`;
+        this.log.warn(why);
+        this.result.Warnings.push(why);
+      }
       ok &&= kept;
       try {
         if (kept) await h.afterThaw?.();

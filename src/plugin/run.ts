@@ -75,6 +75,11 @@ export async function runSnapshot(deps: Deps, params: Params): Promise<RunResult
         );
         preOk = true;
       }
+      // Everything that may wait on the network happens before the first lock is taken:
+      // connections to the apps, then the engine's credentials, DNS and connection.
+      if (apps.active) await apps.connect();
+      stopIfInterrupted(deps.interrupt, 'the freeze');
+      await deps.engine.warmUp?.();
       if (apps.active) {
         stopIfInterrupted(deps.interrupt, 'the application quiesce');
         // Dirty data flushed before the lock, so the lock is held for less time.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { GroupInfo } from '../engines/types.js';
-import { monoNs } from '../freeze/protocol.js';
+import { Deadline, monoNs } from '../system/clock.js';
 import type { Freezer, ThawOutcome } from '../freeze/types.js';
 import type { Params } from '../params/index.js';
 import { AgentError } from '../report/errors.js';
@@ -59,10 +59,9 @@ export async function snapshotWindow(
   let thaw: ThawOutcome | undefined;
   let pointInTimeNs: bigint | undefined;
   let frozen = false;
+  let deadline: Deadline | undefined;
   try {
     stopIfInterrupted(deps.interrupt, 'the freeze');
-    // Connections, DNS and credentials now, not while frozen (invariant 2).
-    await deps.engine.warmUp?.();
     if (freezer) {
       // Dirty data written now, outside the window, so that FIFREEZE has little left to do.
       await deps.presync?.(mounts);
@@ -72,7 +71,9 @@ export async function snapshotWindow(
           `Freeze filesystems (${mounts.length}): ${waves.map((w) => w.join(', ')).join(' | ')}`,
         );
         log.hold();
-        const out = await freezer.freeze(waves, params.timeoutInSeconds * 1000);
+        // One deadline for everything while frozen: the freeze, the group call, its retries.
+        deadline = new Deadline(params.timeoutInSeconds * 1000);
+        const out = await freezer.freeze(waves, deadline);
         frozen = true;
         result.Frozen = out.frozen;
         result.Marks.firstFreezeNs = out.firstFreezeNs;
@@ -90,6 +91,7 @@ export async function snapshotWindow(
         instantAccess: params.instantAccess,
         instantAccessRetentionDays: params.instantAccessRetentionDays,
         clientToken: randomUUID(),
+        ...(deadline ? { deadline } : {}),
       }),
     );
     pointInTimeNs = BigInt(monoNs());
@@ -111,20 +113,45 @@ export async function snapshotWindow(
   if (frozen && thaw) {
     result.Timings.freezeWindow =
       Number(BigInt(thaw.thawEndNs) - BigInt(result.Marks.firstFreezeNs!)) / 1e6;
-    log.info(
-      `Thaw filesystems done (${thaw.reason === 'requested' ? 'on request' : `by the watchdog: ${thaw.reason}`})`,
+    log.info(`Thaw filesystems done (${THAWED_BY[thaw.reason]})`);
+  }
+  const held: ReturnType<typeof freezeHeldUntil> =
+    frozen && thaw ? freezeHeldUntil(thaw, pointInTimeNs) : { ok: true };
+  if (!held.ok) {
+    error ??= new AgentError(
+      'FreezeFailed',
+      `${held.why}; TimeoutInSeconds=${params.timeoutInSeconds}${group ? `; the group ${group.id} is kept, without a consistency tag` : ''}`,
     );
   }
-  let freezeHeld = !thawError;
-  if (frozen && thaw && thaw.reason !== 'requested' && thaw.reason !== 'direct') {
-    const late = pointInTimeNs === undefined || BigInt(thaw.thawStartNs) < pointInTimeNs;
-    if (late) {
-      freezeHeld = false;
-      error ??= new AgentError(
-        'FreezeFailed',
-        `the filesystems were thawed (${thaw.reason}) before the snapshot point was fixed; TimeoutInSeconds=${params.timeoutInSeconds} was too short or the agent stalled`,
-      );
-    }
-  }
+  const freezeHeld = !thawError && held.ok;
   return { group, freezeHeld: freezeHeld && !error, error, thawError };
+}
+
+const THAWED_BY: Record<ThawOutcome['reason'], string> = {
+  requested: 'on request',
+  deadline: 'by the watchdog: deadline',
+  'agent-gone': 'by the watchdog: agent gone',
+  signal: 'by the watchdog: signal',
+  'freeze-failed': 'by the watchdog: freeze failed',
+  'agent-deadline': 'by the agent at the deadline: the watchdog had not thawed',
+  'watchdog-lost': 'by the agent: the watchdog died or stopped answering',
+};
+
+/** Whether the freeze provably held from before the point in time until after it. */
+export function freezeHeldUntil(
+  thaw: ThawOutcome,
+  pointInTimeNs: bigint | undefined,
+): { ok: true } | { ok: false; why: string } {
+  if (thaw.reason === 'requested') return { ok: true };
+  if (thaw.reason === 'watchdog-lost') {
+    return {
+      ok: false,
+      why: 'the freeze watchdog died or stopped answering: when the freeze ended cannot be known',
+    };
+  }
+  if (pointInTimeNs !== undefined && BigInt(thaw.thawStartNs) >= pointInTimeNs) return { ok: true };
+  return {
+    ok: false,
+    why: `the filesystems were thawed (${THAWED_BY[thaw.reason]}) before the snapshot point was fixed`,
+  };
 }

@@ -1,109 +1,177 @@
+// One run at a time. The lock file is created with its content in one atomic step (written
+// to a private temporary file, then link()ed to the lock name), so no reader ever sees an
+// empty or half-written lock from a live run. Node has no flock(); this is the portable way.
 import {
   closeSync,
-  fstatSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
   readFileSync,
-  unlinkSync,
+  renameSync,
+  rmSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from '../report/errors.js';
+import { isAlive, processStartTime } from './process.js';
 
-/** A process's identity that survives pid reuse: pid plus its start time in clock ticks. */
-export function processStartTime(pid: number): string | undefined {
+type LockState =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'live'; readonly pid: number; readonly content: string }
+  | { readonly kind: 'dead'; readonly content: string }
+  /** Empty or garbled: never taken for a dead owner's (see acquireLock). */
+  | { readonly kind: 'unreadable'; readonly why: string };
+
+function readLock(path: string): LockState {
+  let content: string;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22 counted after the ")" that closes the command name.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
+    content = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? { kind: 'none' } : { kind: 'unreadable', why: String(code) };
   }
-}
-
-export function isAlive(pid: number, startTime?: string): boolean {
-  const st = processStartTime(pid);
-  return st !== undefined && (startTime === undefined || st === startTime);
-}
-
-interface LockFile {
-  /** A live run holding the lock, if any. */
-  readonly holder: number | undefined;
-  /** Inode of the file read: a stale lock is removed only if it is still that file. */
-  readonly ino: number;
-}
-
-function readLock(path: string): LockFile | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    const [pid, start] = readFileSync(fd, 'utf8').trim().split(' ');
-    const holder = pid && isAlive(Number(pid), start || undefined) ? Number(pid) : undefined;
-    return { holder, ino: fstatSync(fd).ino };
-  } finally {
-    closeSync(fd);
-  }
+  const m = /^(\d+) (\d+)\n$/.exec(content);
+  if (!m) return { kind: 'unreadable', why: content ? 'garbled' : 'empty' };
+  const pid = Number(m[1]);
+  return isAlive(pid, m[2]) ? { kind: 'live', pid, content } : { kind: 'dead', content };
 }
 
 /** The pid of a live run holding the lock, if any. */
 export function lockHolder(stateDir: string): number | undefined {
-  return readLock(join(stateDir, 'lock'))?.holder;
+  const s = readLock(join(stateDir, 'lock'));
+  return s.kind === 'live' ? s.pid : undefined;
 }
 
 export interface Lock {
+  /** Still ours: nobody took it over (checked before the frozen marker is written). */
+  held(): boolean;
   release(): void;
 }
 
+const busy = (path: string, why: string) =>
+  new AgentError('SnapshotInProgress', `another app-snapshot-plugin run ${why}; lock ${path}`);
+
+/** Writes `content` to a new private file next to `path`; returns its name. */
+function tempWith(path: string, content: string): string {
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, content);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  return tmp;
+}
+
 /**
- * One run at a time: an O_EXCL lock file holding pid and start time. A lock left by a dead
- * process is taken over (Node has no flock; this is the portable equivalent).
+ * Takes the lock or throws SnapshotInProgress (16). A lock whose owner is dead is taken over:
+ * it is renamed away (atomic: we move exactly one file), and if what we moved turns out to
+ * be a live run's fresh lock, it is put back. An empty or unreadable lock is never "dead".
  */
 export function acquireLock(stateDir: string): Lock {
   ensureStateDir(stateDir);
   const path = join(stateDir, 'lock');
-  const me = `${process.pid} ${processStartTime(process.pid) ?? ''}\n`;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, me);
-      closeSync(fd);
-      return {
-        release: () => {
-          try {
-            if (readFileSync(path, 'utf8') === me) unlinkSync(path);
-          } catch {
-            // gone already
-          }
-        },
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const lock = readLock(path);
-      if (lock?.holder !== undefined) {
-        throw new AgentError(
-          'SnapshotInProgress',
-          `another app-snapshot-plugin run (pid ${lock.holder}) is in progress; lock ${path}`,
+  const me = `${process.pid} ${processStartTime(process.pid) ?? '0'}\n`;
+  let tmp: string;
+  try {
+    tmp = tempWith(path, me);
+  } catch (e) {
+    // Full, read-only or otherwise unwritable: say so before anything runs.
+    throw stateDirProblem(stateDir, 'write the lock in', e);
+  }
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        linkSync(tmp, path);
+        return ownLock(path, me);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw stateDirProblem(stateDir, 'create the lock in', e);
+        }
+      }
+      const state = readLock(path);
+      if (state.kind === 'live') throw busy(path, `(pid ${state.pid}) is in progress`);
+      if (state.kind === 'unreadable') {
+        throw busy(
+          path,
+          `may be starting: the lock file is ${state.why}; if no run is in progress, remove it`,
         );
       }
-      try {
-        // Stale (its owner is dead): remove it, unless another run replaced it meanwhile.
-        if (lock && lstatSync(path).ino === lock.ino) unlinkSync(path);
-      } catch {
-        // someone else removed it
-      }
+      if (state.kind === 'dead') takeOver(path, state.content);
     }
+    throw busy(path, 'keeps taking the lock');
+  } finally {
+    rmSync(tmp, { force: true });
   }
-  throw new AgentError('SnapshotInProgress', `could not take the lock ${path}`);
 }
 
-/** The state directory holds script copies we execute as root: it must be ours alone. */
+function takeOver(path: string, deadContent: string): void {
+  const moved = `${path}.stale.${process.pid}`;
+  try {
+    renameSync(path, moved);
+  } catch {
+    return; // someone else moved or removed it
+  }
+  let content = '';
+  try {
+    content = readFileSync(moved, 'utf8');
+  } catch {
+    // unreadable now: treat as not the dead lock
+  }
+  if (content !== deadContent) {
+    // A live run's lock, created after our read: put it back, and let it win.
+    try {
+      linkSync(moved, path);
+    } catch {
+      // a third run linked its own meanwhile; the one we moved finds out with held()
+    }
+  }
+  rmSync(moved, { force: true });
+}
+
+function ownLock(path: string, me: string): Lock {
+  const held = () => {
+    try {
+      return readFileSync(path, 'utf8') === me;
+    } catch {
+      return false;
+    }
+  };
+  return {
+    held,
+    release: () => {
+      if (held()) rmSync(path, { force: true });
+    },
+  };
+}
+
+/** An unexpected failure of our own state files: exit 1 with one clear line, never 255. */
+export function stateDirProblem(stateDir: string, what: string, e: unknown): AgentError {
+  const code = (e as NodeJS.ErrnoException).code ?? String(e);
+  const hint: Record<string, string> = {
+    ENOSPC: 'the filesystem is full',
+    EDQUOT: 'the disk quota is exhausted',
+    EROFS: 'the filesystem is read-only',
+    EACCES: 'permission denied',
+  };
+  return new AgentError(
+    'ConditionCheckFailed',
+    `cannot ${what} the state directory ${stateDir}: ${hint[code] ? `${hint[code]} (${code})` : code}`,
+    { cause: e },
+  );
+}
+
+/** The state directory holds script copies we run as root: it must be ours alone. */
 export function ensureStateDir(stateDir: string): void {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw stateDirProblem(stateDir, 'create', e);
+  }
   const st = lstatSync(stateDir);
   const uid = process.getuid?.();
   if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || st.mode & 0o022) {

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { ResultPromise } from 'execa';
+import { toolEnv } from './tools.js';
 
 const loadExeca = async () => (await import('execa')).execa;
 
@@ -112,6 +113,9 @@ export const systemRunner: Runner = {
   async run(file, args, options = {}) {
     const execa = await loadExeca();
     const r = await execa(file, args, {
+      // Tools whose output or errors are read: English messages, system directories on PATH.
+      env: toolEnv(),
+      extendEnv: false,
       reject: false,
       timeout: options.timeoutMs,
       input: options.input,
@@ -121,7 +125,8 @@ export const systemRunner: Runner = {
     return {
       exitCode: r.exitCode ?? -1,
       stdout: String(r.stdout ?? ''),
-      stderr: String(r.stderr ?? r.message ?? ''),
+      // A tool that could not start has no stderr: its spawn error says why.
+      stderr: String(r.stderr || (r.failed && r.exitCode === undefined ? r.message : '') || ''),
       timedOut: r.timedOut,
     };
   },

@@ -123,7 +123,7 @@ describe.skipIf(!requireRoot())('freeze safety on a real lab', () => {
     const run = startHeld(2500, ['-TimeoutInSeconds=1']);
     expect(await run.exited).toBe(11);
     const r = JSON.parse(run.stdout());
-    expect(r.Error).toMatch(/thawed \(deadline\) before the snapshot point/);
+    expect(r.Error).toMatch(/thawed \(by the watchdog: deadline\) before the snapshot point/);
     expect(r.SnapshotGroupId).toMatch(/^ssg-/);
     expect(r.Snapshots.every((s: any) => Object.keys(s.Tags).length === 0)).toBe(true);
     expect(await writeCompletes(lab.mount(0))).toBeGreaterThanOrEqual(0);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { script } from './tmp.js';
 
@@ -11,6 +11,8 @@ export function fakeFsfreeze(
   failOn = '',
   /** Each freeze takes this long (a busy filesystem flushing). */
   freezeSeconds = 0,
+  /** Frozen by someone else before we start. */
+  alreadyFrozen: string[] = [],
 ): { bin: string; calls: () => string[]; frozen: () => string[] } {
   const log = join(dir, 'fsfreeze.log');
   const state = join(dir, 'frozen');
@@ -23,12 +25,15 @@ key=$(echo "$2" | tr / _)
 if [ "$1" = "-f" ]; then
   sleep ${freezeSeconds}
   if [ "$2" = "${failOn}" ]; then echo "fsfreeze: $2: freeze failed: Operation not supported" >&2; exit 1; fi
+  if [ -e ${state}/$key ]; then echo "fsfreeze: $2: freeze failed: Device or resource busy" >&2; exit 1; fi
   mkdir -p ${state}; touch ${state}/$key; exit 0
 fi
 if [ -e ${state}/$key ]; then rm ${state}/$key; exit 0; fi
 echo "fsfreeze: $2: thaw failed: Invalid argument" >&2; exit 1
 `,
   );
+  mkdirSync(state, { recursive: true });
+  for (const m of alreadyFrozen) writeFileSync(join(state, m.replace(/\//g, '_')), '');
   const calls = () => {
     try {
       return readFileSync(log, 'utf8').trim().split('\n').filter(Boolean);

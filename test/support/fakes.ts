@@ -5,7 +5,7 @@ import type {
   RollbackResult,
   SnapshotEngine,
 } from '../../src/engines/types.js';
-import { monoNs } from '../../src/freeze/protocol.js';
+import { monoNs, type Deadline } from '../../src/system/clock.js';
 import type { AppQuiescer, Held } from '../../src/apps/types.js';
 import type { Freezer, FreezeOutcome, ThawOutcome } from '../../src/freeze/types.js';
 import type { Params } from '../../src/params/index.js';
@@ -133,37 +133,59 @@ export function memoryDisks(n: number): EngineDisk[] {
   }));
 }
 
-/** Records the freeze/thaw calls; can fail to freeze, fail to thaw, or "thaw late". */
+/**
+ * Records the freeze/thaw calls and keeps what is frozen. It can fail freezing one mount
+ * (`failOn`: the mounts before it are frozen, then rolled back, as the contract says), fail
+ * to thaw, "thaw late" (the watchdog's deadline came before the point in time) or lose its
+ * watchdog (the agent thawed directly and cannot vouch for the freeze).
+ */
 export class FakeFreezer implements Freezer {
   events: string[] = [];
+  /** Freezing this mount fails; `failFreeze` fails the first mount. */
+  failOn: string | undefined;
   failFreeze = false;
   failThaw = false;
   lateThaw = false;
-  frozenNow = false;
+  lostWatchdog = false;
+  /** Mounts frozen right now, in freeze order. */
+  frozen: string[] = [];
+  /** Mounts someone else froze: freezing them fails with EBUSY; they are not ours to thaw. */
+  foreign: string[] = [];
+  get frozenNow(): boolean {
+    return this.frozen.length > 0;
+  }
   async prepare(): Promise<void> {
     this.events.push('prepare');
   }
-  mounts: string[] = [];
-  async freeze(waves: readonly (readonly string[])[]): Promise<FreezeOutcome> {
-    const mounts = waves.flat();
-    this.mounts = [...mounts];
+  async freeze(waves: readonly (readonly string[])[], _deadline: Deadline): Promise<FreezeOutcome> {
     this.events.push(`freeze ${waves.map((w) => w.join(',')).join('|')}`);
-    if (this.failFreeze)
-      throw new AgentError('FreezeFailed', 'freezing /x failed: Operation not supported');
-    this.frozenNow = true;
-    const ns = monoNs();
-    return { frozen: [...mounts], firstFreezeNs: ns, lastFreezeNs: ns };
+    const first = monoNs();
+    for (const mount of waves.flat()) {
+      if (this.failFreeze || mount === this.failOn || this.foreign.includes(mount)) {
+        const rolledBack = [...this.frozen];
+        this.frozen = [];
+        const why = this.foreign.includes(mount)
+          ? 'Device or resource busy'
+          : 'Operation not supported';
+        throw new AgentError('FreezeFailed', `freezing ${mount} failed: ${why}`, {
+          details: { mount, rolledBack },
+        });
+      }
+      this.frozen.push(mount);
+    }
+    return { frozen: [...this.frozen], firstFreezeNs: first, lastFreezeNs: monoNs() };
   }
   async thaw(): Promise<ThawOutcome> {
     this.events.push('thaw');
     if (this.failThaw) throw new AgentError('ThawFailed', 'could not thaw /x');
-    this.frozenNow = false;
+    const thawed = [...this.frozen].reverse();
+    this.frozen = [];
     const start = this.lateThaw ? '1' : monoNs();
     return {
-      reason: this.lateThaw ? 'deadline' : 'requested',
+      reason: this.lostWatchdog ? 'watchdog-lost' : this.lateThaw ? 'deadline' : 'requested',
       thawStartNs: start,
       thawEndNs: monoNs(),
-      thawed: [],
+      thawed,
     };
   }
   async dispose(): Promise<void> {
@@ -269,7 +291,7 @@ export function harness(
     scripts,
     acquireLock: () => {
       locks.push('acquire');
-      return { release: () => locks.push('release') };
+      return { held: () => true, release: () => void locks.push('release') };
     },
     recoverLeftoverFreeze: () => [],
     interrupt: o.interrupt ?? new AbortController().signal,

@@ -3,7 +3,7 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentError, conditionFailed } from '../../report/errors.js';
 import { SysBlock } from '../../system/blockdev.js';
-import { isAlive, processStartTime } from '../../system/lock.js';
+import { isAlive, processStartTime } from '../../system/process.js';
 import { parseMountinfo } from '../../system/mountinfo.js';
 import type { Runner } from '../../system/runner.js';
 import type {

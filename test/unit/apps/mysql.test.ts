@@ -49,6 +49,33 @@ describe('MysqlQuiescer', () => {
     ]);
   });
 
+  it('clean mode without SUPER: exit 9 with one line, nothing held (was an unexpected error, 255)', async () => {
+    const denied = new Error(
+      'Access denied; you need (at least one of) the SUPER privilege(s) for this operation',
+    );
+    const f = fakeConnect([[/SET GLOBAL innodb_log_checkpoint_now/, denied], ...MARIADB]);
+    const q = new MysqlQuiescer('db1', { type: 'mysql', socketPath: '/s', clean: true }, f.connect);
+    await q.prepare();
+    await expect(q.quiesce(30)).rejects.toMatchObject({
+      exitCode: 9,
+      message: expect.stringMatching(/^app db1 \(mysql\): could not prepare the lock .*SUPER/),
+    });
+    expect(f.log.some((l) => /BACKUP STAGE START/.test(l))).toBe(false);
+    await q.close();
+  });
+
+  it('says when the locking statement was sent, so the stall is measured from there', async () => {
+    const f = fakeConnect(MARIADB);
+    const q = new MysqlQuiescer('db1', { type: 'mysql', socketPath: '/s' }, f.connect);
+    await q.prepare();
+    const before = performance.now();
+    const held = await q.quiesce(30);
+    expect(held.lockSentAt).toBeGreaterThanOrEqual(before);
+    expect(held.lockSentAt).toBeLessThanOrEqual(performance.now());
+    await held.release();
+    await q.close();
+  });
+
   it('MySQL 8 with only InnoDB tables: LOCK INSTANCE FOR BACKUP, GTID and 8.4 binlog status', async () => {
     const f = fakeConnect(mysql8(0));
     const q = new MysqlQuiescer(

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
+import { Deadline } from '../../../src/system/clock.js';
 import { markerPath } from '../../../src/freeze/marker.js';
 import type { WatchdogMessage } from '../../../src/freeze/protocol.js';
 import { WatchdogFreezer } from '../../../src/freeze/watchdog-freezer.js';
@@ -28,7 +29,7 @@ describe('WatchdogFreezer (real watchdog process, fake fsfreeze)', () => {
     const dir = tmp();
     const { freezer, calls } = freezerIn(dir);
     await freezer.prepare();
-    const out = await freezer.freeze(WAVES, 30_000);
+    const out = await freezer.freeze(WAVES, new Deadline(30_000));
     expect(out.frozen).toEqual(WAVES.flat());
     expect(existsSync(markerPath(dir))).toBe(true);
     const thaw = await freezer.thaw();
@@ -50,7 +51,7 @@ describe('WatchdogFreezer (real watchdog process, fake fsfreeze)', () => {
     const { freezer, calls } = freezerIn(dir, '/m/other');
     await freezer.prepare();
     await expect(
-      freezer.freeze([['/m/child'], ['/m/other'], ['/m']], 30_000),
+      freezer.freeze([['/m/child'], ['/m/other'], ['/m']], new Deadline(30_000)),
     ).rejects.toMatchObject({
       exitCode: 11,
     });
@@ -63,7 +64,7 @@ describe('WatchdogFreezer (real watchdog process, fake fsfreeze)', () => {
     const dir = tmp();
     const { freezer, calls } = freezerIn(dir);
     await freezer.prepare();
-    await freezer.freeze([['/m']], 200);
+    await freezer.freeze([['/m']], new Deadline(200));
     await new Promise((r) => setTimeout(r, 600));
     expect(calls()).toEqual(['-f /m', '-u /m']);
     const thaw = await freezer.thaw();
@@ -113,9 +114,9 @@ describe('watchdog process', () => {
 });
 
 describeFreezerContract('watchdog (real process, fake fsfreeze)', () => {
-  const fixture = (failOn = ''): FreezerFixture => {
+  const fixture = (failOn = '', foreign: string[] = []): FreezerFixture => {
     const dir = tmp();
-    const fake = fakeFsfreeze(dir, failOn);
+    const fake = fakeFsfreeze(dir, failOn, 0, foreign);
     return {
       freezer: new WatchdogFreezer({
         runner: systemRunner,
@@ -125,6 +126,7 @@ describeFreezerContract('watchdog (real process, fake fsfreeze)', () => {
       }),
       frozen: fake.frozen,
       failing: (mount) => fixture(mount),
+      frozenByOthers: (mount) => fixture('', [mount]),
     };
   };
   return fixture();
@@ -167,6 +169,6 @@ describe('watchdog races', () => {
     w.freeze();
     expect(await w.helper.exited).toBe(0);
     expect(w.fake.frozen()).toEqual([]);
-    expect(w.messages.map((m) => m.event)).toEqual(['ready', 'freeze-failed', 'thawed']);
+    expect(w.messages.map((m) => m.event)).toEqual(['ready', 'wave', 'freeze-failed', 'thawed']);
   });
 });

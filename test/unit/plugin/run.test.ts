@@ -135,7 +135,7 @@ describe('runSnapshot: failures keep the pairs closed', () => {
     expect(r.SnapshotGroupId).toBe('ssg-mem1');
     expect(r.Consistency).toBe('None');
     expect(tagsOf(r)[0]).toEqual({});
-    expect(r.Error).toMatch(/thawed \(deadline\) before the snapshot point/);
+    expect(r.Error).toMatch(/thawed \(by the watchdog: deadline\) before the snapshot point/);
   });
 
   it('thaw failure wins: exit 12', async () => {
@@ -224,8 +224,8 @@ describe('runSnapshot: interrupted (SIGINT/SIGTERM)', () => {
     const c = new AbortController();
     const h = harness({ interrupt: c.signal });
     const freeze = h.freezer.freeze.bind(h.freezer);
-    h.freezer.freeze = async (waves) => {
-      const out = await freeze(waves);
+    h.freezer.freeze = async (waves, deadline) => {
+      const out = await freeze(waves, deadline);
       c.abort('SIGTERM');
       return out;
     };
@@ -319,6 +319,30 @@ describe('runSnapshot: built-in quiescers', () => {
     expect(r.Consistency).toBe('FsConsistent');
     expect(r.Snapshots[0]!.Tags).toEqual({ FsConsistent: 'True' });
     expect(r.Apps[0]!.Held).toBe(false);
+    expect(r.Warnings).toContain(
+      'app db1: its lock was lost before the thaw: the snapshot is not AppConsistent',
+    );
+  });
+
+  it('connects every app and warms the engine up before the first lock is taken', async () => {
+    const order: string[] = [];
+    const h = harness({
+      apps: (freezer) => {
+        const a = new FakeQuiescer('db1', freezer);
+        const b = new FakeQuiescer('db2', freezer);
+        for (const q of [a, b]) {
+          const prepare = q.prepare.bind(q);
+          const quiesce = q.quiesce.bind(q);
+          q.prepare = async () => (order.push(`connect ${q.name}`), prepare());
+          q.quiesce = async () => (order.push(`lock ${q.name}`), quiesce());
+        }
+        return [a, b];
+      },
+    });
+    h.engine.warmUp = async () => void order.push('warmUp');
+    const r = await runSnapshot(h.deps, params());
+    expect(r.ExitCode).toBe(0);
+    expect(order).toEqual(['connect db1', 'connect db2', 'warmUp', 'lock db1', 'lock db2']);
   });
 
   it('quiesce failure: exit 9, no freeze, no group, the post-script still runs', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ScriptDir, runPrepared } from '../../../src/scripts/runner.js';
 import { BoundedOutput, systemRunner } from '../../../src/system/runner.js';
-import { isAlive } from '../../../src/system/lock.js';
+import { isAlive } from '../../../src/system/process.js';
 import { tmp } from '../../support/tmp.js';
 import { dies } from '../../support/proc.js';
 
