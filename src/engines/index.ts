@@ -57,24 +57,26 @@ function createEcsEngine(
   const credentials = new RoleCredentials(metadata, role);
   let api: EcsApi | undefined;
   const lazyApi: EcsApi = {
-    async call(action, p) {
+    async call(action, p, options) {
       // Loaded on first use: the local engine never pays for the SDK.
       const { ecsClient } = await import('./ecs/client.js');
+      // CreateSnapshotGroup answers in about a second (the vendor's logs: 0.5-1.3 s); 10 s
+      // for connect and read catches a dead endpoint well inside the 30 s freeze budget.
+      const attemptTimeoutMs = 10_000;
       api ??= withRetry(
         ecsClient({
           endpoint: ecsEndpoint(env.APP_SNAPSHOT_ECS_ENDPOINT, await metadata.regionId()),
           credentials: () => credentials.get(),
-          // CreateSnapshotGroup answers in about a second (the vendor's logs: 0.5-1.3 s); 10 s
-          // for connect and read catches a dead endpoint well inside the 30 s freeze budget.
-          timeoutMs: 10_000,
+          timeoutMs: attemptTimeoutMs,
         }),
         {
           budgetMs: (action) => (action === 'CreateSnapshotGroup' ? frozenBudgetMs : 60_000),
           baseMs: 200,
           maxMs: 5000,
+          attemptTimeoutMs,
         },
       );
-      return api.call(action, p);
+      return api.call(action, p, options);
     },
   };
   return new EcsEngine({

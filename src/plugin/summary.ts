@@ -22,6 +22,10 @@ export function summarize(deps: Deps, result: RunResult, errors: unknown[]): voi
     const group = result.SnapshotGroupId
       ? ` (snapshot group ${result.SnapshotGroupId} was created)`
       : '';
-    log.error(`Failed with exit code ${result.ExitCode}: ${result.Error}${group}`);
+    // The group id travels in the last line whenever a group exists, as on success.
+    log.error(
+      `Failed with exit code ${result.ExitCode}: ${result.Error}${group}`,
+      result.SnapshotGroupId ? { snapshotgroup: result.SnapshotGroupId } : {},
+    );
   }
 }

@@ -10,7 +10,7 @@ import type { RunLog } from '../report/logger.js';
 import { checkScript } from '../scripts/check.js';
 import { ScriptDir, runPrepared } from '../scripts/runner.js';
 import { SysBlock } from '../system/blockdev.js';
-import { acquireLock } from '../system/lock.js';
+import { acquireLock, type Lock } from '../system/lock.js';
 import type { AgentPaths } from '../system/paths.js';
 import { systemRunner, type Helper } from '../system/runner.js';
 import type { Deps, Platform } from './deps.js';
@@ -46,6 +46,8 @@ export function systemDeps(
   prespawned?: Helper,
 ): Deps {
   let early = prespawned;
+  // The freezer writes the frozen marker only while this run holds the lock.
+  let lock: Lock | undefined;
   const platform = systemPlatform();
   const scriptDir = new ScriptDir(paths.stateDir);
   return {
@@ -65,6 +67,7 @@ export function systemDeps(
         command: selfCommand(),
         fsfreeze: platform.fsfreezePath() ?? 'fsfreeze',
         stateDir: paths.stateDir,
+        ownsLock: () => lock?.held() ?? false,
       }),
     scripts: {
       check: (path) => checkScript(path),
@@ -78,7 +81,7 @@ export function systemDeps(
         ),
       cleanup: () => scriptDir.remove(),
     },
-    acquireLock: () => acquireLock(paths.stateDir),
+    acquireLock: () => (lock = acquireLock(paths.stateDir)),
     recoverLeftoverFreeze: () => recoverFrozen(paths.stateDir).thawed,
   };
 }

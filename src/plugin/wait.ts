@@ -10,6 +10,7 @@ export async function waitGroup(
   timeoutS: number,
 ): Promise<GroupInfo> {
   let g = group;
+  stopWaitingIfInterrupted(deps.interrupt, g.id);
   const start = performance.now();
   let delay = 500;
   let lastReport = 0;
@@ -31,7 +32,8 @@ export async function waitGroup(
       lastReport = elapsed;
       deps.log.info(line);
     }
-    await new Promise((r) => setTimeout(r, delay));
+    await sleepUnlessInterrupted(deps.interrupt, delay);
+    stopWaitingIfInterrupted(deps.interrupt, g.id);
     delay = Math.min(delay * 2, 5000);
     g = await deps.engine.describeGroup(g.id);
   }
@@ -48,4 +50,29 @@ export async function waitGroup(
     `Finish SnapshotGroup =${g.id} Creation, TotalCost=${goDuration(performance.now() - start)}`,
   );
   return g;
+}
+
+/**
+ * After the thaw an interrupt ends the run promptly: the group exists and goes on being
+ * stored by the cloud, but nothing vouches for how it ends, so nothing is tagged. Exit 6:
+ * "the group did not finish in time" is what the caller needs to know.
+ */
+function stopWaitingIfInterrupted(interrupt: AbortSignal, groupId: string): void {
+  if (!interrupt.aborted) return;
+  throw new AgentError(
+    'GroupTimeout',
+    `interrupted by ${String(interrupt.reason)} while waiting for snapshot group ${groupId}: it exists but was not waited for, and nothing was tagged`,
+  );
+}
+
+function sleepUnlessInterrupted(interrupt: AbortSignal, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      interrupt.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    interrupt.addEventListener('abort', done, { once: true });
+  });
 }

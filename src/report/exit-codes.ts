@@ -17,7 +17,12 @@ export const EXIT_CODES = [
   },
   { code: 4, name: 'CreateGroupFailed', meaning: 'Creating the snapshot group failed.' },
   { code: 5, name: 'GroupStatusError', meaning: 'The snapshot group ended in an error status.' },
-  { code: 6, name: 'GroupTimeout', meaning: 'The snapshot group did not finish in time.' },
+  {
+    code: 6,
+    name: 'GroupTimeout',
+    meaning:
+      'The snapshot group did not finish in time, or the agent was interrupted while waiting for it (the group exists; nothing was tagged).',
+  },
   {
     code: 7,
     name: 'SnapshotNotAsExpected',
@@ -41,7 +46,12 @@ export const EXIT_CODES = [
     meaning:
       'A previous snapshot (or another run of this agent) is still in progress on these disks.',
   },
-  { code: 255, name: 'Unknown', meaning: 'Unexpected failure: please report it with the log.' },
+  {
+    code: 255,
+    name: 'Unknown',
+    meaning:
+      'Interrupted by a signal before the snapshot group was created, or an unexpected failure (please report that one with the log).',
+  },
 ] as const;
 
 export type ExitCodeName = (typeof EXIT_CODES)[number]['name'];

@@ -50,8 +50,8 @@ export class RunLog {
     this.logger.warn(message);
   }
 
-  error(message: string): void {
-    this.logger.error(message);
+  error(message: string, fields: { snapshotgroup?: string } = {}): void {
+    this.logger.error(message, fields);
   }
 
   /** A script's output block, [output="..."]. */

@@ -165,6 +165,8 @@ export const systemRunner: Runner = {
       stop();
     };
     options.abort?.addEventListener('abort', onAbort, { once: true });
+    // An interrupt that came while execa was loading has already fired: act on it now.
+    if (options.abort?.aborted) onAbort();
     const spawnError = new Promise<string>((resolve) =>
       sub.once('error', (e) => resolve(e.message)),
     );

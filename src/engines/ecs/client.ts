@@ -2,10 +2,18 @@
 // RPC client: it signs ECS calls (HMAC-SHA1, SecurityToken for STS) and is 3.8 MB installed,
 // against 55 MB for the generated @alicloud/ecs20140526 (see README).
 import RPCClient from '@alicloud/pop-core';
+import type { Deadline } from '../../system/clock.js';
 import type { StsCredentials } from './metadata.js';
 
+export interface CallOptions {
+  /** This attempt's timeout (connect + read), instead of the client's default. */
+  readonly timeoutMs?: number;
+  /** The frozen window's deadline: nothing of this call may outlive it (see retry.ts). */
+  readonly deadline?: Deadline;
+}
+
 export interface EcsApi {
-  call<T>(action: string, params: Record<string, unknown>): Promise<T>;
+  call<T>(action: string, params: Record<string, unknown>, options?: CallOptions): Promise<T>;
 }
 
 /** A failed API call, with the service's code; never carries request URLs or credentials. */
@@ -52,14 +60,18 @@ export function ecsClient(o: EcsClientOptions): EcsApi {
     },
   } as unknown as RPCClient.Config);
   return {
-    async call<T>(action: string, params: Record<string, unknown>): Promise<T> {
+    async call<T>(
+      action: string,
+      params: Record<string, unknown>,
+      options: CallOptions = {},
+    ): Promise<T> {
       try {
         // POST: parameters (and the SecurityToken) travel in the body, never in a URL that an
         // error message could echo.
         return await client.request<T>(action, params, {
           method: 'POST',
           formatParams: false,
-          timeout: o.timeoutMs,
+          timeout: Math.max(1, Math.floor(options.timeoutMs ?? o.timeoutMs)),
         });
       } catch (e) {
         const err = e as PopError;

@@ -8,7 +8,7 @@ import type {
   SnapshotEngine,
   SnapshotInfo,
 } from '../types.js';
-import type { EcsApi } from './client.js';
+import type { CallOptions, EcsApi } from './client.js';
 import { deviceForSerial, DEFAULT_LOOKUP, type DeviceLookup } from './devices.js';
 import { toAgentError, type EcsCall } from './errors.js';
 import type { MetadataClient } from './metadata.js';
@@ -68,10 +68,14 @@ export class EcsEngine implements SnapshotEngine {
     return this.ids;
   }
 
-  private async call<T>(action: EcsCall, params: Record<string, unknown>): Promise<T> {
+  private async call<T>(
+    action: EcsCall,
+    params: Record<string, unknown>,
+    options: CallOptions = {},
+  ): Promise<T> {
     const { regionId } = await this.instance();
     try {
-      return await this.o.api.call<T>(action, { RegionId: regionId, ...params });
+      return await this.o.api.call<T>(action, { RegionId: regionId, ...params }, options);
     } catch (e) {
       throw toAgentError(action, e);
     }
@@ -123,15 +127,21 @@ export class EcsEngine implements SnapshotEngine {
 
   async createGroup(req: CreateGroupRequest): Promise<GroupInfo> {
     const { instanceId } = await this.instance();
-    const r = await this.call<{ SnapshotGroupId: string }>('CreateSnapshotGroup', {
-      InstanceId: instanceId,
-      DiskId: [...req.diskIds],
-      Name: req.name,
-      ...(req.description ? { Description: req.description } : {}),
-      InstantAccess: req.instantAccess,
-      ...(req.instantAccess ? { InstantAccessRetentionDays: req.instantAccessRetentionDays } : {}),
-      ClientToken: req.clientToken,
-    });
+    const r = await this.call<{ SnapshotGroupId: string }>(
+      'CreateSnapshotGroup',
+      {
+        InstanceId: instanceId,
+        DiskId: [...req.diskIds],
+        Name: req.name,
+        ...(req.description ? { Description: req.description } : {}),
+        InstantAccess: req.instantAccess,
+        ...(req.instantAccess
+          ? { InstantAccessRetentionDays: req.instantAccessRetentionDays }
+          : {}),
+        ClientToken: req.clientToken,
+      },
+      req.deadline ? { deadline: req.deadline } : {},
+    );
     // The point in time is fixed now: return at once so the caller thaws; waiting is later.
     return {
       id: r.SnapshotGroupId,

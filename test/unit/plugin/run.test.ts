@@ -269,6 +269,53 @@ describe('runSnapshot: waiting for the group', () => {
   });
 });
 
+describe('runSnapshot: interrupted after the group call started', () => {
+  const progressing = (h: ReturnType<typeof harness>) => {
+    h.engine.progressPolls = Infinity;
+    const created = h.engine.createGroup.bind(h.engine);
+    h.engine.createGroup = async (req) => ({ ...(await created(req)), status: 'progressing' });
+  };
+
+  it('during the group call: it finishes, the filesystems thaw, no wait, no tag, exit 6 with the group id last', async () => {
+    const c = new AbortController();
+    const h = harness({ interrupt: c.signal });
+    progressing(h);
+    const create = h.engine.createGroup.bind(h.engine);
+    h.engine.createGroup = async (req) => {
+      c.abort('SIGTERM');
+      return create(req);
+    };
+    const r = await runSnapshot(h.deps, params(...SCRIPTS));
+    expect(r.ExitCode).toBe(6);
+    expect(r.Error).toMatch(
+      /^interrupted by SIGTERM while waiting for snapshot group ssg-mem1: it exists but was not waited for/,
+    );
+    expect(h.freezer.events).toEqual(['prepare', 'freeze /logs,/data', 'thaw', 'dispose']);
+    expect(h.scripts.ran).toEqual(['pre', 'post', 'cleanup']);
+    expect(
+      [...h.engine.groups.values()][0]!.snapshots.every((s) => !Object.keys(s.tags).length),
+    ).toBe(true);
+    expect(h.out.join('').trim().split('\n').at(-1)).toMatch(/\[snapshotgroup="ssg-mem1"\]/);
+  });
+
+  it('while waiting: polling stops at once (not after GroupTimeoutInSeconds), exit 6', async () => {
+    const c = new AbortController();
+    const h = harness({ interrupt: c.signal });
+    progressing(h);
+    const describe = h.engine.describeGroup.bind(h.engine);
+    let polls = 0;
+    h.engine.describeGroup = async (id) => {
+      if (++polls === 1) setTimeout(() => c.abort('SIGINT'), 10);
+      return describe(id);
+    };
+    const r = await runSnapshot(h.deps, params());
+    expect(polls).toBe(1); // the 1 s sleep after it was cut short; no poll after the signal
+    expect(r.ExitCode).toBe(6);
+    expect(r.Error).toMatch(/^interrupted by SIGINT while waiting/);
+    expect(r.SnapshotGroupId).toBe('ssg-mem1');
+  });
+});
+
 describe('runSnapshot: warm-up', () => {
   it('warms the engine up right before the freeze, after the pre-script', async () => {
     const h = harness();

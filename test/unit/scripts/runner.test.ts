@@ -51,6 +51,17 @@ describe('script runner', () => {
     expect(isAlive(bg)).toBe(true); // a pre-script's lock holder must outlive it
     process.kill(bg);
   });
+  // The abort listener is attached after execa has loaded: a signal that came before must
+  // still stop the script (it used to run to its end, or to its 30-minute timeout).
+  it('stops a script at once when the agent was interrupted before it started', async () => {
+    const dir = new ScriptDir(tmp());
+    const c = new AbortController();
+    c.abort('SIGTERM');
+    const p = dir.prepare('pre', '/x', Buffer.from('sleep 30\n'));
+    const r = await runPrepared(systemRunner, p, 60_000, {}, c.signal);
+    expect(r.aborted).toBe(true);
+    expect(r.signal).toBe('SIGTERM');
+  });
   it('reports a script whose interpreter is missing, naming it', async () => {
     const dir = new ScriptDir(tmp());
     const p = dir.prepare('post', '/x', Buffer.from('#!/nonexistent/interpreter\n'));

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { EcsApiError, type EcsApi } from '../../../../src/engines/ecs/client.js';
+import { EcsApiError, type CallOptions, type EcsApi } from '../../../../src/engines/ecs/client.js';
 import { isRetryable, toAgentError, type EcsCall } from '../../../../src/engines/ecs/errors.js';
 import { withRetry } from '../../../../src/engines/ecs/retry.js';
+import { Deadline } from '../../../../src/system/clock.js';
 
 const err = (code: string, status?: number) => new EcsApiError(code, 'msg', status, 'REQ-1');
 
@@ -55,6 +56,7 @@ describe('withRetry', () => {
   };
   const waits: number[] = [];
   const policy = {
+    attemptTimeoutMs: 10_000,
     budgetMs: 60_000,
     baseMs: 100,
     maxMs: 1000,
@@ -120,6 +122,7 @@ describe('withRetry budgets per action', () => {
     Date.now = () => now;
     try {
       const retrying = withRetry(api, {
+        attemptTimeoutMs: 10_000,
         budgetMs: (action) => (action === 'CreateSnapshotGroup' ? 1000 : 60_000),
         baseMs: 400,
         maxMs: 400,
@@ -139,6 +142,45 @@ describe('withRetry budgets per action', () => {
     } finally {
       Date.now = realNow;
     }
+  });
+});
+
+describe('withRetry under the freeze deadline', () => {
+  it('cuts each attempt to what is left, and starts no attempt or wait that would outlive it', async () => {
+    let now = 0;
+    const deadline = new Deadline(12_000, () => now);
+    const timeouts: number[] = [];
+    const api: EcsApi = {
+      call: async <T>(_a: string, _p: Record<string, unknown>, o?: CallOptions) => {
+        timeouts.push(o!.timeoutMs!);
+        now += o!.timeoutMs!; // each attempt runs into its timeout
+        throw err('Network.Timeout', undefined);
+        return undefined as T;
+      },
+    };
+    const retrying = withRetry(api, {
+      attemptTimeoutMs: 10_000,
+      budgetMs: 60_000,
+      baseMs: 400,
+      maxMs: 400,
+      random: () => 1,
+      sleep: async (ms) => void (now += ms),
+    });
+    await expect(retrying.call('CreateSnapshotGroup', {}, { deadline })).rejects.toMatchObject({
+      code: 'Network.Timeout',
+    });
+    // 10 s, a 400 ms wait, then only 1.6 s are left for the second attempt; none after it.
+    expect(timeouts).toEqual([10_000, 1600]);
+    expect(now).toBe(12_000);
+  });
+  it('does not send the call at all when the deadline leaves too little time', async () => {
+    let calls = 0;
+    const api: EcsApi = { call: async <T>() => (calls++, 'ok' as T) };
+    const retrying = withRetry(api, { attemptTimeoutMs: 10_000, budgetMs: 1, baseMs: 1, maxMs: 1 });
+    await expect(
+      retrying.call('CreateSnapshotGroup', {}, { deadline: new Deadline(100) }),
+    ).rejects.toMatchObject({ code: 'Network.Deadline' });
+    expect(calls).toBe(0);
   });
 });
 
