@@ -44,7 +44,7 @@ export interface Deps {
   readonly newFreezer: () => Freezer;
   readonly platform: Platform;
   readonly scripts: ScriptHost;
-  readonly acquireLock: () => Lock;
+  readonly acquireLock: () => Lock | Promise<Lock>;
   /** Thaws what a dead earlier run left frozen; returns the mounts it thawed. */
   readonly recoverLeftoverFreeze: () => string[];
   readonly paths: AgentPaths;

@@ -37,7 +37,7 @@ export async function runSnapshot(deps: Deps, params: Params): Promise<RunResult
   let group: GroupInfo | undefined;
   try {
     plan = await timed('validate', () => validate(deps, params));
-    lock = deps.acquireLock();
+    lock = await deps.acquireLock();
     for (const m of deps.recoverLeftoverFreeze()) {
       warn(deps, result, `thawed ${m}, left frozen by an earlier run that died`);
     }

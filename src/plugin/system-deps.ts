@@ -12,7 +12,10 @@ import { ScriptDir, runPrepared } from '../scripts/runner.js';
 import { SysBlock } from '../system/blockdev.js';
 import { acquireLock, type Lock } from '../system/lock.js';
 import type { AgentPaths } from '../system/paths.js';
-import { systemRunner, type Helper } from '../system/runner.js';
+import { systemRunner, writeBounded, type Helper } from '../system/runner.js';
+import { mountOf, parseMountinfo } from '../system/mountinfo.js';
+import { conditionFailed } from '../report/errors.js';
+import { join } from 'node:path';
 import type { Deps, Platform } from './deps.js';
 
 function readOptional(path: string): string | undefined {
@@ -35,6 +38,23 @@ export function systemPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
     backingFileOf: (dev) => sys.backingFileOfDev(dev),
     fsfreezePath: () => findFsfreeze(env),
   };
+}
+
+/**
+ * A state directory on a filesystem that someone keeps frozen would block the agent for good
+ * (a thread blocked on a frozen filesystem even keeps the process from exiting). Where it is
+ * not on tmpfs (the default /run is), a child process tries a write first, bounded in time.
+ */
+async function stateDirTakesWrites(stateDir: string): Promise<void> {
+  const fs = mountOf(parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')), stateDir);
+  if (!fs || fs.fsType === 'tmpfs' || fs.fsType === 'ramfs') return;
+  const r = await writeBounded(join(stateDir, `.probe-${process.pid}`), '', 2000, true);
+  if (r.ok) return;
+  throw conditionFailed(
+    r.timedOut
+      ? `the state directory ${stateDir} takes no write within 2 s: is its filesystem (${fs.mountPoint}) frozen?`
+      : `cannot write in the state directory ${stateDir}: ${r.error}`,
+  );
 }
 
 export function systemDeps(
@@ -81,7 +101,10 @@ export function systemDeps(
         ),
       cleanup: () => scriptDir.remove(),
     },
-    acquireLock: () => (lock = acquireLock(paths.stateDir)),
+    acquireLock: async () => {
+      await stateDirTakesWrites(paths.stateDir);
+      return (lock = acquireLock(paths.stateDir));
+    },
     recoverLeftoverFreeze: () => recoverFrozen(paths.stateDir).thawed,
   };
 }

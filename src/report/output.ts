@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeBounded } from '../system/runner.js';
 import { join } from 'node:path';
 
 export type OutputMode = 'text' | 'json' | 'invocation';
@@ -25,11 +25,28 @@ export function decodeOutput(input: string): string {
   return Buffer.from(trimmed, 'base64').toString('utf8');
 }
 
-/** The full log of a run, written after thaw; returns its path. */
-export function writeRunLog(logDir: string, text: string, now = new Date()): string {
-  mkdirSync(logDir, { recursive: true, mode: 0o700 });
+export const LOG_WRITE_TIMEOUT_MS = 5000;
+
+/**
+ * The full log of a run, written after the thaw (and after the result is printed); returns
+ * its path. A full or read-only log directory leaves no partial file; one on a filesystem
+ * that someone keeps frozen does not keep the agent from exiting (see writeBounded).
+ */
+export async function writeRunLog(
+  logDir: string,
+  text: string,
+  now = new Date(),
+  timeoutMs = LOG_WRITE_TIMEOUT_MS,
+): Promise<string> {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   const path = join(logDir, `app-snapshot-plugin-${stamp}-${process.pid}.log`);
-  writeFileSync(path, text, { mode: 0o600 });
+  const r = await writeBounded(path, text, timeoutMs);
+  if (!r.ok) {
+    throw new Error(
+      r.timedOut
+        ? `${logDir} took no write within ${timeoutMs} ms (is its filesystem frozen?); the log will be written when it thaws`
+        : r.error,
+    );
+  }
   return path;
 }

@@ -53,13 +53,14 @@ export async function snapshotCommand(
   } finally {
     trap.release();
   }
-  try {
-    writeRunLog(paths.logDir, log.text());
-  } catch (e) {
-    io.err(`warning: could not write the log file in ${paths.logDir}: ${(e as Error).message}\n`);
-  }
   if (output === 'json') io.out(`${JSON.stringify(result, null, 2)}\n`);
   if (output === 'invocation')
     io.out(`${JSON.stringify(invocationResult(result.ExitCode, log.text()))}\n`);
+  // Last, and bounded: the result is out whatever happens to the log directory.
+  try {
+    await writeRunLog(paths.logDir, log.text());
+  } catch (e) {
+    io.err(`warning: could not write the log file in ${paths.logDir}: ${(e as Error).message}\n`);
+  }
   return result.ExitCode;
 }

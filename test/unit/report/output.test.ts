@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tmp } from '../../support/tmp.js';
 import {
@@ -26,11 +26,34 @@ describe('invocation output', () => {
     expect(r.Dropped).toBe(Buffer.byteLength(text) - INVOCATION_TAIL_BYTES);
     expect(decodeOutput(r.Output)).toMatch(/ssg-1.*Finish/);
   });
-  it('writes the run log privately', () => {
+  it('writes the run log privately, whatever the umask', async () => {
     const dir = join(tmp(), 'logs');
-    const path = writeRunLog(dir, 'line\n', new Date('2026-01-02T03:04:05Z'));
-    expect(path).toMatch(/app-snapshot-plugin-20260102-030405-\d+\.log$/);
-    expect(readFileSync(path, 'utf8')).toBe('line\n');
-    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const old = process.umask(0);
+    try {
+      const path = await writeRunLog(dir, 'line\n', new Date('2026-01-02T03:04:05Z'));
+      expect(path).toMatch(/app-snapshot-plugin-20260102-030405-\d+\.log$/);
+      expect(readFileSync(path, 'utf8')).toBe('line\n');
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      expect(readdirSync(dir)).toEqual([basename(path)]);
+    } finally {
+      process.umask(old);
+    }
+  });
+  it('says why a log directory cannot be used, and leaves nothing behind', async () => {
+    const base = tmp();
+    writeFileSync(join(base, 'file'), '');
+    await expect(writeRunLog(join(base, 'file'), 'x')).rejects.toThrow(
+      /mkdir: cannot create directory .*File exists/,
+    );
+    const dir = join(base, 'logs');
+    mkdirSync(dir);
+    // A directory where the temporary file cannot be made: the write fails, nothing stays.
+    mkdirSync(join(dir, 'app-snapshot-plugin-20260102-030405-' + process.pid + '.log.tmp'));
+    await expect(writeRunLog(dir, 'x', new Date('2026-01-02T03:04:05Z'))).rejects.toThrow(
+      /Is a directory/,
+    );
+    expect(readdirSync(dir)).toEqual([
+      `app-snapshot-plugin-20260102-030405-${process.pid}.log.tmp`,
+    ]);
   });
 });
