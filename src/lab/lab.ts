@@ -19,7 +19,7 @@ import { copyFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Pool, writeJsonAtomic, type PoolConfig } from '../engines/local/pool.js';
 import { newId } from '../engines/local/ids.js';
-import { conditionFailed } from '../report/errors.js';
+import { conditionFailed, ParamsError } from '../report/errors.js';
 import { SysBlock } from '../system/blockdev.js';
 import { parseMountinfo } from '../system/mountinfo.js';
 import type { Runner } from '../system/runner.js';
@@ -58,6 +58,35 @@ export const MKFS_FORCE: Record<string, string[]> = {
   xfs: ['-q', '-f'],
   btrfs: ['-q', '-f'],
 };
+
+/** The smallest filesystem each mkfs makes (XFS refuses below 300 MiB). */
+export const MIN_FS_BYTES: Record<string, number> = {
+  ext3: 16 * 2 ** 20,
+  ext4: 16 * 2 ** 20,
+  xfs: 300 * 2 ** 20,
+  btrfs: 128 * 2 ** 20,
+};
+
+/** Everything `up` could fail on late, checked before anything is made (exit 2). */
+export function checkLabOptions(o: LabUpOptions): void {
+  if (!Number.isInteger(o.disks) || o.disks < 1 || o.disks > 64) {
+    throw new ParamsError(`lab: --disks must be 1-64, not ${o.disks}`, 'disks');
+  }
+  for (const fs of o.fsTypes) {
+    if (!(fs in MKFS_FORCE)) {
+      throw new ParamsError(
+        `lab: --fs ${fs} is not one of ${Object.keys(MKFS_FORCE).join(', ')}`,
+        'fs',
+      );
+    }
+    if (o.sizeBytes < MIN_FS_BYTES[fs]!) {
+      throw new ParamsError(
+        `lab: --size ${Math.floor(o.sizeBytes / 2 ** 20)}M is too small for ${fs} (at least ${MIN_FS_BYTES[fs]! / 2 ** 20}M)`,
+        'size',
+      );
+    }
+  }
+}
 
 export class Lab {
   private readonly sys = new SysBlock();
@@ -112,7 +141,39 @@ export class Lab {
     }
   }
 
+  /**
+   * Builds (or completes) the lab. Sizes and types are checked before anything is made; the
+   * state file is written as each resource is made, so `down` can always undo a partial lab;
+   * a failure undoes what this call made; nothing attached or mounted is ever mkfs'ed.
+   */
   async up(o: LabUpOptions): Promise<LabState> {
+    checkLabOptions(o);
+    const existed = this.read() !== undefined;
+    try {
+      return await this.build(o);
+    } catch (e) {
+      if (!existed) await this.down().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private record(state: LabState): void {
+    writeJsonAtomic(join(this.root, LAB_FILE), {
+      ...state,
+      disks: state.disks.map(({ device: _d, mounted: _m, ...d }) => d),
+    });
+  }
+
+  /** mkfs only on an image that no loop device uses (a mounted one would be destroyed). */
+  private async mkfs(fsType: string, image: string, extra: string[] = []): Promise<void> {
+    const attached = this.loopOf(image);
+    if (attached) {
+      throw conditionFailed(`lab: refusing to mkfs ${image}: it is attached as ${attached}`);
+    }
+    await this.must(`mkfs.${fsType}`, [...MKFS_FORCE[fsType]!, ...extra, image]);
+  }
+
+  private async build(o: LabUpOptions): Promise<LabState> {
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
     let state = this.read();
     if (!state) {
@@ -120,10 +181,11 @@ export class Lab {
       mkdirSync(pool, { recursive: true });
       const poolImage = (await this.canClone(this.root)) ? undefined : join(this.root, 'pool.img');
       state = { root: this.root, pool, ...(poolImage ? { poolImage } : {}), disks: [] };
+      this.record(state);
       if (poolImage) {
         // Sparse: costs only what is written. XFS needs >= 300 MiB; leave room for snapshots.
         sparseFile(poolImage, Math.max(4 * 2 ** 30, o.disks * o.sizeBytes * 8));
-        await this.must('mkfs.xfs', ['-q', '-f', '-m', 'reflink=1', poolImage]);
+        await this.mkfs('xfs', poolImage, ['-m', 'reflink=1']);
       }
     }
     if (state.poolImage && !this.isMounted(state.pool)) {
@@ -142,10 +204,12 @@ export class Lab {
         mountPoint: join(this.root, 'mnt', id),
       });
     }
+    state = { ...state, disks };
+    this.record(state);
     for (const d of disks) {
       if (!existsSync(d.image)) {
         sparseFile(d.image, o.sizeBytes);
-        await this.must(`mkfs.${d.fsType}`, [...MKFS_FORCE[d.fsType]!, d.image]);
+        await this.mkfs(d.fsType, d.image);
       }
       const device =
         this.loopOf(d.image) ?? (await this.must('losetup', ['-f', '--show', d.image])).trim();
@@ -168,8 +232,6 @@ export class Lab {
       ...config,
       disks: config.disks.map((d) => prev?.disks.find((p) => p.id === d.id) ?? d),
     });
-    state = { ...state, disks: disks.map(({ device: _d, mounted: _m, ...d }) => d) };
-    writeJsonAtomic(join(this.root, LAB_FILE), state);
     return this.status()!;
   }
 
@@ -199,6 +261,13 @@ export class Lab {
       if (d.device) await this.must('losetup', ['-d', d.device]);
     }
     if (state.poolImage && this.isMounted(state.pool)) await this.must('umount', [state.pool]);
+    // rm -r would descend into anything still mounted below the root and delete its files.
+    const still = this.mounts().filter((m) => m.mountPoint.startsWith(`${this.root}/`));
+    if (still.length) {
+      throw conditionFailed(
+        `lab: not removing ${this.root}: still mounted below it: ${still.map((m) => m.mountPoint).join(', ')}`,
+      );
+    }
     rmSync(this.root, { recursive: true, force: true });
     return true;
   }

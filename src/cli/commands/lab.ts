@@ -1,4 +1,4 @@
-import { Lab, MKFS_FORCE, type LabState } from '../../lab/lab.js';
+import { Lab, type LabState } from '../../lab/lab.js';
 import { parseSize } from '../../lab/size.js';
 import { describeError, exitCodeFor } from '../../report/exit-code-for.js';
 import { ParamsError } from '../../report/errors.js';
@@ -35,12 +35,7 @@ export async function labCommand(a: LabArgs, io: Io): Promise<number> {
         .split(',')
         .map((f) => f.trim())
         .filter(Boolean);
-      for (const f of fsTypes) {
-        if (!MKFS_FORCE[f]) throw new ParamsError(`unsupported --fs ${f} (ext3, ext4, xfs, btrfs)`);
-      }
-      if (!Number.isInteger(a.disks) || a.disks < 1 || a.disks > 64) {
-        throw new ParamsError('--disks must be 1-64');
-      }
+      // Types, counts and sizes are checked by Lab.up before anything is made.
       if (!Number.isInteger(a.quota) || a.quota < 1) throw new ParamsError('--quota must be >= 1');
       const s = await lab.up({
         root: a.root,

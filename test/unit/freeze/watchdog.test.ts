@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { Deadline } from '../../../src/system/clock.js';
@@ -11,6 +11,12 @@ import { tmp } from '../../support/tmp.js';
 import { describeFreezerContract, type FreezerFixture } from '../../contract/freezer-contract.js';
 
 const WAVES = [['/m/child', '/m/other'], ['/m']];
+
+/** Polls `cond` (bounded): for things another process does, without a fixed sleep. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(cond()).toBe(true);
+}
 const sorted = (xs: string[]) => [...xs].sort();
 
 function freezerIn(dir: string, failOn = '') {
@@ -65,7 +71,8 @@ describe('WatchdogFreezer (real watchdog process, fake fsfreeze)', () => {
     const { freezer, calls } = freezerIn(dir);
     await freezer.prepare();
     await freezer.freeze([['/m']], new Deadline(200));
-    await new Promise((r) => setTimeout(r, 600));
+    // Wait for the watchdog's own thaw report (no fixed sleep): thaw() then returns it.
+    await until(() => calls().length === 2);
     expect(calls()).toEqual(['-f /m', '-u /m']);
     const thaw = await freezer.thaw();
     expect(thaw.reason).toBe('deadline');
@@ -172,3 +179,75 @@ describe('watchdog races', () => {
     expect(w.messages.map((m) => m.event)).toEqual(['ready', 'wave', 'freeze-failed', 'thawed']);
   });
 });
+
+describe('WatchdogFreezer when its watchdog fails (real processes, fake fsfreeze)', () => {
+  function slowFreezer(freezeSeconds: number) {
+    const dir = tmp();
+    const fake = fakeFsfreeze(dir, '', freezeSeconds);
+    const freezer = new WatchdogFreezer({
+      runner: systemRunner,
+      command: WATCHDOG,
+      fsfreeze: fake.bin,
+      stateDir: dir,
+      graceMs: 50,
+    });
+    return { freezer, fake, dir };
+  }
+  const watchdogPid = (dir: string) =>
+    JSON.parse(readFileSync(markerPath(dir), 'utf8')).watchdogPid as number;
+
+  it('killed in the middle of a wave: the agent thaws what that wave may have frozen, never the next wave', async () => {
+    const { freezer, fake, dir } = slowFreezer(0.3);
+    await freezer.prepare();
+    const freezing = freezer.freeze([['/a', '/b'], ['/p']], new Deadline(30_000));
+    await until(() => fake.calls().length === 2); // both FIFREEZE of wave 0 in flight
+    process.kill(watchdogPid(dir), 'SIGKILL');
+    await expect(freezing).rejects.toMatchObject({
+      exitCode: 11,
+      message: expect.stringMatching(/watchdog died while freezing; thawed \/a, \/b directly/),
+    });
+    expect(fake.frozen()).toEqual([]);
+    expect(
+      fake
+        .calls()
+        .filter((c) => c.startsWith('-f'))
+        .sort(),
+    ).toEqual(['-f /a', '-f /b']);
+    expect(existsSync(markerPath(dir))).toBe(false);
+    await freezer.dispose();
+  });
+
+  it('killed while frozen: the agent notices at once, thaws directly and cannot vouch for the freeze', async () => {
+    const { freezer, fake, dir } = slowFreezer(0);
+    await freezer.prepare();
+    await freezer.freeze([['/a'], ['/p']], new Deadline(30_000));
+    process.kill(watchdogPid(dir), 'SIGKILL');
+    await until(() => fake.frozen().length === 0);
+    const thaw = await freezer.thaw();
+    expect(thaw.reason).toBe('watchdog-lost');
+    expect(fake.calls().slice(2)).toEqual(['-u /p', '-u /a']);
+    await freezer.dispose();
+  });
+
+  it('stopped (SIGSTOP) while frozen: at the deadline the agent kills it and thaws; it never wakes up', async () => {
+    const { freezer, fake, dir } = slowFreezer(0);
+    await freezer.prepare();
+    await freezer.freeze([['/a']], new Deadline(300));
+    const pid = watchdogPid(dir);
+    process.kill(pid, 'SIGSTOP');
+    await until(() => fake.frozen().length === 0);
+    const thaw = await freezer.thaw();
+    expect(thaw.reason).toBe('agent-deadline');
+    await until(() => !existsSync(`/proc/${pid}`) || /^\S+ \S+ [ZX]/.test(stat(pid)));
+    await freezer.dispose();
+  });
+});
+
+function stat(pid: number): string {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return `${pid} x ${s.slice(s.lastIndexOf(')') + 2)}`;
+  } catch {
+    return '';
+  }
+}
