@@ -1,7 +1,8 @@
 // A marker in the state directory while filesystems may be frozen, so that a later run or
 // `thaw` can undo a freeze whose agent and watchdog both died. Written before the first
 // freeze and removed after the thaw: never written while anything is frozen.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeJsonAtomic } from '../system/files.js';
 import { join } from 'node:path';
 
 export interface FrozenMarker {
@@ -19,9 +20,7 @@ export function markerPath(stateDir: string): string {
 
 export function writeMarker(stateDir: string, marker: FrozenMarker): void {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const tmp = `${markerPath(stateDir)}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(marker, null, 2), { mode: 0o600 });
-  renameSync(tmp, markerPath(stateDir));
+  writeJsonAtomic(markerPath(stateDir), marker);
 }
 
 export function readMarker(stateDir: string): FrozenMarker | undefined {

@@ -17,7 +17,8 @@ function sparseFile(path: string, size: number): void {
 }
 import { copyFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Pool, writeJsonAtomic, type PoolConfig } from '../engines/local/pool.js';
+import { Pool, type PoolConfig } from '../engines/local/pool.js';
+import { writeJsonAtomic } from '../system/files.js';
 import { newId } from '../engines/local/ids.js';
 import { conditionFailed, ParamsError } from '../report/errors.js';
 import { SysBlock } from '../system/blockdev.js';

@@ -1,5 +1,6 @@
 // Wires the real machine into Deps: the only place the orchestration meets the system.
 import { readFileSync } from 'node:fs';
+import { readOptional } from '../system/files.js';
 import type { AppQuiescer } from '../apps/types.js';
 import type { SnapshotEngine } from '../engines/types.js';
 import { findFsfreeze, presync } from '../freeze/fsfreeze.js';
@@ -17,14 +18,6 @@ import { mountOf, parseMountinfo } from '../system/mountinfo.js';
 import { conditionFailed } from '../report/errors.js';
 import { join } from 'node:path';
 import type { Deps, Platform } from './deps.js';
-
-function readOptional(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
 
 export function systemPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
   const sys = new SysBlock();

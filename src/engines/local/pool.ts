@@ -1,15 +1,7 @@
 // The on-disk pool of the local engine: disk images, group directories with one clone per
-// disk, and JSON metadata written atomically (temp file, fsync, rename).
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
+// disk, and JSON metadata written atomically (system/files.ts: temp file, fsync, rename).
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { writeJsonAtomic } from '../../system/files.js';
 import { join } from 'node:path';
 import type { GroupInfo } from '../types.js';
 
@@ -38,18 +30,6 @@ export interface StoredGroup extends GroupInfo {
 }
 
 export const POOL_FILE = 'pool.json';
-
-export function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
 
 export class Pool {
   constructor(readonly dir: string) {}

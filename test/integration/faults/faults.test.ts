@@ -138,6 +138,35 @@ describe.skipIf(!requireRoot())('fault matrix on a real lab', () => {
     await nextRunSucceeds();
   });
 
+  it('watchdog SIGKILLed before the freeze (during the pre-script): exit 11, nothing frozen, no group', async () => {
+    const s = vendorStyleScripts(join(lab.root, 'kill-wd'), { preBody: 'sleep 1' });
+    const before = readdirSync(join(lab.pool, 'groups')).length;
+    let run: HeldRun | undefined;
+    try {
+      run = startHeld(lab, 0, [`-PreScriptPath=${s.pre}`, `-PostScriptPath=${s.post}`, ...group()]);
+      for (let i = 0; i < 200 && !existsSync(s.evidence); i++) await timeout(20);
+      const watchdogs = spawnSync('pgrep', ['-f', '__watchdog'], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n')
+        .filter(Boolean)
+        .map(Number)
+        .filter(
+          (pid) =>
+            readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[3] === String(run!.child.pid),
+        );
+      expect(watchdogs).toHaveLength(1);
+      process.kill(watchdogs[0]!, 'SIGKILL');
+      expect(await run.exited).toBe(11);
+      expect(run.json().Error).toMatch(/watchdog died while freezing; thawed nothing/);
+      expect(readFileSync(s.evidence, 'utf8')).toBe('pre\npost\n');
+      expect(readdirSync(join(lab.pool, 'groups')).length).toBe(before);
+      expect(await frozenNow()).toBe(false);
+    } finally {
+      cleanup(run);
+    }
+    await nextRunSucceeds();
+  });
+
   it('three runs started at once, five times: exactly one succeeds, the others exit 16, nothing stays frozen', async () => {
     for (let round = 0; round < 5; round++) {
       // Each held in its window for a while, so that the three really overlap.
