@@ -197,9 +197,8 @@ export class MysqlQuiescer implements AppQuiescer {
   }
 
   async close(): Promise<void> {
-    await Promise.all(
-      [this.holder?.end(), this.control?.end()].map((p) => p?.catch(() => undefined)),
-    );
+    const sessions = [this.holder, this.control].filter((c) => c !== undefined);
+    await Promise.all(sessions.map((c) => c.end().catch(() => undefined)));
     this.holder = undefined;
     this.control = undefined;
   }

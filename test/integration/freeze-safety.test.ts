@@ -1,10 +1,11 @@
 // Invariants 1, 2 and 4 on real filesystems: nothing stays frozen, nothing is written to a
 // frozen filesystem, one run at a time, only our own freezes are undone.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMarker } from '../../src/freeze/marker.js';
+import { startHeld as startHeldRun } from '../support/held-run.js';
 import { CLI, requireRoot, runCli, TestLab, timeout, writeCompletes } from '../support/lab.js';
 
 describe.skipIf(!requireRoot())('freeze safety on a real lab', () => {
@@ -16,35 +17,7 @@ describe.skipIf(!requireRoot())('freeze safety on a real lab', () => {
     await lab?.down();
   });
 
-  const groupsDir = () => join(lab.pool, 'groups');
-  /** Starts a run held inside the frozen window by the local engine's delay fault. */
-  function startHeld(delayMs: number, extra: string[] = []) {
-    const before = new Set(existsSync(groupsDir()) ? readdirSync(groupsDir()) : []);
-    const child = spawn(
-      process.execPath,
-      [CLI, `-Pool=${lab.pool}`, '-Engine=local', '-Name=held', ...extra, '--output', 'json'],
-      {
-        env: { ...process.env, ...lab.env, APP_SNAPSHOT_LOCAL_FAULT: `create-delay=${delayMs}` },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.resume();
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    // The engine records the group as progressing inside createGroup, i.e. while frozen.
-    const frozen = (async () => {
-      for (let i = 0; i < 500; i++) {
-        const fresh = existsSync(groupsDir())
-          ? readdirSync(groupsDir()).filter((g) => !before.has(g))
-          : [];
-        if (fresh.length) return fresh[0]!;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error('the run never reached the frozen window');
-    })();
-    return { child, exited, frozen, stdout: () => stdout };
-  }
+  const startHeld = (delayMs: number, extra: string[] = []) => startHeldRun(lab, delayMs, extra);
 
   it('kill -9 of the agent while frozen: the watchdog thaws within a second; the next run recovers', async () => {
     const run = startHeld(30_000, ['-TimeoutInSeconds=60']);

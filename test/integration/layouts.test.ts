@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRoot, TestLab, writeCompletes } from '../support/lab.js';
+import { requireRoot, TestLab, withJson, writeCompletes } from '../support/lab.js';
 import { assertNoexec, noexecDir, runInNamespace } from '../support/namespace.js';
 
 /** The environment a systemd service gives the agent: no HOME, short PATH, no TTY. */
@@ -57,15 +57,7 @@ describe.skipIf(!requireRoot())('distribution layouts (private mount namespaces)
         'json',
       ],
       o,
-    ).then((r) => {
-      let json: any;
-      try {
-        json = JSON.parse(r.stdout);
-      } catch {
-        json = undefined;
-      }
-      return { ...r, json };
-    });
+    ).then(withJson);
   const nothingFrozen = async () => {
     for (const d of lab.state.disks) {
       const ms = await Promise.race([

@@ -43,6 +43,15 @@ export function runCli(args: string[], o: RunOptions = {}): Promise<CliRun> {
   });
 }
 
+/** The run with its stdout parsed as JSON (undefined when it is not JSON). */
+export function withJson(r: CliRun): CliRun & { json: any } {
+  try {
+    return { ...r, json: JSON.parse(r.stdout) };
+  } catch {
+    return { ...r, json: undefined };
+  }
+}
+
 export class TestLab {
   readonly root: string;
   readonly stateDir: string;
@@ -92,13 +101,7 @@ export class TestLab {
       ...o,
       env: { ...this.env, ...o.env },
     });
-    let json: any;
-    try {
-      json = JSON.parse(r.stdout);
-    } catch {
-      json = undefined;
-    }
-    return { ...r, json };
+    return withJson(r);
   }
 
   mount(i: number): string {
