@@ -6,6 +6,8 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const RULES = [
+  // The shipped code never reaches into test tooling or tools/ (the emulator, docs, faults).
+  { what: 'test or tools code', pattern: /from ['"](\.\.\/)+(test|tools)\//, only: [] },
   { what: 'execa', pattern: /['"]execa['"]/, only: 'src/system/runner.ts' },
   {
     what: 'node:child_process',
@@ -17,7 +19,8 @@ const RULES = [
   { what: 'mssql', pattern: /['"]mssql['"]/, only: 'src/apps/mssql-conn.ts' },
   { what: 'process.exit', pattern: /process\.exit\(/, only: 'src/cli/main.ts' },
   { what: 'winston', pattern: /from ['"]winston(-transport)?['"]/, only: 'src/report/logger.ts' },
-  { what: 'yargs', pattern: /from ['"]yargs['"]/, only: 'src/cli/cli.ts' },
+  // The command-line layer: cli.ts and each command's own options.
+  { what: 'yargs', pattern: /from ['"]yargs['"]/, only: 'src/cli/' },
 ];
 
 function* files(dir) {
@@ -35,7 +38,8 @@ for (const file of files(join(root, 'src'))) {
   const text = readFileSync(file, 'utf8');
   for (const rule of RULES) {
     const only = [rule.only].flat();
-    if (rule.pattern.test(text) && !only.includes(rel)) {
+    const allowed = only.some((o) => (o.endsWith('/') ? rel.startsWith(o) : rel === o));
+    if (rule.pattern.test(text) && !allowed) {
       problems.push(`${rel}: uses ${rule.what}, allowed only in ${only.join(', ')}`);
     }
   }

@@ -10,13 +10,10 @@ export type { AppQuiescer, Held } from './types.js';
 /** The quiescers a run asked for with -Apps, from the root-only apps config. */
 export function createQuiescers(
   names: readonly string[],
-  env: NodeJS.ProcessEnv = process.env,
+  configPath: string = DEFAULT_APPS_CONFIG,
 ): AppQuiescer[] {
   if (!names.length) return [];
-  const file = loadAppsConfig(
-    env.APP_SNAPSHOT_APPS_CONFIG || DEFAULT_APPS_CONFIG,
-    process.getuid?.() ?? 0,
-  );
+  const file = loadAppsConfig(configPath, process.getuid?.() ?? 0);
   return selectApps(file, names).map(([name, app]) =>
     app.type === 'mysql'
       ? new MysqlQuiescer(name, app, () => mysql2Connect(app))

@@ -20,16 +20,26 @@ export function onEcs(sysVendorPath = '/sys/class/dmi/id/sys_vendor'): boolean {
   }
 }
 
+/** Where the cloud engine finds its services (cli/config.ts reads them from the environment). */
+export interface EngineConfig {
+  /** The metadata service (APP_SNAPSHOT_METADATA_URL; default http://100.100.100.200). */
+  readonly metadataUrl?: string;
+  /** vpc (default), public or a URL (APP_SNAPSHOT_ECS_ENDPOINT). */
+  readonly ecsEndpoint?: string;
+  /** Where disk serials appear (APP_SNAPSHOT_DISK_BY_ID_DIR; default /dev/disk/by-id). */
+  readonly diskByIdDir?: string;
+}
+
 /**
- * auto: ecs on an ECS instance, or when APP_SNAPSHOT_METADATA_URL points the agent at a
- * metadata service (the emulator); the local engine anywhere else.
+ * auto: ecs on an ECS instance, or when a metadata service is configured (the emulator); the
+ * local engine anywhere else.
  */
 export function resolveEngineName(
   engine: Params['engine'],
-  env: NodeJS.ProcessEnv = process.env,
+  config: EngineConfig = {},
 ): 'local' | 'ecs' {
   if (engine !== 'auto') return engine;
-  return onEcs() || env.APP_SNAPSHOT_METADATA_URL ? 'ecs' : 'local';
+  return onEcs() || config.metadataUrl ? 'ecs' : 'local';
 }
 
 /** vpc (default, from inside an instance), public, or a URL (the emulator). */
@@ -39,21 +49,15 @@ export function ecsEndpoint(setting: string | undefined, region: string): string
   return setting;
 }
 
-/**
- * The cloud engine, configured from the environment where tests and unusual networks need it:
- * APP_SNAPSHOT_METADATA_URL (default http://100.100.100.200), APP_SNAPSHOT_ECS_ENDPOINT
- * (default the region's VPC endpoint), APP_SNAPSHOT_DISK_BY_ID_DIR (default /dev/disk/by-id).
- */
+/** The cloud engine: metadata service, signed ECS client with retries, device lookup. */
 function createEcsEngine(
   params: Pick<Params, 'ramRoleName' | 'timeoutInSeconds'>,
-  env: NodeJS.ProcessEnv,
+  config: EngineConfig,
 ): SnapshotEngine {
   const role = requireRole(params.ramRoleName);
   // CreateSnapshotGroup runs while frozen: its retries must end before the watchdog's deadline.
   const frozenBudgetMs = Math.max(1000, params.timeoutInSeconds * 1000 - 5000);
-  const metadata = new MetadataClient(
-    env.APP_SNAPSHOT_METADATA_URL ? { baseUrl: env.APP_SNAPSHOT_METADATA_URL } : {},
-  );
+  const metadata = new MetadataClient(config.metadataUrl ? { baseUrl: config.metadataUrl } : {});
   const credentials = new RoleCredentials(metadata, role);
   let api: EcsApi | undefined;
   const lazyApi: EcsApi = {
@@ -65,7 +69,7 @@ function createEcsEngine(
       const attemptTimeoutMs = 10_000;
       api ??= withRetry(
         ecsClient({
-          endpoint: ecsEndpoint(env.APP_SNAPSHOT_ECS_ENDPOINT, await metadata.regionId()),
+          endpoint: ecsEndpoint(config.ecsEndpoint, await metadata.regionId()),
           credentials: () => credentials.get(),
           timeoutMs: attemptTimeoutMs,
         }),
@@ -85,21 +89,16 @@ function createEcsEngine(
     checkCredentials: () => credentials.get(),
     lookup: {
       ...DEFAULT_LOOKUP,
-      ...(env.APP_SNAPSHOT_DISK_BY_ID_DIR ? { byIdDir: env.APP_SNAPSHOT_DISK_BY_ID_DIR } : {}),
+      ...(config.diskByIdDir ? { byIdDir: config.diskByIdDir } : {}),
     },
   });
 }
 
 export function createEngine(
   params: Pick<Params, 'engine' | 'pool' | 'ramRoleName' | 'timeoutInSeconds'>,
-  deps: { runner: Runner; env?: NodeJS.ProcessEnv },
+  deps: { runner: Runner; config?: EngineConfig },
 ): SnapshotEngine {
-  const env = deps.env ?? process.env;
-  const name = resolveEngineName(params.engine, env);
-  if (name === 'ecs') return createEcsEngine(params, env);
-  return new LocalEngine({
-    poolDir: params.pool,
-    runner: deps.runner,
-    fault: (deps.env ?? process.env).APP_SNAPSHOT_LOCAL_FAULT,
-  });
+  const config = deps.config ?? {};
+  if (resolveEngineName(params.engine, config) === 'ecs') return createEcsEngine(params, config);
+  return new LocalEngine({ poolDir: params.pool, runner: deps.runner });
 }

@@ -24,7 +24,6 @@ const NOT_SNAPSHOT = new Set([
   'groups',
   'lab',
   'decode',
-  '__docs',
   '--help',
   '-h',
   '--version',

@@ -19,10 +19,18 @@ import { conditionFailed } from '../report/errors.js';
 import { join } from 'node:path';
 import type { Deps, Platform } from './deps.js';
 
-export function systemPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
+/** What the system wiring takes from the agent's configuration (see cli/config.ts). */
+export interface SystemConfig {
+  readonly paths: AgentPaths;
+  readonly osReleasePath: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export function systemPlatform(config: Pick<SystemConfig, 'osReleasePath' | 'env'>): Platform {
   const sys = new SysBlock();
+  const env = config.env;
   return {
-    osRelease: () => readOptional(env.APP_SNAPSHOT_OS_RELEASE || '/etc/os-release') ?? '',
+    osRelease: () => readOptional(config.osReleasePath) ?? '',
     redhatRelease: () => readOptional('/etc/centos-release') ?? readOptional('/etc/redhat-release'),
     mountinfo: () => readFileSync('/proc/self/mountinfo', 'utf8'),
     isRoot: () => process.getuid?.() === 0,
@@ -53,7 +61,7 @@ async function stateDirTakesWrites(stateDir: string): Promise<void> {
 export function systemDeps(
   log: RunLog,
   engine: SnapshotEngine,
-  paths: AgentPaths,
+  config: SystemConfig,
   interrupt: AbortSignal = new AbortController().signal,
   apps: readonly AppQuiescer[] = [],
   prespawned?: Helper,
@@ -61,7 +69,8 @@ export function systemDeps(
   let early = prespawned;
   // The freezer writes the frozen marker only while this run holds the lock.
   let lock: Lock | undefined;
-  const platform = systemPlatform();
+  const { paths } = config;
+  const platform = systemPlatform(config);
   const scriptDir = new ScriptDir(paths.stateDir);
   return {
     log,
@@ -89,7 +98,7 @@ export function systemDeps(
           systemRunner,
           scriptDir.prepare(role, check.path, check.content),
           timeoutMs,
-          process.env,
+          config.env,
           abort,
         ),
       cleanup: () => scriptDir.remove(),

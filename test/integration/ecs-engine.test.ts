@@ -3,8 +3,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Fault } from '../../src/emulator/faults.js';
-import { Emulator } from '../../src/emulator/server.js';
+import type { Fault } from '../../tools/emulator/faults.js';
+import { Emulator } from '../../tools/emulator/server.js';
 import { requireRoot, runCli, TestLab } from '../support/lab.js';
 import { agentEnvFor, emulatorByIdDir } from '../support/emulator.js';
 import { vendorStyleScripts } from '../support/scripts.js';

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/server.js';
+import { Emulator } from '../../tools/emulator/server.js';
 import { readMarker } from '../../src/freeze/marker.js';
 import { requireRoot, TestLab, writeCompletes } from '../support/lab.js';
 import { agentEnvFor, emulatorByIdDir } from '../support/emulator.js';

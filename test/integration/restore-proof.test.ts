@@ -15,7 +15,7 @@ import {
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_MARIADB, TestMariadb, Writer, violations } from '../support/mariadb.js';
-import { requireRoot, runCli, TestLab } from '../support/lab.js';
+import { FAULTY_CLI, requireRoot, runCli, TestLab } from '../support/lab.js';
 import { restoreImages } from '../support/restore.js';
 
 const PERIOD_MS = 5;
@@ -230,6 +230,7 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
         APP_SNAPSHOT_APPS_CONFIG: appsConfig(),
         APP_SNAPSHOT_LOCAL_FAULT: 'create-delay=1500',
       },
+      cli: FAULTY_CLI,
     });
     // Inside the frozen window (the group is being created), kill the agent's sessions.
     while (!readdirSync(groups).some((g) => !before.has(g)))

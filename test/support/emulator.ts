@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
+import { Emulator, type EmulatorOptions } from '../../tools/emulator/server.js';
 import { copyPool } from './pool.js';
 
 /**

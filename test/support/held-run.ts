@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, type TestLab } from './lab.js';
+import { FAULTY_CLI, type TestLab } from './lab.js';
 
 export interface HeldRun {
   readonly child: ReturnType<typeof spawn>;
@@ -24,7 +24,7 @@ export function startHeld(
   const before = new Set(existsSync(groupsDir) ? readdirSync(groupsDir) : []);
   const child = spawn(
     process.execPath,
-    [CLI, `-Pool=${lab.pool}`, '-Engine=local', '-Name=held', ...extra, '--output', 'json'],
+    [FAULTY_CLI, `-Pool=${lab.pool}`, '-Engine=local', '-Name=held', ...extra, '--output', 'json'],
     {
       env: {
         ...process.env,

@@ -7,6 +7,8 @@ import { expect } from 'vitest';
 import type { LabState } from '../../src/lab/lab.js';
 
 export const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
+/** The same agent with engine faults (APP_SNAPSHOT_LOCAL_FAULT): tools/faulty-agent.ts. */
+export const FAULTY_CLI = join(import.meta.dirname, '../../dist-tools/tools/faulty-agent.js');
 export const IS_ROOT = process.getuid?.() === 0;
 
 /** In CI a missing prerequisite is a failure, not a silent skip. */
@@ -26,11 +28,13 @@ export interface CliRun {
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** The program to run: CLI unless a test needs FAULTY_CLI. */
+  cli?: string;
 }
 
 export function runCli(args: string[], o: RunOptions = {}): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [o.cli ?? CLI, ...args], {
       env: { ...process.env, ...o.env },
       cwd: o.cwd ?? '/',
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,18 +8,25 @@ import { readMarker } from '../../freeze/marker.js';
 import { lockHolder } from '../../system/lock.js';
 import { describeError, exitCodeFor } from '../../report/exit-code-for.js';
 import { RunLog } from '../../report/logger.js';
-import { agentPaths } from '../../system/paths.js';
 import { systemRunner } from '../../system/runner.js';
-import type { Io } from '../io.js';
+import type { CliContext } from '../context.js';
+import { describeParams } from '../param-options.js';
+import { validateParams } from '../../params/index.js';
+import type { Argv } from 'yargs';
 
 /** Dry run: every validation, then what would happen. Exits with the code a run would fail with. */
-export async function checkCommand(params: Params, json: boolean, io: Io): Promise<number> {
-  const paths = agentPaths();
+export async function checkCommand(
+  params: Params,
+  json: boolean,
+  ctx: Pick<CliContext, 'io' | 'config'>,
+): Promise<number> {
+  const { io, config } = ctx;
+  const paths = config.paths;
   try {
-    const engine = createEngine(params, { runner: systemRunner });
-    const apps = createQuiescers(params.apps);
+    const engine = createEngine(params, { runner: systemRunner, config: config.engine });
+    const apps = createQuiescers(params.apps, config.appsConfigPath);
     const plan = await validate(
-      systemDeps(new RunLog(() => undefined), engine, paths, undefined, apps),
+      systemDeps(new RunLog(() => undefined), engine, config, undefined, apps),
       params,
     );
     // Connect to each application (nothing is locked) to say how it would be quiesced.
@@ -83,4 +90,13 @@ export async function checkCommand(params: Params, json: boolean, io: Io): Promi
     else io.err(`check failed (exit ${code}): ${describeError(e)}\n`);
     return code;
   }
+}
+
+export function registerCheck(y: Argv, ctx: CliContext): Argv {
+  return y.command(
+    'check',
+    'Run every validation and say what a run would do; exits with the code the run would fail with',
+    (y) => describeParams(y).option('json', { type: 'boolean', default: false }),
+    async (a) => ctx.setCode(await checkCommand(validateParams(ctx.raw), a.json, ctx)),
+  );
 }

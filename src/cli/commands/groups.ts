@@ -1,8 +1,12 @@
-import { createEngine } from '../../engines/index.js';
+import { createEngine, type EngineConfig } from '../../engines/index.js';
 import type { GroupInfo } from '../../engines/types.js';
 import { describeError, exitCodeFor } from '../../report/exit-code-for.js';
 import { systemRunner } from '../../system/runner.js';
 import type { Io } from '../io.js';
+import type { CliContext } from '../context.js';
+import { DEFAULT_POOL } from '../../params/index.js';
+import { ParamsError } from '../../report/errors.js';
+import type { Argv } from 'yargs';
 
 export interface GroupsArgs {
   readonly action: 'list' | 'show' | 'rollback' | 'delete';
@@ -20,13 +24,17 @@ function line(g: GroupInfo): string {
 }
 
 /** Group management on either engine: list, show, rollback (local), delete. */
-export async function groupsCommand(a: GroupsArgs, io: Io): Promise<number> {
+export async function groupsCommand(
+  a: GroupsArgs,
+  io: Io,
+  config: EngineConfig = {},
+): Promise<number> {
   const print = (value: unknown, text: string) =>
     io.out(a.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
   try {
     const engine = createEngine(
       { engine: a.engine, pool: a.pool, ramRoleName: a.ramRoleName, timeoutInSeconds: 30 },
-      { runner: systemRunner },
+      { runner: systemRunner, config },
     );
     switch (a.action) {
       case 'list': {
@@ -57,4 +65,45 @@ export async function groupsCommand(a: GroupsArgs, io: Io): Promise<number> {
     io.err(`groups ${a.action}: ${describeError(e)}\n`);
     return exitCodeFor(e);
   }
+}
+
+export function registerGroups(y: Argv, ctx: CliContext): Argv {
+  return y.command(
+    'groups <action> [id]',
+    'List, show, roll back (local engine) or delete snapshot groups',
+    (y) =>
+      y
+        .positional('action', { choices: ['list', 'show', 'rollback', 'delete'] as const })
+        .positional('id', { type: 'string', describe: 'snapshot group id (ssg-...)' })
+        .option('pool', { type: 'string', default: DEFAULT_POOL })
+        .option('engine', { choices: ['auto', 'local', 'ecs'] as const, default: 'auto' as const })
+        .option('ram-role-name', {
+          type: 'string',
+          default: '',
+          describe: 'ecs engine: the RAM role',
+        })
+        .option('disk', { type: 'string', array: true, describe: 'rollback: only these disk ids' })
+        .option('json', { type: 'boolean', default: false })
+        .check((a) => {
+          if (a.action !== 'list' && !a.id)
+            throw new ParamsError(`groups ${a.action} needs a group id`);
+          return true;
+        }),
+    async (a) =>
+      ctx.setCode(
+        await groupsCommand(
+          {
+            action: a.action!,
+            engine: a.engine,
+            ramRoleName: String(a['ram-role-name']),
+            pool: a.pool,
+            ...(a.id ? { id: a.id } : {}),
+            ...(a.disk ? { disks: a.disk.map(String) } : {}),
+            json: a.json,
+          },
+          ctx.io,
+          ctx.config.engine,
+        ),
+      ),
+  );
 }

@@ -4,6 +4,9 @@ import { describeError, exitCodeFor } from '../../report/exit-code-for.js';
 import { ParamsError } from '../../report/errors.js';
 import { systemRunner } from '../../system/runner.js';
 import type { Io } from '../io.js';
+import type { CliContext } from '../context.js';
+import { DEFAULT_LAB_ROOT } from '../../system/paths.js';
+import type { Argv } from 'yargs';
 
 export interface LabArgs {
   readonly action: 'up' | 'down' | 'status';
@@ -71,4 +74,39 @@ export async function labCommand(a: LabArgs, io: Io): Promise<number> {
     io.err(`lab ${a.action}: ${describeError(e)}\n`);
     return exitCodeFor(e);
   }
+}
+
+export function registerLab(y: Argv, ctx: CliContext): Argv {
+  return y.command(
+    'lab <action>',
+    'Build (up), inspect (status) or remove (down) a local pool with loop disks, filesystems and mounts',
+    (y) =>
+      y
+        .positional('action', { choices: ['up', 'down', 'status'] as const })
+        .option('root', { type: 'string', default: DEFAULT_LAB_ROOT })
+        .option('disks', { type: 'number', default: 2 })
+        .option('size', { type: 'string', default: '512M', describe: 'size of each disk (sparse)' })
+        .option('fs', {
+          type: 'string',
+          default: 'ext4,xfs',
+          describe: 'filesystems, used in turn',
+        })
+        .option('quota', { type: 'number', default: 64, describe: 'snapshots allowed per disk' })
+        .option('json', { type: 'boolean', default: false }),
+    async (a) =>
+      ctx.setCode(
+        await labCommand(
+          {
+            action: a.action!,
+            root: a.root,
+            disks: a.disks,
+            size: a.size,
+            fs: a.fs,
+            quota: a.quota,
+            json: a.json,
+          },
+          ctx.io,
+        ),
+      ),
+  );
 }

@@ -8,18 +8,20 @@ import { trapInterrupts } from '../../plugin/interrupt.js';
 import { systemDeps } from '../../plugin/system-deps.js';
 import { emptyResult } from '../../plugin/result.js';
 import { exitCodeFor, describeError } from '../../report/exit-code-for.js';
-import { agentPaths } from '../../system/paths.js';
-import { systemRunner, type Helper } from '../../system/runner.js';
-import type { Io } from '../io.js';
+import { systemRunner } from '../../system/runner.js';
+import type { CliContext } from '../context.js';
+import { describeParams } from '../param-options.js';
+import { validateParams } from '../../params/index.js';
+import type { Argv } from 'yargs';
 
 /** The default command: take one snapshot group. */
 export async function snapshotCommand(
   params: Params,
   output: OutputMode,
-  io: Io,
-  watchdog?: Helper,
+  ctx: Pick<CliContext, 'io' | 'config' | 'hooks' | 'watchdog'>,
 ): Promise<number> {
-  const paths = agentPaths();
+  const { io, config, watchdog } = ctx;
+  const paths = config.paths;
   // text: the log is stdout; json: the log goes to stderr, stdout is the JSON;
   // invocation: the log is only captured, as the control plane would.
   const log = new RunLog(output === 'text' ? io.out : output === 'json' ? io.err : () => undefined);
@@ -28,13 +30,14 @@ export async function snapshotCommand(
     log.warn(`received ${sig}: stopping at the next step; thaw and post-script still run`),
   );
   try {
-    const engine = createEngine(params, { runner: systemRunner });
+    const created = createEngine(params, { runner: systemRunner, config: config.engine });
+    const engine = ctx.hooks.wrapEngine?.(created) ?? created;
     const deps = systemDeps(
       log,
       engine,
-      paths,
+      config,
       trap.signal,
-      createQuiescers(params.apps),
+      createQuiescers(params.apps, config.appsConfigPath),
       watchdog,
     );
     // A person at a terminal sees the upload progress live; logs get a line every 10 s.
@@ -63,4 +66,14 @@ export async function snapshotCommand(
     io.err(`warning: could not write the log file in ${paths.logDir}: ${(e as Error).message}\n`);
   }
   return result.ExitCode;
+}
+
+export function registerSnapshot(y: Argv, ctx: CliContext): Argv {
+  return y.command(
+    '$0',
+    'Take a snapshot group (validate, pre-script, freeze, group, thaw, post-script, tag)',
+    (y) => describeParams(y),
+    async (a) =>
+      ctx.setCode(await snapshotCommand(validateParams(ctx.raw), a.output as OutputMode, ctx)),
+  );
 }

@@ -1,12 +1,12 @@
 import { readMarker } from '../../freeze/marker.js';
 import { recoverFrozen } from '../../freeze/recover.js';
 import { EXIT } from '../../report/exit-codes.js';
-import { agentPaths } from '../../system/paths.js';
 import type { Io } from '../io.js';
+import type { CliContext } from '../context.js';
+import type { Argv } from 'yargs';
 
 /** Emergency thaw of what this tool froze (per its marker). Idempotent. */
-export function thawCommand(force: boolean, io: Io): number {
-  const { stateDir } = agentPaths();
+export function thawCommand(force: boolean, io: Io, stateDir: string): number {
   const marker = readMarker(stateDir);
   if (!marker) {
     io.out('nothing frozen by app-snapshot-plugin\n');
@@ -23,4 +23,19 @@ export function thawCommand(force: boolean, io: Io): number {
   if (!r.thawed.length && !r.failed.length) io.out(`already thawed: ${marker.mounts.join(', ')}\n`);
   for (const f of r.failed) io.err(`could not thaw ${f.mount}: ${f.error}\n`);
   return r.failed.length ? EXIT.ThawFailed : 0;
+}
+
+export function registerThaw(y: Argv, ctx: CliContext): Argv {
+  return y.command(
+    'thaw',
+    'Emergency: thaw the filesystems this tool froze (idempotent)',
+    (y) =>
+      y.option('force', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'also when the freezing run is still alive (that run cannot tell: its snapshot is then not consistent)',
+      }),
+    (a) => ctx.setCode(thawCommand(a.force, ctx.io, ctx.config.paths.stateDir)),
+  );
 }

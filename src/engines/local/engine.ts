@@ -22,11 +22,6 @@ export interface LocalEngineOptions {
   readonly runner: Runner;
   readonly sys?: SysBlock;
   readonly mountinfo?: () => string;
-  /**
-   * Fault injection for tests and demos, from APP_SNAPSHOT_LOCAL_FAULT:
-   * "create-delay=MS" holds createGroup (while frozen), "create-fail" makes it fail.
-   */
-  readonly fault?: string;
 }
 
 const CLONE = constants.COPYFILE_FICLONE_FORCE;
@@ -174,7 +169,6 @@ export class LocalEngine implements SnapshotEngine {
     };
     this.pool.writeGroup(group);
     try {
-      await this.injectFault();
       const mode = config.allowFullCopy ? constants.COPYFILE_FICLONE : CLONE;
       await Promise.all(
         disks.map((d, i) =>
@@ -196,13 +190,6 @@ export class LocalEngine implements SnapshotEngine {
     };
     this.pool.writeGroup(group);
     return strip(group);
-  }
-
-  private async injectFault(): Promise<void> {
-    const fault = this.o.fault ?? '';
-    const delay = /create-delay=(\d+)/.exec(fault);
-    if (delay) await new Promise((r) => setTimeout(r, Number(delay[1])));
-    if (/create-fail/.test(fault)) throw new Error('injected fault: create-fail');
   }
 
   private group(groupId: string): StoredGroup {

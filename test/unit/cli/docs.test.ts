@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { docsCommand, exitCodesTable, paramsTable } from '../../../src/cli/commands/docs.js';
+import { docsCommand, exitCodesTable, paramsTable } from '../../../tools/docs.js';
 import { PARAMS } from '../../../src/params/index.js';
 import { EXIT_CODES } from '../../../src/report/exit-codes.js';
 

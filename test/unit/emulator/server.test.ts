@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MetadataClient } from '../../../src/engines/ecs/metadata.js';
-import { acs3Signature, canonicalQuery, v1Signature } from '../../../src/emulator/signing.js';
+import { acs3Signature, canonicalQuery, v1Signature } from '../../../tools/emulator/signing.js';
 import { emulatorForThisFile } from '../../support/emulator.js';
 
 const emulator = emulatorForThisFile();

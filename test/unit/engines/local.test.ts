@@ -1,4 +1,4 @@
-import { constants, readFileSync, writeFileSync } from 'node:fs';
+import { constants, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,8 +9,7 @@ import { describeEngineContract } from '../../contract/engine-contract.js';
 import { copyPool } from '../../support/pool.js';
 import { tmp } from '../../support/tmp.js';
 
-const engineIn = (poolDir: string, fault?: string) =>
-  new LocalEngine({ poolDir, runner: systemRunner, ...(fault ? { fault } : {}) });
+const engineIn = (poolDir: string) => new LocalEngine({ poolDir, runner: systemRunner });
 
 describeEngineContract('local (copy-mode pool)', () => engineIn(copyPool(tmp())));
 
@@ -99,9 +98,10 @@ describe('local engine', () => {
     else expect(err).toMatchObject({ exitCode: 1, message: expect.stringMatching(/cannot clone/) });
   });
 
-  it('fails a group cleanly on an injected fault (exit 4) and marks it failed', async () => {
+  it('fails a group cleanly when a clone fails (exit 4) and marks it failed', async () => {
     const dir = copyPool(tmp());
-    await expect(engineIn(dir, 'create-fail').createGroup(req(['d-unit0']))).rejects.toMatchObject({
+    rmSync(new Pool(dir).imagePath(new Pool(dir).readConfig().disks[0]!)); // the clone's source
+    await expect(engineIn(dir).createGroup(req(['d-unit0']))).rejects.toMatchObject({
       exitCode: 4,
     });
     expect(new Pool(dir).groups()[0]?.status).toBe('failed');

@@ -8,8 +8,8 @@ import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { LocalEngine } from '../engines/local/engine.js';
-import { systemRunner } from '../system/runner.js';
+import { LocalEngine } from '../../src/engines/local/engine.js';
+import { systemRunner } from '../../src/system/runner.js';
 import type { Fault } from './faults.js';
 import { Sts } from './sts.js';
 

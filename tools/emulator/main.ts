@@ -2,9 +2,9 @@
 // npm run emulator: the ECS API and metadata emulator over a lab, on loopback, until Ctrl-C.
 // Prints the environment that points the agent at it.
 import { join } from 'node:path';
-import { Lab } from '../lab/lab.js';
-import { DEFAULT_LAB_ROOT } from '../system/paths.js';
-import { systemRunner } from '../system/runner.js';
+import { Lab } from '../../src/lab/lab.js';
+import { DEFAULT_LAB_ROOT } from '../../src/system/paths.js';
+import { systemRunner } from '../../src/system/runner.js';
 import { FAULTS, type Fault } from './faults.js';
 import { Emulator } from './server.js';
 

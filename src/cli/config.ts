@@ -1,0 +1,34 @@
+// Everything the agent takes from its environment, read once here at the edge and passed
+// down typed. The variables are for tests, the emulator and unusual layouts; the defaults
+// are what a real instance uses (README: "Environment").
+import { DEFAULT_APPS_CONFIG } from '../apps/config.js';
+import type { EngineConfig } from '../engines/index.js';
+import type { AgentPaths } from '../system/paths.js';
+
+export interface AgentConfig {
+  readonly paths: AgentPaths;
+  readonly engine: EngineConfig;
+  /** The root-only apps config (-Apps). */
+  readonly appsConfigPath: string;
+  /** /etc/os-release, or a stand-in. */
+  readonly osReleasePath: string;
+  /** The caller's environment, handed to scripts (with the system PATH) and tools. */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  return {
+    paths: {
+      stateDir: env.APP_SNAPSHOT_STATE_DIR || '/run/app-snapshot-plugin',
+      logDir: env.APP_SNAPSHOT_LOG_DIR || '/var/log/app-snapshot-plugin',
+    },
+    engine: {
+      ...(env.APP_SNAPSHOT_METADATA_URL ? { metadataUrl: env.APP_SNAPSHOT_METADATA_URL } : {}),
+      ...(env.APP_SNAPSHOT_ECS_ENDPOINT ? { ecsEndpoint: env.APP_SNAPSHOT_ECS_ENDPOINT } : {}),
+      ...(env.APP_SNAPSHOT_DISK_BY_ID_DIR ? { diskByIdDir: env.APP_SNAPSHOT_DISK_BY_ID_DIR } : {}),
+    },
+    appsConfigPath: env.APP_SNAPSHOT_APPS_CONFIG || DEFAULT_APPS_CONFIG,
+    osReleasePath: env.APP_SNAPSHOT_OS_RELEASE || '/etc/os-release',
+    env,
+  };
+}

@@ -1,0 +1,26 @@
+// What the executable does, whatever wraps it: the watchdog command, or a run whose watchdog
+// is started first thing. No top-level await: the same code is bundled to CommonJS for the
+// single-executable build.
+import type { AgentHooks } from './context.js';
+
+export async function agentEntry(argv: string[], hooks: AgentHooks = {}): Promise<number> {
+  if (argv[0] === '__watchdog') {
+    // The freeze watchdog: loaded alone, nothing else, so it starts fast and stays small.
+    const { runWatchdog } = await import('../freeze/watchdog.js');
+    return runWatchdog();
+  }
+  // A snapshot run starts its watchdog now, before loading the rest of the agent.
+  const { looksLikeSnapshot, selfCommand } = await import('../freeze/self-command.js');
+  let watchdog;
+  if (looksLikeSnapshot(argv)) {
+    const { systemRunner } = await import('../system/runner.js');
+    const self = selfCommand();
+    watchdog = systemRunner.spawnHelper(self.file, self.args);
+  }
+  try {
+    const { main } = await import('./cli.js');
+    return await main(argv, undefined, watchdog, hooks);
+  } finally {
+    watchdog?.stdin.end(); // unused or done: its pipe closes, it exits
+  }
+}
