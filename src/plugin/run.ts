@@ -3,165 +3,214 @@ import type { Params } from '../params/index.js';
 import { exitCodeFor } from '../report/exit-code-for.js';
 import { AgentError } from '../report/errors.js';
 import type { Lock } from '../system/lock.js';
+import { AppsPhase } from './apps-phase.js';
 import type { Deps } from './deps.js';
+import { stopIfInterrupted } from './interrupt.js';
 import { emptyResult, type Phase, type RunResult } from './result.js';
 import { runScriptPhase } from './scripts-phase.js';
-import { validate, type Consistency, type RunPlan } from './validate.js';
-import { AppsPhase } from './apps-phase.js';
-import { stopIfInterrupted } from './interrupt.js';
 import { summarize } from './summary.js';
 import { tag } from './tag.js';
+import { validate, type Consistency, type RunPlan } from './validate.js';
 import { waitGroup } from './wait.js';
-import { snapshotWindow, startFreezer, type PreparedFreezer } from './window.js';
+import {
+  snapshotWindow,
+  startFreezer,
+  type PreparedFreezer,
+  type WindowOutcome,
+} from './window.js';
 
 /**
  * One run, as a list of phases:
- * validate -> pre-script -> freeze -> snapshot group -> thaw -> post-script -> wait -> tag.
- * Compensations (thaw, post-script) run on every path; the first failure decides the exit code.
+ * validate -> pre-script -> quiesce -> freeze -> snapshot group -> thaw -> release ->
+ * post-script -> wait -> tag. Compensations (thaw, release, post-script) run on every path;
+ * the first failure decides the exit code.
  */
 export async function runSnapshot(deps: Deps, params: Params): Promise<RunResult> {
-  const { log } = deps;
-  const result = emptyResult();
-  const started = performance.now();
-  const errors: unknown[] = [];
-  const timed = async <T>(phase: Phase, fn: () => Promise<T>): Promise<T> => {
+  return new Run(deps, params).run();
+}
+
+class Run {
+  private readonly result = emptyResult();
+  private readonly errors: unknown[] = [];
+  private readonly apps: AppsPhase;
+  private lock: Lock | undefined;
+  private preStarted = false;
+  private preOk = false;
+  private window: WindowOutcome | undefined;
+
+  constructor(
+    private readonly deps: Deps,
+    private readonly params: Params,
+  ) {
+    this.apps = new AppsPhase(deps.apps, deps.log, this.result);
+  }
+
+  async run(): Promise<RunResult> {
+    const started = performance.now();
+    try {
+      const plan = await this.timed('validate', () => validate(this.deps, this.params));
+      await this.takeLock(plan);
+      await this.forward(plan);
+      const appOk = await this.release();
+      const postOk = await this.postScript(plan);
+      await this.finishGroup(plan, (plan.pre ? this.preOk : true) && postOk && appOk);
+    } catch (e) {
+      this.errors.push(e);
+    } finally {
+      this.lock?.release();
+      this.deps.scripts.cleanup();
+    }
+    this.result.Timings.total = performance.now() - started;
+    this.result.ExitCode = exitCodeFor(this.errors[0], this.errors.slice(1));
+    summarize(this.deps, this.result, this.errors);
+    return this.result;
+  }
+
+  private async timed<T>(phase: Phase, fn: () => Promise<T>): Promise<T> {
     const t0 = performance.now();
     try {
       return await fn();
     } finally {
-      result.Timings[phase] = (result.Timings[phase] ?? 0) + performance.now() - t0;
+      const t = this.result.Timings;
+      t[phase] = (t[phase] ?? 0) + performance.now() - t0;
     }
-  };
-  let lock: Lock | undefined;
-  let plan: RunPlan | undefined;
-  let group: GroupInfo | undefined;
-  try {
-    plan = await timed('validate', () => validate(deps, params));
-    lock = await deps.acquireLock();
-    for (const m of deps.recoverLeftoverFreeze()) {
-      warn(deps, result, `thawed ${m}, left frozen by an earlier run that died`);
+  }
+
+  private warn(message: string): void {
+    this.result.Warnings.push(message);
+    this.deps.log.warn(message);
+  }
+
+  /** The lock, a dead run's leftovers, and what this run will (and will not) claim. */
+  private async takeLock(plan: RunPlan): Promise<void> {
+    this.lock = await this.deps.acquireLock();
+    for (const m of this.deps.recoverLeftoverFreeze()) {
+      this.warn(`thawed ${m}, left frozen by an earlier run that died`);
     }
-    for (const w of plan.warnings) warn(deps, result, w);
-    for (const w of plan.why) if (plan.intent !== 'AppConsistent') warn(deps, result, w);
-    for (const s of plan.skippedDisks) warn(deps, result, `disk ${s.id} skipped: ${s.reason}`);
-    log.info(
+    for (const w of plan.warnings) this.warn(w);
+    for (const w of plan.why) if (plan.intent !== 'AppConsistent') this.warn(w);
+    for (const s of plan.skippedDisks) this.warn(`disk ${s.id} skipped: ${s.reason}`);
+    this.deps.log.info(
       plan.intent !== 'AppConsistent'
         ? `${plan.intent === 'FsConsistent' ? 'FsConsistent' : 'Crash-consistent'} Snapshots (no application script)`
         : plan.pre
           ? 'AppConsistent Snapshots with Pre/Post-Script Enabled'
-          : `AppConsistent Snapshots with built-in quiescers: ${deps.apps.map((a) => a.name).join(', ')}`,
+          : `AppConsistent Snapshots with built-in quiescers: ${this.deps.apps.map((a) => a.name).join(', ')}`,
     );
+  }
 
-    let preStarted = false;
-    let preOk = false;
-    const apps = new AppsPhase(deps.apps, log, result);
-    let window: Awaited<ReturnType<typeof snapshotWindow>> | undefined;
+  /** Pre-script, quiesce, the frozen window. A failure is recorded; compensations follow. */
+  private async forward(plan: RunPlan): Promise<void> {
+    const { deps, params } = this;
     let watchdog: PreparedFreezer | undefined;
     try {
       stopIfInterrupted(deps.interrupt, 'the pre-script');
       watchdog = startFreezer(deps, plan);
-      if (plan.pre) {
-        preStarted = true;
-        await timed('preScript', () =>
-          runScriptPhase(
-            deps.scripts,
-            log,
-            result,
-            'pre',
-            plan!.pre!,
-            params.scriptTimeoutInSeconds * 1000,
-            deps.interrupt,
-          ),
-        );
-        preOk = true;
-      }
-      // Everything that may wait on the network happens before the first lock is taken:
-      // connections to the apps, then the engine's credentials, DNS and connection.
-      if (apps.active) await apps.connect();
-      stopIfInterrupted(deps.interrupt, 'the freeze');
-      await deps.engine.warmUp?.();
-      if (apps.active) {
-        stopIfInterrupted(deps.interrupt, 'the application quiesce');
-        // Dirty data flushed before the lock, so the lock is held for less time.
-        await deps.presync?.(plan.freeze?.freeze.map((f) => f.mountPoint) ?? []);
-        await timed('quiesce', () => apps.quiesce(params.timeoutInSeconds));
-      }
-      window = await snapshotWindow(deps, plan, params, result, timed, watchdog);
-      group = window.group;
-      if (window.error) errors.push(window.error);
-      if (window.thawError) errors.push(window.thawError);
+      await this.preScript(plan);
+      await this.quiesce(plan);
+      const timed = <T>(phase: Phase, fn: () => Promise<T>) => this.timed(phase, fn);
+      this.window = await snapshotWindow(deps, plan, params, this.result, timed, watchdog);
+      if (this.window.error) this.errors.push(this.window.error);
+      if (this.window.thawError) this.errors.push(this.window.thawError);
     } catch (e) {
-      errors.push(e);
+      this.errors.push(e);
     } finally {
       await watchdog?.freezer.dispose();
     }
-
-    // Invariant 3, for the built-in quiescers: what was locked is released, in reverse order.
-    const appsOk = apps.active ? await timed('release', () => apps.finish(errors)) : true;
-    await apps.close();
-
-    // Invariant 3: the post-script runs whenever the pre-script started.
-    let postOk = !plan.post;
-    if (plan.post && (preStarted || !plan.pre)) {
-      try {
-        await timed('postScript', () =>
-          runScriptPhase(
-            deps.scripts,
-            log,
-            result,
-            'post',
-            plan!.post!,
-            params.scriptTimeoutInSeconds * 1000,
-          ),
-        );
-        postOk = true;
-      } catch (e) {
-        errors.push(e);
-      }
-    }
-
-    if (group) {
-      result.SnapshotGroupId = group.id;
-      group = await timed('wait', () => waitGroup(deps, group!, params.groupTimeoutInSeconds));
-      const appOk = (plan.pre ? preOk : true) && postOk && appsOk;
-      const consistency = decide(plan, params, appOk, window?.freezeHeld ?? false);
-      result.Consistency = consistency;
-      if (consistency !== 'None' && !errors.some(isFreezeOrThaw)) {
-        await timed('tag', () => tag(deps, result, plan!, group!, consistency)).catch((e) =>
-          errors.push(e),
-        );
-      } else {
-        warn(
-          deps,
-          result,
-          'snapshots left without a consistency tag: they are crash-consistent only',
-        );
-      }
-      result.Snapshots = group.snapshots.map((s) => ({
-        SnapshotId: s.id,
-        DiskId: s.diskId,
-        Tags: result.Snapshots.find((x) => x.SnapshotId === s.id)?.Tags ?? s.tags,
-      }));
-    }
-  } catch (e) {
-    errors.push(e);
-  } finally {
-    lock?.release();
-    deps.scripts.cleanup();
   }
-  result.Timings.total = performance.now() - started;
-  result.ExitCode = exitCodeFor(errors[0], errors.slice(1));
-  summarize(deps, result, errors);
-  return result;
+
+  private async preScript(plan: RunPlan): Promise<void> {
+    if (!plan.pre) return;
+    this.preStarted = true;
+    await this.timed('preScript', () =>
+      runScriptPhase(
+        this.deps.scripts,
+        this.deps.log,
+        this.result,
+        'pre',
+        plan.pre!,
+        this.params.scriptTimeoutInSeconds * 1000,
+        this.deps.interrupt,
+      ),
+    );
+    this.preOk = true;
+  }
+
+  /**
+   * Everything that may wait on the network happens before the first lock is taken:
+   * connections to the apps, then the engine's credentials, DNS and connection.
+   */
+  private async quiesce(plan: RunPlan): Promise<void> {
+    const { deps, apps } = this;
+    if (apps.active) await apps.connect();
+    stopIfInterrupted(deps.interrupt, 'the freeze');
+    await deps.engine.warmUp?.();
+    if (!apps.active) return;
+    stopIfInterrupted(deps.interrupt, 'the application quiesce');
+    // Dirty data flushed before the lock, so the lock is held for less time.
+    await deps.presync?.(plan.freeze?.freeze.map((f) => f.mountPoint) ?? []);
+    await this.timed('quiesce', () => apps.quiesce(this.params.timeoutInSeconds));
+  }
+
+  /** Invariant 3, for the built-in quiescers: what was locked is released, in reverse order. */
+  private async release(): Promise<boolean> {
+    const ok = this.apps.active
+      ? await this.timed('release', () => this.apps.finish(this.errors))
+      : true;
+    await this.apps.close();
+    return ok;
+  }
+
+  /** Invariant 3: the post-script runs whenever the pre-script started. */
+  private async postScript(plan: RunPlan): Promise<boolean> {
+    if (!plan.post) return true;
+    if (plan.pre && !this.preStarted) return false;
+    try {
+      await this.timed('postScript', () =>
+        runScriptPhase(
+          this.deps.scripts,
+          this.deps.log,
+          this.result,
+          'post',
+          plan.post!,
+          this.params.scriptTimeoutInSeconds * 1000,
+        ),
+      );
+      return true;
+    } catch (e) {
+      this.errors.push(e);
+      return false;
+    }
+  }
+
+  /** Wait for the group, then tag every snapshot with what it may truthfully claim. */
+  private async finishGroup(plan: RunPlan, appOk: boolean): Promise<void> {
+    let group: GroupInfo | undefined = this.window?.group;
+    if (!group) return;
+    const { result } = this;
+    result.SnapshotGroupId = group.id;
+    group = await this.timed('wait', () =>
+      waitGroup(this.deps, group!, this.params.groupTimeoutInSeconds),
+    );
+    const consistency = decide(plan, this.params, appOk, this.window?.freezeHeld ?? false);
+    result.Consistency = consistency;
+    if (consistency !== 'None' && !this.errors.some(isFreezeOrThaw)) {
+      await this.timed('tag', () => tag(this.deps, result, plan, group!, consistency)).catch(
+        (e: unknown) => this.errors.push(e),
+      );
+    } else {
+      this.warn('snapshots left without a consistency tag: they are crash-consistent only');
+    }
+    result.Snapshots = group.snapshots.map((s) => ({
+      SnapshotId: s.id,
+      DiskId: s.diskId,
+      Tags: result.Snapshots.find((x) => x.SnapshotId === s.id)?.Tags ?? s.tags,
+    }));
+  }
 }
 
 function isFreezeOrThaw(e: unknown): boolean {
   return e instanceof AgentError && (e.kind === 'FreezeFailed' || e.kind === 'ThawFailed');
-}
-
-function warn(deps: Deps, result: RunResult, message: string): void {
-  result.Warnings.push(message);
-  deps.log.warn(message);
 }
 
 /** What the snapshots may truthfully claim. */

@@ -26,14 +26,39 @@ export interface RunPlan {
 
 /** Every check that can fail before anything is run or frozen. Throws AgentError. */
 export async function validate(deps: Deps, params: Params): Promise<RunPlan> {
-  const { platform, engine } = deps;
+  const os = checkSystem(deps.platform, params);
+  const { disks, skippedDisks } = await selectDisks(deps.engine, params);
+  const { freeze, fsfreeze, warnings, why } = planTheFreeze(deps, params, disks);
+  const scripts = checkScripts(deps, params);
+  why.push(...scripts.why);
+  const apps = deps.apps.map((a) => `${a.type} app ${a.name}`);
+  let intent: Consistency;
+  if (scripts.pre || apps.length) intent = 'AppConsistent';
+  else intent = params.enableFsFreeze ? 'FsConsistent' : 'None';
+  if (apps.length) why.unshift(`built-in quiescer(s): ${apps.join(', ')}`);
+  if (scripts.pre)
+    why.unshift(
+      `pre-script ${scripts.pre.path} and ${scripts.post ? `post-script ${scripts.post.path}` : 'no post-script'} will run`,
+    );
+  return { os, disks, skippedDisks, freeze, fsfreeze, ...scripts, intent, why, warnings };
+}
+
+/** OS, root, and the parameters only the system can judge. Returns the OS's pretty name. */
+function checkSystem(platform: Deps['platform'], params: Params): string {
   const os = parseOsRelease(platform.osRelease());
   const osProblem = osSupportProblem(os, platform.redhatRelease());
   if (osProblem) throw conditionFailed(osProblem);
   if (!platform.isRoot()) throw conditionFailed('app-snapshot-plugin must run as root');
   checkSnapshotName(params.name);
   checkDescription(params.description);
+  return os.pretty;
+}
 
+/** The group's disks: the engine's, less the excluded and unsupported ones (which say why). */
+async function selectDisks(
+  engine: Deps['engine'],
+  params: Params,
+): Promise<Pick<RunPlan, 'disks' | 'skippedDisks'>> {
   await engine.validate();
   const all = await engine.describeDisks();
   const unknown = params.excludeDiskIds.filter((id) => !all.some((d) => d.id === id));
@@ -60,54 +85,67 @@ export async function validate(deps: Deps, params: Params): Promise<RunPlan> {
       `no disk left to snapshot (${skippedDisks.map((s) => `${s.id}: ${s.reason}`).join('; ') || 'the instance has no disks'})`,
     );
   }
+  return { disks, skippedDisks };
+}
 
-  let freeze: FreezePlan | undefined;
-  let fsfreeze: string | undefined;
-  const why: string[] = [];
-  const warnings: string[] = [];
-  if (params.enableFsFreeze) {
-    const mounts = parseMountinfo(platform.mountinfo());
-    freeze = planFreeze(
-      mounts,
-      disks
-        .filter((d) => d.device)
-        .map((d) => ({ diskId: d.id, devs: platform.stackedDevs(d.device!) })),
-      (source) => platform.devOfNode(source),
-      (dev) => platform.backingFileOf(dev),
-    );
-    if (freeze.freeze.length) {
-      fsfreeze = platform.fsfreezePath();
-      if (!fsfreeze) throw conditionFailed('fsfreeze (util-linux) is not installed');
-    }
-    // The local engine writes clones into its pool while frozen: it must not be frozen itself.
-    if (engine.name === 'local') {
-      // Compared by filesystem: the pool may sit on another mount (a subvolume, a bind
-      // mount) of a filesystem that is frozen through a different path.
-      const poolMount = mountOf(mounts, params.pool);
-      const poolDev =
-        poolMount?.fsType === 'btrfs' && poolMount.dev.startsWith('0:')
-          ? (platform.devOfNode(poolMount.source) ?? poolMount.dev)
-          : poolMount?.dev;
-      const hit = freeze.freeze.find((f) => poolDev !== undefined && f.dev === poolDev);
-      if (hit)
-        throw conditionFailed(
-          `the pool ${params.pool} is on ${hit.mountPoint}, a filesystem of the group that would be frozen`,
-        );
-    }
-    for (const d of freeze.uncoveredDisks) {
-      const because = freeze.skipped
-        .filter((s) => s.uncovers?.includes(d))
-        .map((s) => `${s.mountPoint}: ${s.reason}`);
-      warnings.push(
-        `disk ${d} has a writable filesystem that cannot be frozen (${because.join('; ')}): its snapshot gets no consistency tag`,
-      );
-    }
-  } else {
-    why.push(
-      'EnableFsFreeze=false: filesystems are not frozen, so no FsConsistent tag is possible',
-    );
+/** What to freeze, and which disks that leaves uncovered (see freeze/plan.ts). */
+function planTheFreeze(
+  deps: Deps,
+  params: Params,
+  disks: EngineDisk[],
+): Pick<RunPlan, 'freeze' | 'fsfreeze' | 'warnings' | 'why'> {
+  const { platform, engine } = deps;
+  if (!params.enableFsFreeze) {
+    return {
+      freeze: undefined,
+      fsfreeze: undefined,
+      warnings: [],
+      why: ['EnableFsFreeze=false: filesystems are not frozen, so no FsConsistent tag is possible'],
+    };
   }
+  const mounts = parseMountinfo(platform.mountinfo());
+  const freeze = planFreeze(
+    mounts,
+    disks
+      .filter((d) => d.device)
+      .map((d) => ({ diskId: d.id, devs: platform.stackedDevs(d.device!) })),
+    (source) => platform.devOfNode(source),
+    (dev) => platform.backingFileOf(dev),
+  );
+  let fsfreeze: string | undefined;
+  if (freeze.freeze.length) {
+    fsfreeze = platform.fsfreezePath();
+    if (!fsfreeze) throw conditionFailed('fsfreeze (util-linux) is not installed');
+  }
+  // The local engine writes clones into its pool while frozen: it must not be frozen itself.
+  if (engine.name === 'local') {
+    // Compared by filesystem: the pool may sit on another mount (a subvolume, a bind
+    // mount) of a filesystem that is frozen through a different path.
+    const poolMount = mountOf(mounts, params.pool);
+    const poolDev =
+      poolMount?.fsType === 'btrfs' && poolMount.dev.startsWith('0:')
+        ? (platform.devOfNode(poolMount.source) ?? poolMount.dev)
+        : poolMount?.dev;
+    const hit = freeze.freeze.find((f) => poolDev !== undefined && f.dev === poolDev);
+    if (hit)
+      throw conditionFailed(
+        `the pool ${params.pool} is on ${hit.mountPoint}, a filesystem of the group that would be frozen`,
+      );
+  }
+  const warnings = freeze.uncoveredDisks.map((d) => {
+    const because = freeze.skipped
+      .filter((s) => s.uncovers?.includes(d))
+      .map((s) => `${s.mountPoint}: ${s.reason}`);
+    return `disk ${d} has a writable filesystem that cannot be frozen (${because.join('; ')}): its snapshot gets no consistency tag`;
+  });
+  return { freeze, fsfreeze, warnings, why: [] };
+}
 
+/**
+ * The scripts' checks. Scripts run in pairs or not at all: a pre-script whose post-script
+ * cannot run would leave the application quiesced.
+ */
+function checkScripts(deps: Deps, params: Params): Pick<RunPlan, 'pre' | 'post' | 'why'> {
   const checks = {
     pre: params.preScriptPath ? deps.scripts.check(params.preScriptPath) : undefined,
     post: params.postScriptPath ? deps.scripts.check(params.postScriptPath) : undefined,
@@ -118,33 +156,12 @@ export async function validate(deps: Deps, params: Params): Promise<RunPlan> {
       ? [`${role === 'pre' ? 'PreScriptPath' : 'PostScriptPath'} ${c.path}: ${c.reason}`]
       : [];
   });
-  // Scripts run in pairs or not at all: a pre-script whose post-script cannot run would
-  // leave the application quiesced.
-  const scriptsUsable = problems.length === 0;
-  const pre = scriptsUsable && checks.pre?.ok ? checks.pre : undefined;
-  const post = scriptsUsable && checks.post?.ok ? checks.post : undefined;
-  for (const p of problems) why.push(`${p}; no script will run`);
+  const usable = problems.length === 0;
+  const why = problems.map((p) => `${p}; no script will run`);
   if (!params.preScriptPath && !deps.apps.length) why.push('no PreScriptPath given');
-
-  const apps = deps.apps.map((a) => `${a.type} app ${a.name}`);
-  let intent: Consistency;
-  if (pre || apps.length) intent = 'AppConsistent';
-  else intent = params.enableFsFreeze ? 'FsConsistent' : 'None';
-  if (apps.length) why.unshift(`built-in quiescer(s): ${apps.join(', ')}`);
-  if (pre)
-    why.unshift(
-      `pre-script ${pre.path} and ${post ? `post-script ${post.path}` : 'no post-script'} will run`,
-    );
   return {
-    os: os.pretty,
-    disks,
-    skippedDisks,
-    freeze,
-    fsfreeze,
-    pre,
-    post,
-    intent,
+    pre: usable && checks.pre?.ok ? checks.pre : undefined,
+    post: usable && checks.post?.ok ? checks.post : undefined,
     why,
-    warnings,
   };
 }

@@ -49,82 +49,113 @@ export async function snapshotWindow(
   timed: Timed,
   watchdog: PreparedFreezer | undefined,
 ): Promise<WindowOutcome> {
-  const { log } = deps;
-  const mounts = plan.freeze?.freeze.map((f) => f.mountPoint) ?? [];
-  const waves = plan.freeze?.waves ?? [];
-  const freezer = watchdog?.freezer;
+  const w = { deps, plan, params, result, timed };
   let group: GroupInfo | undefined;
   let error: unknown;
-  let thawError: unknown;
-  let thaw: ThawOutcome | undefined;
+  let frozen: { deadline: Deadline } | undefined;
   let pointInTimeNs: bigint | undefined;
-  let frozen = false;
-  let deadline: Deadline | undefined;
+  let thaw: { outcome?: ThawOutcome; error?: unknown } = {};
   try {
     stopIfInterrupted(deps.interrupt, 'the freeze');
-    if (freezer) {
-      // Dirty data written now, outside the window, so that FIFREEZE has little left to do.
-      await deps.presync?.(mounts);
-      await timed('freeze', async () => {
-        await watchdog!.ready; // the watchdog exists before the first freeze
-        log.info(
-          `Freeze filesystems (${mounts.length}): ${waves.map((w) => w.join(', ')).join(' | ')}`,
-        );
-        log.hold();
-        // One deadline for everything while frozen: the freeze, the group call, its retries.
-        deadline = new Deadline(params.timeoutInSeconds * 1000);
-        const out = await freezer.freeze(waves, deadline);
-        frozen = true;
-        result.Frozen = out.frozen;
-        result.Marks.firstFreezeNs = out.firstFreezeNs;
-      });
-    } else if (params.enableFsFreeze) {
-      log.info('No mounted filesystem on the group disks needs freezing');
-    }
+    frozen = await freeze(w, watchdog);
     stopIfInterrupted(deps.interrupt, 'the snapshot group was created');
-    log.info(`Create snapshot group for disks: ${plan.disks.map((d) => d.id).join(', ')}`);
-    group = await timed('snapshot', () =>
-      deps.engine.createGroup({
-        name: params.name,
-        description: params.description,
-        diskIds: plan.disks.map((d) => d.id),
-        instantAccess: params.instantAccess,
-        instantAccessRetentionDays: params.instantAccessRetentionDays,
-        clientToken: randomUUID(),
-        ...(deadline ? { deadline } : {}),
-      }),
-    );
+    group = await createGroup(w, frozen?.deadline);
     pointInTimeNs = BigInt(monoNs());
-    log.info(`SnapshotGroup created, GroupId=${group.id}`);
   } catch (e) {
     error = e;
   } finally {
-    if (freezer) {
-      try {
-        thaw = await timed('thaw', () => freezer.thaw());
-        result.Marks.thawEndNs = thaw.thawEndNs;
-      } catch (e) {
-        thawError = e;
-      } finally {
-        log.release();
-      }
-    }
-  }
-  if (frozen && thaw) {
-    result.Timings.freezeWindow =
-      Number(BigInt(thaw.thawEndNs) - BigInt(result.Marks.firstFreezeNs!)) / 1e6;
-    log.info(`Thaw filesystems done (${THAWED_BY[thaw.reason]})`);
+    if (watchdog) thaw = await thawAll(w, watchdog.freezer);
   }
   const held: ReturnType<typeof freezeHeldUntil> =
-    frozen && thaw ? freezeHeldUntil(thaw, pointInTimeNs) : { ok: true };
+    frozen && thaw.outcome ? freezeHeldUntil(thaw.outcome, pointInTimeNs) : { ok: true };
   if (!held.ok) {
     error ??= new AgentError(
       'FreezeFailed',
       `${held.why}; TimeoutInSeconds=${params.timeoutInSeconds}${group ? `; the group ${group.id} is kept, without a consistency tag` : ''}`,
     );
   }
-  const freezeHeld = !thawError && held.ok;
-  return { group, freezeHeld: freezeHeld && !error, error, thawError };
+  const freezeHeld = !thaw.error && held.ok && !error;
+  return { group, freezeHeld, error, thawError: thaw.error };
+}
+
+interface WindowCtx {
+  readonly deps: Deps;
+  readonly plan: RunPlan;
+  readonly params: Params;
+  readonly result: RunResult;
+  readonly timed: Timed;
+}
+
+/** Freezes the plan's filesystems; from here on the log is held in memory. */
+async function freeze(
+  w: WindowCtx,
+  watchdog: PreparedFreezer | undefined,
+): Promise<{ deadline: Deadline } | undefined> {
+  const { deps, plan, params, result, timed } = w;
+  const mounts = plan.freeze?.freeze.map((f) => f.mountPoint) ?? [];
+  const waves = plan.freeze?.waves ?? [];
+  if (!watchdog) {
+    if (params.enableFsFreeze)
+      deps.log.info('No mounted filesystem on the group disks needs freezing');
+    return undefined;
+  }
+  // Dirty data written now, outside the window, so that FIFREEZE has little left to do.
+  await deps.presync?.(mounts);
+  return timed('freeze', async () => {
+    await watchdog.ready; // the watchdog exists before the first freeze
+    deps.log.info(
+      `Freeze filesystems (${mounts.length}): ${waves.map((w) => w.join(', ')).join(' | ')}`,
+    );
+    deps.log.hold();
+    // One deadline for everything while frozen: the freeze, the group call, its retries.
+    const deadline = new Deadline(params.timeoutInSeconds * 1000);
+    const out = await watchdog.freezer.freeze(waves, deadline);
+    result.Frozen = out.frozen;
+    result.Marks.firstFreezeNs = out.firstFreezeNs;
+    return { deadline };
+  });
+}
+
+/** The group call: it returns once the point in time is fixed, inside the deadline. */
+async function createGroup(w: WindowCtx, deadline: Deadline | undefined): Promise<GroupInfo> {
+  const { deps, plan, params, timed } = w;
+  deps.log.info(`Create snapshot group for disks: ${plan.disks.map((d) => d.id).join(', ')}`);
+  const group = await timed('snapshot', () =>
+    deps.engine.createGroup({
+      name: params.name,
+      description: params.description,
+      diskIds: plan.disks.map((d) => d.id),
+      instantAccess: params.instantAccess,
+      instantAccessRetentionDays: params.instantAccessRetentionDays,
+      clientToken: randomUUID(),
+      ...(deadline ? { deadline } : {}),
+    }),
+  );
+  deps.log.info(`SnapshotGroup created, GroupId=${group.id}`);
+  return group;
+}
+
+/** Thaws (on every path), releases the held log, and records the window's length. */
+async function thawAll(
+  w: WindowCtx,
+  freezer: Freezer,
+): Promise<{ outcome?: ThawOutcome; error?: unknown }> {
+  const { deps, result, timed } = w;
+  let outcome: ThawOutcome;
+  try {
+    outcome = await timed('thaw', () => freezer.thaw());
+  } catch (error) {
+    deps.log.release();
+    return { error };
+  }
+  deps.log.release();
+  result.Marks.thawEndNs = outcome.thawEndNs;
+  if (result.Marks.firstFreezeNs) {
+    result.Timings.freezeWindow =
+      Number(BigInt(outcome.thawEndNs) - BigInt(result.Marks.firstFreezeNs)) / 1e6;
+    deps.log.info(`Thaw filesystems done (${THAWED_BY[outcome.reason]})`);
+  }
+  return { outcome };
 }
 
 const THAWED_BY: Record<ThawOutcome['reason'], string> = {
