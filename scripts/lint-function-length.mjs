@@ -26,7 +26,8 @@ for (const file of files(join(root, 'src'))) {
       const end = sf.getLineAndCharacterOfPosition(node.end).line;
       const lines = end - start + 1;
       const comments = ts.getLeadingCommentRanges(text, node.getFullStart()) ?? [];
-      const owner = node.parent && ts.isVariableDeclaration(node.parent) ? node.parent.parent.parent : node;
+      const owner =
+        node.parent && ts.isVariableDeclaration(node.parent) ? node.parent.parent.parent : node;
       const ownerComments = ts.getLeadingCommentRanges(text, owner.getFullStart()) ?? [];
       const said = [...comments, ...ownerComments].some((c) =>
         /\blong:/.test(text.slice(c.pos, c.end)),

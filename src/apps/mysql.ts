@@ -87,23 +87,32 @@ export class MysqlQuiescer implements AppQuiescer {
     );
   }
 
+  /**
+   * Session limits, the long-query guard, clean mode's checkpoint. Any failure here is exit 9
+   * with one line (e.g. SET GLOBAL without SUPER), never an unexpected error.
+   */
+  private async beforeLock(lockWait: number, deadman: number): Promise<void> {
+    try {
+      await this.holder!.query(
+        `SET SESSION lock_wait_timeout = ${lockWait}, wait_timeout = ${deadman}`,
+      );
+      if (this.mode === 'ftwrl') await this.longQueries();
+      if (this.flavour!.mariadb && this.c.clean) {
+        await this.control!.query('SET GLOBAL innodb_log_checkpoint_now = ON');
+      }
+    } catch (e) {
+      if (e instanceof AgentError) throw e;
+      throw this.fail(`could not prepare the lock (${this.mode})`, e);
+    }
+  }
+
   async quiesce(freezeBudgetS: number): Promise<Held> {
     const holder = this.holder!;
     const control = this.control!;
     const lockWait = Math.max(1, Math.floor(this.c.lockWaitTimeoutSeconds ?? 5));
     // Dead-man switch: an idle holder is dropped (and its lock released) by the server.
     const deadman = freezeBudgetS + 30;
-    const mariadb = this.flavour!.mariadb;
-    // Any failure before or while locking is exit 9 with one line (e.g. clean mode's SET
-    // GLOBAL without SUPER), never an unexpected error.
-    try {
-      await holder.query(`SET SESSION lock_wait_timeout = ${lockWait}, wait_timeout = ${deadman}`);
-      if (this.mode === 'ftwrl') await this.longQueries();
-      if (mariadb && this.c.clean) await control.query('SET GLOBAL innodb_log_checkpoint_now = ON');
-    } catch (e) {
-      if (e instanceof AgentError) throw e;
-      throw this.fail(`could not prepare the lock (${this.mode})`, e);
-    }
+    await this.beforeLock(lockWait, deadman);
     // Our own guard too: a statement stuck past the wait bound is killed from the side.
     const guard = setTimeout(
       () => void control.query(`KILL QUERY ${holder.threadId}`).catch(() => undefined),
@@ -111,16 +120,7 @@ export class MysqlQuiescer implements AppQuiescer {
     );
     const started = performance.now();
     try {
-      if (this.mode === 'backup-stage') {
-        await holder.query('BACKUP STAGE START');
-        await holder.query('BACKUP STAGE BLOCK_COMMIT');
-        if (this.c.clean) await holder.query('SET GLOBAL innodb_log_checkpoint_now = ON');
-      } else if (this.mode === 'instance-lock') {
-        await holder.query('LOCK INSTANCE FOR BACKUP');
-      } else {
-        if (!mariadb && this.flavour!.major >= 8) await holder.query('LOCK INSTANCE FOR BACKUP');
-        await holder.query('FLUSH TABLES WITH READ LOCK');
-      }
+      await this.lock();
     } catch (e) {
       await this.unlock().catch(() => undefined);
       throw this.fail(`could not take the lock (${this.mode}, lock_wait_timeout ${lockWait}s)`, e);
@@ -159,6 +159,22 @@ export class MysqlQuiescer implements AppQuiescer {
         }
       },
     };
+  }
+
+  /** The mode's locking statements, on the holder session. */
+  private async lock(): Promise<void> {
+    const holder = this.holder!;
+    if (this.mode === 'backup-stage') {
+      await holder.query('BACKUP STAGE START');
+      await holder.query('BACKUP STAGE BLOCK_COMMIT');
+      if (this.c.clean) await holder.query('SET GLOBAL innodb_log_checkpoint_now = ON');
+    } else if (this.mode === 'instance-lock') {
+      await holder.query('LOCK INSTANCE FOR BACKUP');
+    } else {
+      const mysql8 = !this.flavour!.mariadb && this.flavour!.major >= 8;
+      if (mysql8) await holder.query('LOCK INSTANCE FOR BACKUP');
+      await holder.query('FLUSH TABLES WITH READ LOCK');
+    }
   }
 
   private async unlock(): Promise<void> {

@@ -69,6 +69,8 @@ export class SqlServerQuiescer implements AppQuiescer {
     );
   }
 
+  // long: the suspend, its facts and the Held handle (verify, the metadata backup after the
+  // thaw, release) share one pinned session; split, they would pass it around for no gain.
   async quiesce(): Promise<Held> {
     const conn = this.conn!;
     try {

@@ -63,53 +63,20 @@ export function planFreeze(
   const skipped: SkippedMount[] = [];
   const uncovered = new Set<string>();
   for (const fs of filesystems(mounts, disks, devOf)) {
-    const skipAll = (reason: string, uncovers?: string[]) =>
-      fs.mounts.forEach((m) =>
-        skipped.push({
-          mountPoint: m.mountPoint,
-          fsType: m.fsType,
-          reason,
-          ...(uncovers ? { uncovers } : {}),
-        }),
-      );
-    const type = fs.mounts[0]!.fsType;
-    if (isReadOnlyFs(fs.mounts[0]!)) {
-      skipAll('the filesystem is read-only');
-      continue;
+    const d = decide(mounts, fs);
+    skipped.push(...d.skipped);
+    if (d.via) {
+      const type = d.via.fsType;
+      chosen.push({
+        mountPoint: d.via.mountPoint,
+        dev: fs.dev,
+        fsType: type,
+        diskIds: fs.diskIds,
+        index: d.via.index,
+      });
+    } else if (d.uncovered) {
+      fs.diskIds.forEach((id) => uncovered.add(id));
     }
-    if (!(FREEZABLE_FS as readonly string[]).includes(type)) {
-      skipAll(
-        `filesystem type ${type} is not freezable (allowed: ${FREEZABLE_FS.join(', ')})`,
-        fs.diskIds,
-      );
-      fs.diskIds.forEach((d) => uncovered.add(d));
-      continue;
-    }
-    const via = pickMount(mounts, fs.mounts);
-    if (!via) {
-      skipAll(
-        'hidden under another mount: no path reaches this filesystem to freeze it',
-        fs.diskIds,
-      );
-      fs.diskIds.forEach((d) => uncovered.add(d));
-      continue;
-    }
-    for (const m of fs.mounts) {
-      if (m !== via) {
-        skipped.push({
-          mountPoint: m.mountPoint,
-          fsType: m.fsType,
-          reason: `same filesystem as ${via.mountPoint}`,
-        });
-      }
-    }
-    chosen.push({
-      mountPoint: via.mountPoint,
-      dev: fs.dev,
-      fsType: type,
-      diskIds: fs.diskIds,
-      index: via.index,
-    });
   }
   const freeze = chosen.sort((a, b) => b.index - a.index).map(({ index: _index, ...fs }) => fs);
   return {
@@ -117,6 +84,43 @@ export function planFreeze(
     waves: freezeWaves(freeze, backingFileOf),
     skipped,
     uncoveredDisks: [...uncovered],
+  };
+}
+
+/** For one filesystem: the mount to freeze it through, or why not (and whether that uncovers). */
+function decide(
+  all: readonly MountEntry[],
+  fs: MountedFs,
+): { via?: MountEntry; uncovered: boolean; skipped: SkippedMount[] } {
+  const skipAll = (reason: string, uncovers?: string[]) =>
+    fs.mounts.map((m) => ({
+      mountPoint: m.mountPoint,
+      fsType: m.fsType,
+      reason,
+      ...(uncovers ? { uncovers } : {}),
+    }));
+  const type = fs.mounts[0]!.fsType;
+  if (isReadOnlyFs(fs.mounts[0]!)) {
+    return { uncovered: false, skipped: skipAll('the filesystem is read-only') };
+  }
+  if (!(FREEZABLE_FS as readonly string[]).includes(type)) {
+    const why = `filesystem type ${type} is not freezable (allowed: ${FREEZABLE_FS.join(', ')})`;
+    return { uncovered: true, skipped: skipAll(why, fs.diskIds) };
+  }
+  const via = pickMount(all, fs.mounts);
+  if (!via) {
+    const why = 'hidden under another mount: no path reaches this filesystem to freeze it';
+    return { uncovered: true, skipped: skipAll(why, fs.diskIds) };
+  }
+  const others = fs.mounts.filter((m) => m !== via);
+  return {
+    via,
+    uncovered: false,
+    skipped: others.map((m) => ({
+      mountPoint: m.mountPoint,
+      fsType: m.fsType,
+      reason: `same filesystem as ${via.mountPoint}`,
+    })),
   };
 }
 

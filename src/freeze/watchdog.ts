@@ -3,14 +3,9 @@
 // pipe closes (the agent died, even by SIGKILL) and on any catchable signal. It writes no
 // file and needs no thread-pool slot: only pipes, timers and child processes.
 import { createInterface } from 'node:readline';
-import { fsfreezeAsync } from './fsfreeze.js';
 import { monoNs } from '../system/clock.js';
-import {
-  type AgentMessage,
-  type FreezeRequest,
-  type ThawReport,
-  type WatchdogMessage,
-} from './protocol.js';
+import { fsfreezeAsync } from './fsfreeze.js';
+import type { AgentMessage, FreezeRequest, ThawReport, WatchdogMessage } from './protocol.js';
 
 const THAW_ATTEMPTS = 3;
 
@@ -24,78 +19,9 @@ function send(msg: WatchdogMessage): void {
 
 /** Runs until everything it froze is thawed (or nothing was frozen); resolves the exit code. */
 export function runWatchdog(): Promise<number> {
-  let finish: (code: number) => void = () => undefined;
-  const finished = new Promise<number>((resolve) => (finish = resolve));
-  let request: FreezeRequest | undefined;
-  /** Frozen (or possibly frozen) mounts, by wave. */
-  const frozen: string[][] = [];
-  let freezing = false;
-  let pendingThaw: ThawReport['reason'] | undefined;
-  let thawing = false;
-  let deadline: NodeJS.Timeout | undefined;
-
-  const thawOne = async (mount: string) => {
-    let last = '';
-    for (let attempt = 0; attempt < THAW_ATTEMPTS; attempt++) {
-      const r = await fsfreezeAsync(request!.fsfreeze, 'thaw', mount, 10_000);
-      if (r.ok || r.notFrozen) return undefined;
-      last = r.error;
-    }
-    return { mount, error: last };
-  };
-
-  const thawAll = async (reason: ThawReport['reason']): Promise<void> => {
-    // While a wave is being frozen, wait for it to settle: a FIFREEZE still in flight could
-    // otherwise land after its thaw.
-    if (freezing) {
-      pendingThaw ??= reason;
-      return;
-    }
-    if (thawing) return;
-    thawing = true;
-    if (deadline) clearTimeout(deadline);
-    const thawStartNs = monoNs();
-    const thawed: string[] = [];
-    const failures: { mount: string; error: string }[] = [];
-    // Waves backwards: parents first; within a wave, in parallel.
-    for (const wave of [...frozen].reverse()) {
-      const results = await Promise.all(wave.map(thawOne));
-      wave.forEach((m, i) => (results[i] ? failures.push(results[i]) : thawed.push(m)));
-    }
-    send({ event: 'thawed', reason, thawStartNs, thawEndNs: monoNs(), thawed, failures });
-    finish(failures.length ? 1 : 0);
-  };
-
-  const freeze = async (req: FreezeRequest): Promise<void> => {
-    request = req;
-    freezing = true;
-    const start = Date.now();
-    deadline = setTimeout(() => void thawAll('deadline'), req.timeoutMs);
-    const firstFreezeNs = monoNs();
-    for (const [index, wave] of req.waves.entries()) {
-      send({ event: 'wave', index });
-      const remaining = req.timeoutMs - (Date.now() - start);
-      const results = await Promise.all(
-        wave.map((m) => fsfreezeAsync(req.fsfreeze, 'freeze', m, remaining)),
-      );
-      frozen.push(wave.filter((_, i) => results[i]!.ok || results[i]!.timedOut));
-      const failed = results.findIndex((r) => !r.ok);
-      if (failed >= 0 || pendingThaw) {
-        freezing = false;
-        const mount = failed >= 0 ? wave[failed]! : wave[0]!;
-        const error = failed >= 0 ? results[failed]!.error : 'freeze budget spent';
-        send({ event: 'freeze-failed', mount, error, frozenBefore: frozen.flat() });
-        await thawAll('freeze-failed');
-        return;
-      }
-    }
-    freezing = false;
-    send({ event: 'frozen', frozen: frozen.flat(), firstFreezeNs, lastFreezeNs: monoNs() });
-    if (pendingThaw) await thawAll(pendingThaw);
-  };
-
+  const w = new Watchdog();
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) {
-    process.on(sig, () => (request ? void thawAll('signal') : finish(0)));
+    process.on(sig, () => w.stop('signal'));
   }
   process.stdout.on('error', () => undefined);
   const lines = createInterface({ input: process.stdin });
@@ -106,11 +32,98 @@ export function runWatchdog(): Promise<number> {
     } catch {
       return;
     }
-    if (msg.op === 'freeze' && !request) void freeze(msg);
-    else if (msg.op === 'thaw') request ? void thawAll('requested') : finish(0);
+    if (msg.op === 'freeze') w.freeze(msg);
+    else if (msg.op === 'thaw') w.stop('requested');
   });
   // EOF: the agent exited or was killed.
-  lines.on('close', () => (request ? void thawAll('agent-gone') : finish(0)));
+  lines.on('close', () => w.stop('agent-gone'));
   send({ event: 'ready', pid: process.pid });
-  return finished;
+  return w.finished;
+}
+
+class Watchdog {
+  readonly finished: Promise<number>;
+  private finish: (code: number) => void = () => undefined;
+  private request: FreezeRequest | undefined;
+  /** Frozen (or possibly frozen) mounts, by wave. */
+  private readonly frozen: string[][] = [];
+  private freezing = false;
+  private pendingThaw: ThawReport['reason'] | undefined;
+  private thawing = false;
+  private deadline: NodeJS.Timeout | undefined;
+
+  constructor() {
+    this.finished = new Promise<number>((resolve) => (this.finish = resolve));
+  }
+
+  /** Thaw if anything may be frozen; otherwise just end. */
+  stop(reason: ThawReport['reason']): void {
+    if (this.request) void this.thawAll(reason);
+    else this.finish(0);
+  }
+
+  freeze(req: FreezeRequest): void {
+    if (!this.request) void this.freezeWaves(req);
+  }
+
+  private async freezeWaves(req: FreezeRequest): Promise<void> {
+    this.request = req;
+    this.freezing = true;
+    const start = Date.now();
+    this.deadline = setTimeout(() => void this.thawAll('deadline'), req.timeoutMs);
+    const firstFreezeNs = monoNs();
+    for (const [index, wave] of req.waves.entries()) {
+      send({ event: 'wave', index });
+      const remaining = req.timeoutMs - (Date.now() - start);
+      const results = await Promise.all(
+        wave.map((m) => fsfreezeAsync(req.fsfreeze, 'freeze', m, remaining)),
+      );
+      // A timed-out FIFREEZE may still take effect: count it as ours to thaw.
+      this.frozen.push(wave.filter((_, i) => results[i]!.ok || results[i]!.timedOut));
+      const failed = results.findIndex((r) => !r.ok);
+      if (failed >= 0 || this.pendingThaw) {
+        this.freezing = false;
+        const mount = failed >= 0 ? wave[failed]! : wave[0]!;
+        const error = failed >= 0 ? results[failed]!.error : 'freeze budget spent';
+        send({ event: 'freeze-failed', mount, error, frozenBefore: this.frozen.flat() });
+        await this.thawAll('freeze-failed');
+        return;
+      }
+    }
+    this.freezing = false;
+    send({ event: 'frozen', frozen: this.frozen.flat(), firstFreezeNs, lastFreezeNs: monoNs() });
+    if (this.pendingThaw) await this.thawAll(this.pendingThaw);
+  }
+
+  private async thawAll(reason: ThawReport['reason']): Promise<void> {
+    // While a wave is being frozen, wait for it to settle: a FIFREEZE still in flight could
+    // otherwise land after its thaw.
+    if (this.freezing) {
+      this.pendingThaw ??= reason;
+      return;
+    }
+    if (this.thawing) return;
+    this.thawing = true;
+    if (this.deadline) clearTimeout(this.deadline);
+    const thawStartNs = monoNs();
+    const thawed: string[] = [];
+    const failures: { mount: string; error: string }[] = [];
+    // Waves backwards: parents first; within a wave, in parallel.
+    for (const wave of [...this.frozen].reverse()) {
+      const results = await Promise.all(wave.map((m) => this.thawOne(m)));
+      wave.forEach((m, i) => (results[i] ? failures.push(results[i]) : thawed.push(m)));
+    }
+    send({ event: 'thawed', reason, thawStartNs, thawEndNs: monoNs(), thawed, failures });
+    this.finish(failures.length ? 1 : 0);
+  }
+
+  private async thawOne(mount: string): Promise<{ mount: string; error: string } | undefined> {
+    let last = '';
+    for (let attempt = 0; attempt < THAW_ATTEMPTS; attempt++) {
+      const r = await fsfreezeAsync(this.request!.fsfreeze, 'thaw', mount, 10_000);
+      if (r.ok || r.notFrozen) return undefined;
+      last = r.error;
+    }
+    return { mount, error: last };
+  }
 }

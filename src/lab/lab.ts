@@ -174,7 +174,22 @@ export class Lab {
     await this.must(`mkfs.${fsType}`, [...MKFS_FORCE[fsType]!, ...extra, image]);
   }
 
+  /** A disk's image made (once), attached to a loop device and mounted. */
+  private async attach(d: LabDisk): Promise<void> {
+    if (!existsSync(d.image)) {
+      sparseFile(d.image, this.sizeBytes);
+      await this.mkfs(d.fsType, d.image);
+    }
+    const device =
+      this.loopOf(d.image) ?? (await this.must('losetup', ['-f', '--show', d.image])).trim();
+    mkdirSync(d.mountPoint, { recursive: true });
+    if (!this.isMounted(d.mountPoint)) await this.must('mount', [device, d.mountPoint]);
+  }
+
+  private sizeBytes = 0;
+
   private async build(o: LabUpOptions): Promise<LabState> {
+    this.sizeBytes = o.sizeBytes;
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
     let state = this.read();
     if (!state) {
@@ -207,16 +222,7 @@ export class Lab {
     }
     state = { ...state, disks };
     this.record(state);
-    for (const d of disks) {
-      if (!existsSync(d.image)) {
-        sparseFile(d.image, o.sizeBytes);
-        await this.mkfs(d.fsType, d.image);
-      }
-      const device =
-        this.loopOf(d.image) ?? (await this.must('losetup', ['-f', '--show', d.image])).trim();
-      mkdirSync(d.mountPoint, { recursive: true });
-      if (!this.isMounted(d.mountPoint)) await this.must('mount', [device, d.mountPoint]);
-    }
+    for (const d of disks) await this.attach(d);
     const config: PoolConfig = {
       version: 1,
       disks: disks.map((d) => ({

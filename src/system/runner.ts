@@ -131,6 +131,8 @@ export const systemRunner: Runner = {
     };
   },
 
+  // long: one process's whole life (start, output, timeout and interrupt, the process
+  // group's kill, the pipes a background child may hold) reads best in one place.
   async runScript(file, args, options) {
     const started = performance.now();
     const out = new BoundedOutput(options.maxOutputBytes);

@@ -1,8 +1,8 @@
 import { EXIT } from '../../report/exit-codes.js';
-import { createQuiescers } from '../../apps/index.js';
+import { createQuiescers, type AppQuiescer } from '../../apps/index.js';
 import { createEngine } from '../../engines/index.js';
 import type { Params } from '../../params/index.js';
-import { validate } from '../../plugin/validate.js';
+import { validate, type RunPlan } from '../../plugin/validate.js';
 import { systemDeps } from '../../plugin/system-deps.js';
 import { readMarker } from '../../freeze/marker.js';
 import { lockHolder } from '../../system/lock.js';
@@ -21,7 +21,6 @@ export async function checkCommand(
   ctx: Pick<CliContext, 'io' | 'config'>,
 ): Promise<number> {
   const { io, config } = ctx;
-  const paths = config.paths;
   try {
     const engine = createEngine(params, { runner: systemRunner, config: config.engine });
     const apps = createQuiescers(params.apps, config.appsConfigPath);
@@ -29,60 +28,8 @@ export async function checkCommand(
       systemDeps(new RunLog(() => undefined), engine, config, undefined, apps),
       params,
     );
-    // Connect to each application (nothing is locked) to say how it would be quiesced.
-    const appPlans: { Name: string; Type: string; Plan: string }[] = [];
-    for (const a of apps) {
-      try {
-        await a.prepare();
-        appPlans.push({ Name: a.name, Type: a.type, Plan: a.plan() });
-      } finally {
-        await a.close();
-      }
-    }
-    const holder = lockHolder(paths.stateDir);
-    const busy = holder ? `another run (pid ${holder}) is in progress` : undefined;
-    const marker = readMarker(paths.stateDir);
-    const report = {
-      ExitCode: busy ? EXIT.SnapshotInProgress : 0,
-      Engine: engine.name,
-      Os: plan.os,
-      Disks: plan.disks.map((d) => ({ DiskId: d.id, Device: d.device ?? null })),
-      SkippedDisks: plan.skippedDisks,
-      Freeze:
-        plan.freeze?.freeze.map((f) => ({
-          MountPoint: f.mountPoint,
-          FsType: f.fsType,
-          Disks: f.diskIds,
-        })) ?? [],
-      NotFrozen: plan.freeze?.skipped ?? [],
-      Consistency: plan.intent,
-      Apps: appPlans,
-      Why: plan.why,
-      Warnings: plan.warnings,
-      LeftoverFreeze: marker ? marker.mounts : [],
-      Busy: busy ?? null,
-    };
-    if (json) io.out(`${JSON.stringify(report, null, 2)}\n`);
-    else {
-      const lines = [
-        `engine: ${report.Engine}    os: ${report.Os}`,
-        `disks in the group: ${report.Disks.map((d) => `${d.DiskId}${d.Device ? ` (${d.Device})` : ''}`).join(', ')}`,
-        ...plan.skippedDisks.map((s) => `skipped disk ${s.id}: ${s.reason}`),
-        params.enableFsFreeze
-          ? `would freeze, wave by wave (each wave in parallel): ${plan.freeze?.waves.map((w) => w.join(', ')).join(' | ') || 'nothing (no mounted filesystem)'}`
-          : 'would not freeze (EnableFsFreeze=false)',
-        ...report.NotFrozen.map((s) => `not frozen: ${s.mountPoint} (${s.fsType}): ${s.reason}`),
-        ...appPlans.map((a) => `app ${a.Name} (${a.Type}): ${a.Plan}`),
-        `result: ${report.Consistency}`,
-        ...plan.why.map((w) => `  because ${w}`),
-        ...plan.warnings.map((w) => `warning: ${w}`),
-        ...(marker
-          ? [`warning: a frozen marker lists ${marker.mounts.join(', ')} (run 'thaw')`]
-          : []),
-        ...(busy ? [`busy: ${busy}`] : []),
-      ];
-      io.out(`${lines.join('\n')}\n`);
-    }
+    const report = checkReport(engine.name, plan, await appPlans(apps), config.paths.stateDir);
+    io.out(json ? `${JSON.stringify(report, null, 2)}\n` : `${checkText(report, plan, params)}\n`);
     return report.ExitCode;
   } catch (e) {
     const code = exitCodeFor(e);
@@ -90,6 +37,68 @@ export async function checkCommand(
     else io.err(`check failed (exit ${code}): ${describeError(e)}\n`);
     return code;
   }
+}
+
+type AppPlan = { Name: string; Type: string; Plan: string };
+
+/** Connects to each application (nothing is locked) to say how it would be quiesced. */
+async function appPlans(apps: readonly AppQuiescer[]): Promise<AppPlan[]> {
+  const out: AppPlan[] = [];
+  for (const a of apps) {
+    try {
+      await a.prepare();
+      out.push({ Name: a.name, Type: a.type, Plan: a.plan() });
+    } finally {
+      await a.close();
+    }
+  }
+  return out;
+}
+
+function checkReport(engine: string, plan: RunPlan, apps: AppPlan[], stateDir: string) {
+  const holder = lockHolder(stateDir);
+  const busy = holder ? `another run (pid ${holder}) is in progress` : undefined;
+  const marker = readMarker(stateDir);
+  return {
+    ExitCode: busy ? EXIT.SnapshotInProgress : 0,
+    Engine: engine,
+    Os: plan.os,
+    Disks: plan.disks.map((d) => ({ DiskId: d.id, Device: d.device ?? null })),
+    SkippedDisks: plan.skippedDisks,
+    Freeze:
+      plan.freeze?.freeze.map((f) => ({
+        MountPoint: f.mountPoint,
+        FsType: f.fsType,
+        Disks: f.diskIds,
+      })) ?? [],
+    NotFrozen: plan.freeze?.skipped ?? [],
+    Consistency: plan.intent,
+    Apps: apps,
+    Why: plan.why,
+    Warnings: plan.warnings,
+    LeftoverFreeze: marker ? marker.mounts : [],
+    Busy: busy ?? null,
+  };
+}
+
+function checkText(r: ReturnType<typeof checkReport>, plan: RunPlan, params: Params): string {
+  return [
+    `engine: ${r.Engine}    os: ${r.Os}`,
+    `disks in the group: ${r.Disks.map((d) => `${d.DiskId}${d.Device ? ` (${d.Device})` : ''}`).join(', ')}`,
+    ...plan.skippedDisks.map((s) => `skipped disk ${s.id}: ${s.reason}`),
+    params.enableFsFreeze
+      ? `would freeze, wave by wave (each wave in parallel): ${plan.freeze?.waves.map((w) => w.join(', ')).join(' | ') || 'nothing (no mounted filesystem)'}`
+      : 'would not freeze (EnableFsFreeze=false)',
+    ...r.NotFrozen.map((s) => `not frozen: ${s.mountPoint} (${s.fsType}): ${s.reason}`),
+    ...r.Apps.map((a) => `app ${a.Name} (${a.Type}): ${a.Plan}`),
+    `result: ${r.Consistency}`,
+    ...plan.why.map((w) => `  because ${w}`),
+    ...plan.warnings.map((w) => `warning: ${w}`),
+    ...(r.LeftoverFreeze.length
+      ? [`warning: a frozen marker lists ${r.LeftoverFreeze.join(', ')} (run 'thaw')`]
+      : []),
+    ...(r.Busy ? [`busy: ${r.Busy}`] : []),
+  ].join('\n');
 }
 
 export function registerCheck(y: Argv, ctx: CliContext): Argv {
