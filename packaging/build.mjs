@@ -18,6 +18,12 @@ import { gzipSync } from 'node:zlib';
 import { bundle } from './bundle.mjs';
 import { manPage } from './man.mjs';
 
+// A missing tool or a failed step is one line saying which, not a stack trace.
+process.on('uncaughtException', (e) => {
+  console.error(`npm run package: ${e.message}`);
+  process.exit(1);
+});
+
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'dist/packages');
 const WORK = join(ROOT, 'dist/package-work');
@@ -25,9 +31,20 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const VERSION = pkg.version;
 const NAME = 'app-snapshot-plugin';
 
+/** The Debian package that brings each build tool (for the one-line error when it is missing). */
+const TOOL_PACKAGE = { zip: 'zip', 'dpkg-deb': 'dpkg', rpmbuild: 'rpm', du: 'coreutils' };
+
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: WORK, ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
+  if (r.error?.code === 'ENOENT') {
+    const pkgName = TOOL_PACKAGE[cmd];
+    throw new Error(`${cmd} is not installed${pkgName ? ` (apt-get install ${pkgName})` : ''}`);
+  }
+  if (r.status !== 0) {
+    const why =
+      `${r.stderr ?? ''}${r.stdout ?? ''}`.trim() || r.error?.message || `exit ${r.status}`;
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${why}`);
+  }
   return r.stdout;
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Architecture rules that a formatter cannot see (design.md §5): each of these is used in
+// Architecture rules that a formatter cannot see (the style rules in the README's Development section): each of these is used in
 // one place only, so side effects stay behind their interfaces. (The watchdog's freeze calls
 // in src/freeze/fsfreeze.ts use node:child_process directly: that process loads nothing else.)
 import { readFileSync, readdirSync, statSync } from 'node:fs';

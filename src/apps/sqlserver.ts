@@ -2,6 +2,7 @@
 // SUSPEND_FOR_SNAPSHOT_BACKUP = ON (MODE = COPY_ONLY, so the customer's differential chain is
 // untouched) -> freeze, group, thaw -> BACKUP ... WITH METADATA_ONLY (written after the thaw,
 // never to a frozen filesystem; it also un-suspends) -> on any failure, = OFF.
+import { utcStamp } from '../report/log-format.js';
 import { AgentError } from '../report/errors.js';
 import type { SqlServerAppConfig } from './config.js';
 import type { SqlConn, SqlConnect } from './sql-conn.js';
@@ -101,7 +102,7 @@ export class SqlServerQuiescer implements AppQuiescer {
         }
       },
       afterThaw: async () => {
-        const stamp = this.now().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+        const stamp = utcStamp(this.now());
         const sep = this.c.metadataDir.includes('\\') ? '\\' : '/';
         const file = `${this.c.metadataDir.replace(/[\\/]$/, '')}${sep}${this.name}-${stamp}.bkm`;
         const what = this.group

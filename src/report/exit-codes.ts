@@ -1,5 +1,5 @@
 // The plugin's public API: one table, the single source for code, README and help.
-// Codes and meanings mirror the vendor documentation (seeds 004, §5.3 "错误码信息").
+// Codes and meanings mirror the vendor's documented error codes ("错误码信息").
 
 export const EXIT_CODES = [
   { code: 0, name: 'Success', meaning: 'Snapshot group created and tagged.' },

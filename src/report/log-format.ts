@@ -48,3 +48,8 @@ export function goDuration(ms: number): string {
   const s = trim(totalS % 60);
   return `${h ? `${h}h` : ''}${m}m${s}s`;
 }
+
+/** UTC time as 20260102T030405 (file names): `sep` between the date and the time. */
+export function utcStamp(d: Date, sep = 'T'): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', sep);
+}

@@ -1,4 +1,5 @@
 import { writeBounded } from '../system/runner.js';
+import { utcStamp } from './log-format.js';
 import { join } from 'node:path';
 
 export type OutputMode = 'text' | 'json' | 'invocation';
@@ -38,7 +39,7 @@ export async function writeRunLog(
   now = new Date(),
   timeoutMs = LOG_WRITE_TIMEOUT_MS,
 ): Promise<string> {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  const stamp = utcStamp(now, '-');
   const path = join(logDir, `app-snapshot-plugin-${stamp}-${process.pid}.log`);
   const r = await writeBounded(path, text, timeoutMs);
   if (!r.ok) {

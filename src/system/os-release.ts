@@ -1,4 +1,4 @@
-// Supported operating systems. The seeds name CentOS >= 7.6, Ubuntu >= 18.04 and Alibaba Cloud
+// Supported operating systems. The vendor's documentation names CentOS >= 7.6, Ubuntu >= 18.04 and Alibaba Cloud
 // Linux 2.1903+; we add current Debian and RHEL-family releases that ship fsfreeze (util-linux)
 // and FIFREEZE-capable ext4/xfs.
 

@@ -1,4 +1,4 @@
-// `lab up` failures leave nothing behind that `lab down` cannot see (issue 9).
+// `lab up` failures leave nothing behind that `lab down` cannot see.
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,

@@ -1,4 +1,4 @@
-// Runs the built agent the way Cloud Assistant does (shared/reference/alibaba-api.md §1):
+// Runs the built agent the way Cloud Assistant does (as the vendor documents the plugin manager):
 // the RunShellScript's shell removes quotes; acs-plugin-manager takes --params, replaces every
 // separator by a space and shlex-splits it (errors ignored), execs the plugin without a shell
 // with stdout and stderr merged, SIGKILLs the plugin process alone on timeout (exit 247),
