@@ -1,4 +1,4 @@
-import { describeError } from '../report/exit-code-for.js';
+import { describeError, stackOf } from '../report/exit-code-for.js';
 import { goDuration } from '../report/log-format.js';
 import type { Deps } from './deps.js';
 import type { RunResult } from './result.js';
@@ -18,7 +18,10 @@ export function summarize(deps: Deps, result: RunResult, errors: unknown[]): voi
       snapshotgroup: result.SnapshotGroupId,
     });
   } else {
-    result.Error = describeError(errors[0] ?? errors[1]);
+    const primary = errors[0] ?? errors[1];
+    result.Error = describeError(primary);
+    const stack = stackOf(primary);
+    if (stack) log.error(`unexpected error, please report it with this log:\n${stack}`);
     const group = result.SnapshotGroupId
       ? ` (snapshot group ${result.SnapshotGroupId} was created)`
       : '';

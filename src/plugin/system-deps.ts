@@ -9,7 +9,7 @@ import { selfCommand } from '../freeze/self-command.js';
 import { WatchdogFreezer } from '../freeze/watchdog-freezer.js';
 import type { RunLog } from '../report/logger.js';
 import { checkScript } from '../scripts/check.js';
-import { ScriptDir, runPrepared } from '../scripts/runner.js';
+import { ScriptDir, runPrepared } from '../scripts/private-copy.js';
 import { SysBlock } from '../system/blockdev.js';
 import { acquireLock, type Lock } from '../system/lock.js';
 import type { AgentPaths } from '../system/paths.js';

@@ -13,9 +13,15 @@ export function exitCodeFor(primary: unknown, secondaries: readonly unknown[] = 
   return primary instanceof AgentError ? primary.exitCode : EXIT.Unknown;
 }
 
-/** A message worth reporting for anything unexpected. */
+/** One line for the result and the log (stack traces go to the log only: see stackOf). */
 export function describeError(e: unknown): string {
   if (e instanceof AgentError) return e.message;
-  if (e instanceof Error) return `unexpected error: ${e.stack ?? e.message}`;
+  if (e instanceof Error) return `unexpected error: ${e.name}: ${e.message}`;
   return `unexpected error: ${String(e)}`;
+}
+
+/** Where an unexpected error came from, for the log a bug report needs; none for ours. */
+export function stackOf(e: unknown): string | undefined {
+  if (e instanceof AgentError || !(e instanceof Error) || !e.stack) return undefined;
+  return e.stack.split('\n').slice(1, 8).join('\n');
 }

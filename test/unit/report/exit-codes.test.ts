@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT, EXIT_CODES, exitCodeName } from '../../../src/report/exit-codes.js';
 import { AgentError, ParamsError } from '../../../src/report/errors.js';
-import { exitCodeFor, describeError } from '../../../src/report/exit-code-for.js';
+import { exitCodeFor, describeError, stackOf } from '../../../src/report/exit-code-for.js';
 
 describe('exit-code table', () => {
   it('covers 0-16 and 255, each once, as documented by the vendor', () => {
@@ -30,6 +30,8 @@ describe('exitCodeFor', () => {
   it('maps the unexpected to 255 and nothing to 0', () => {
     expect(exitCodeFor(new TypeError('boom'))).toBe(255);
     expect(exitCodeFor(undefined)).toBe(0);
-    expect(describeError(new TypeError('boom'))).toMatch(/^unexpected error: TypeError: boom/);
+    expect(describeError(new TypeError('boom'))).toBe('unexpected error: TypeError: boom');
+    expect(stackOf(new TypeError('boom'))).toMatch(/^\s+at /);
+    expect(stackOf(new AgentError('TagFailed', 'x'))).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ScriptDir, runPrepared } from '../../../src/scripts/runner.js';
+import { ScriptDir, runPrepared } from '../../../src/scripts/private-copy.js';
 import { BoundedOutput, systemRunner } from '../../../src/system/runner.js';
 import { isAlive } from '../../../src/system/process.js';
 import { tmp } from '../../support/tmp.js';
