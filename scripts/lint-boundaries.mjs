@@ -17,6 +17,7 @@ const RULES = [
   { what: 'the cloud SDK', pattern: /['"]@alicloud\//, only: 'src/engines/ecs/client.ts' },
   { what: 'mysql2', pattern: /['"]mysql2(\/promise)?['"]/, only: 'src/apps/mysql2-conn.ts' },
   { what: 'mssql', pattern: /['"]mssql['"]/, only: 'src/apps/mssql-conn.ts' },
+  { what: 'pg', pattern: /['"]pg['"]/, only: 'src/apps/pg-conn.ts' },
   { what: 'process.exit', pattern: /process\.exit\(/, only: 'src/cli/main.ts' },
   { what: 'winston', pattern: /from ['"]winston(-transport)?['"]/, only: 'src/report/logger.ts' },
   // The command-line layer: cli.ts and each command's own options.

@@ -35,7 +35,23 @@ export interface SqlServerAppConfig {
   readonly trustServerCertificate?: boolean;
 }
 
-export type AppConfig = MysqlAppConfig | SqlServerAppConfig;
+export interface PostgresAppConfig {
+  readonly type: 'postgresql';
+  /** The server's socket directory (e.g. /var/run/postgresql), or host and port. */
+  readonly socketDir?: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly user?: string;
+  readonly password?: string;
+  readonly database?: string;
+  /**
+   * auto (default): atomic when the data directory, pg_wal and every tablespace are on disks
+   * of the group, else backup. atomic: refuse unless they are. backup: pg_backup_start/stop.
+   */
+  readonly mode?: 'auto' | 'atomic' | 'backup';
+}
+
+export type AppConfig = MysqlAppConfig | SqlServerAppConfig | PostgresAppConfig;
 
 export interface AppsFile {
   readonly apps: Record<string, AppConfig>;
@@ -84,12 +100,15 @@ function checkApp(path: string, name: string, app: AppConfig): void {
   const bad = (what: string) => conditionFailed(`apps config ${path}: app ${name}: ${what}`);
   if (app.type === 'mysql') {
     if (!app.socketPath && !app.host) throw bad('needs socketPath or host');
+  } else if (app.type === 'postgresql') {
+    if (app.mode && !['auto', 'atomic', 'backup'].includes(app.mode))
+      throw bad(`mode ${app.mode} is not auto, atomic or backup`);
   } else if (app.type === 'sqlserver') {
     for (const k of ['server', 'user', 'password', 'metadataDir'] as const)
       if (!app[k]) throw bad(`needs ${k}`);
     if (!Array.isArray(app.databases) || !app.databases.length) throw bad('needs databases');
   } else {
-    throw bad(`unknown type ${(app as { type: string }).type} (mysql, sqlserver)`);
+    throw bad(`unknown type ${(app as { type: string }).type} (mysql, postgresql, sqlserver)`);
   }
 }
 

@@ -2,6 +2,8 @@ import { loadAppsConfig, selectApps, DEFAULT_APPS_CONFIG } from './config.js';
 import { mssqlConnect } from './mssql-conn.js';
 import { mysql2Connect } from './mysql2-conn.js';
 import { MysqlQuiescer } from './mysql.js';
+import { pgConnect } from './pg-conn.js';
+import { PostgresQuiescer } from './postgres.js';
 import { SqlServerQuiescer } from './sqlserver.js';
 import type { AppQuiescer } from './types.js';
 
@@ -14,9 +16,9 @@ export function createQuiescers(
 ): AppQuiescer[] {
   if (!names.length) return [];
   const file = loadAppsConfig(configPath, process.getuid?.() ?? 0);
-  return selectApps(file, names).map(([name, app]) =>
-    app.type === 'mysql'
-      ? new MysqlQuiescer(name, app, () => mysql2Connect(app))
-      : new SqlServerQuiescer(name, app, () => mssqlConnect(app)),
-  );
+  return selectApps(file, names).map(([name, app]): AppQuiescer => {
+    if (app.type === 'mysql') return new MysqlQuiescer(name, app, () => mysql2Connect(app));
+    if (app.type === 'postgresql') return new PostgresQuiescer(name, app, () => pgConnect(app));
+    return new SqlServerQuiescer(name, app, () => mssqlConnect(app));
+  });
 }

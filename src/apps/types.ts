@@ -1,7 +1,9 @@
 /**
  * Application quiescer contract (built-in alternative to the vendor's pre/post scripts).
- * - prepare(): connects and checks (flavour, version, privileges); locks nothing. Throws an
- *   AgentError (PreScriptFailed, exit 9) when the application cannot be quiesced.
+ * - prepare(layout): connects and checks (flavour, version, privileges, and where its files
+ *   are against the group's disks); locks nothing. Throws an AgentError: PreScriptFailed
+ *   (exit 9) when the application cannot be quiesced, ConditionCheckFailed (exit 1) when its
+ *   layout makes a consistent snapshot impossible.
  * - quiesce(freezeBudgetS): takes the application's lock and resolves once what is on disk is
  *   consistent; the lock expires by itself (server side) a little after the freeze budget
  *   if the agent disappears. Throws PreScriptFailed and holds nothing on failure.
@@ -13,18 +15,27 @@
  */
 export interface AppQuiescer {
   readonly name: string;
-  readonly type: 'mysql' | 'sqlserver';
-  prepare(): Promise<void>;
+  readonly type: 'mysql' | 'sqlserver' | 'postgresql';
+  prepare(layout?: GroupLayout): Promise<void>;
   /** After prepare(): what quiesce() would lock, for `check`. */
   plan(): string;
   quiesce(freezeBudgetS: number): Promise<Held>;
   close(): Promise<void>;
 }
 
+/** Where the group's disks are, for a quiescer whose mode depends on it (PostgreSQL). */
+export interface GroupLayout {
+  /** Whether the filesystem holding `path` (links resolved) is on a disk of the group. */
+  inGroup(path: string): boolean;
+}
+
 export interface Held {
   /** What was locked and how: shown in the log and the JSON result. */
   readonly mode: string;
-  /** Recorded under the lock: lock time, binlog/GTID position ... (tag-sized strings). */
+  /**
+   * Recorded under the lock: lock time, binlog/GTID position ... (tag-sized strings). May
+   * grow in afterThaw() (PostgreSQL's backup_label); tagged after the release.
+   */
   readonly facts: Record<string, string>;
   /** performance.now() when the locking statement was sent (the stall starts there). */
   readonly lockSentAt?: number;

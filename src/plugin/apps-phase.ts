@@ -1,4 +1,4 @@
-import type { AppQuiescer, Held } from '../apps/types.js';
+import type { AppQuiescer, GroupLayout, Held } from '../apps/types.js';
 import type { RunLog } from '../report/logger.js';
 import type { RunResult } from './result.js';
 
@@ -21,10 +21,11 @@ export class AppsPhase {
   }
 
   /** Connects to every app and checks it, before any of them is locked. */
-  async connect(): Promise<void> {
+  async connect(layout: GroupLayout): Promise<void> {
     for (const q of this.apps) {
       this.log.info(`Connect to ${q.type} app ${q.name}`);
-      await q.prepare();
+      await q.prepare(layout);
+      this.log.info(`App ${q.name}: ${q.plan()}`);
     }
   }
 

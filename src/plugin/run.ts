@@ -4,6 +4,7 @@ import { exitCodeFor } from '../report/exit-code-for.js';
 import { AgentError } from '../report/errors.js';
 import type { Lock } from '../system/lock.js';
 import { AppsPhase } from './apps-phase.js';
+import { groupLayout } from './layout.js';
 import type { Deps } from './deps.js';
 import { stopIfInterrupted } from './interrupt.js';
 import { emptyResult, type Phase, type RunResult } from './result.js';
@@ -142,7 +143,7 @@ class Run {
    */
   private async quiesce(plan: RunPlan): Promise<void> {
     const { deps, apps } = this;
-    if (apps.active) await apps.connect();
+    if (apps.active) await apps.connect(groupLayout(deps.platform, plan));
     stopIfInterrupted(deps.interrupt, 'the freeze');
     await deps.engine.warmUp?.();
     if (!apps.active) return;

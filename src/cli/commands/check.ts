@@ -1,5 +1,7 @@
 import { EXIT } from '../../report/exit-codes.js';
 import { createQuiescers, type AppQuiescer } from '../../apps/index.js';
+import type { GroupLayout } from '../../apps/types.js';
+import { groupLayout } from '../../plugin/layout.js';
 import { createEngine } from '../../engines/index.js';
 import type { Params } from '../../params/index.js';
 import { validate, type RunPlan } from '../../plugin/validate.js';
@@ -24,11 +26,15 @@ export async function checkCommand(
   try {
     const engine = createEngine(params, { runner: systemRunner, config: config.engine });
     const apps = createQuiescers(params.apps, config.appsConfigPath);
-    const plan = await validate(
-      systemDeps(new RunLog(() => undefined), engine, config, undefined, apps),
-      params,
+    const deps = systemDeps(new RunLog(() => undefined), engine, config, undefined, apps);
+    const plan = await validate(deps, params);
+    const layout = groupLayout(deps.platform, plan);
+    const report = checkReport(
+      engine.name,
+      plan,
+      await appPlans(apps, layout),
+      config.paths.stateDir,
     );
-    const report = checkReport(engine.name, plan, await appPlans(apps), config.paths.stateDir);
     io.out(json ? `${JSON.stringify(report, null, 2)}\n` : `${checkText(report, plan, params)}\n`);
     return report.ExitCode;
   } catch (e) {
@@ -42,11 +48,11 @@ export async function checkCommand(
 type AppPlan = { Name: string; Type: string; Plan: string };
 
 /** Connects to each application (nothing is locked) to say how it would be quiesced. */
-async function appPlans(apps: readonly AppQuiescer[]): Promise<AppPlan[]> {
+async function appPlans(apps: readonly AppQuiescer[], layout: GroupLayout): Promise<AppPlan[]> {
   const out: AppPlan[] = [];
   for (const a of apps) {
     try {
-      await a.prepare();
+      await a.prepare(layout);
       out.push({ Name: a.name, Type: a.type, Plan: a.plan() });
     } finally {
       await a.close();

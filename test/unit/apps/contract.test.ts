@@ -1,5 +1,6 @@
 import { MysqlQuiescer } from '../../../src/apps/mysql.js';
 import { SqlServerQuiescer } from '../../../src/apps/sqlserver.js';
+import { PostgresQuiescer } from '../../../src/apps/postgres.js';
 import { describeQuiescerContract } from '../../contract/quiescer-contract.js';
 import { fakeConnect, type Rule } from '../../support/fake-sql.js';
 import { FakeQuiescer } from '../../support/fakes.js';
@@ -28,6 +29,36 @@ describeQuiescerContract('mysql on MySQL 8.4 (fake session)', () => {
   return {
     quiescer: new MysqlQuiescer('db', { type: 'mysql', host: 'h' }, f.connect),
     lose: () => f.sessions[0]!.lose(),
+  };
+});
+
+const postgres: Rule[] = [
+  [/server_version_num/, [{ n: '160004', v: 'PostgreSQL 16.4 on x86_64' }]],
+  [/data_directory/, [{ d: '/srv/pg' }]],
+  [/relpersistence/, [{ n: '0' }]],
+  [/pg_current_wal_lsn/, [{ lsn: '0/1', tli: '1', sysid: '1' }]],
+  [/pg_backup_stop/, [{ lsn: '0/2', labelfile: 'START WAL LOCATION: 0/1\n', spcmapfile: '' }]],
+];
+
+describeQuiescerContract('postgresql backup mode (fake session)', () => {
+  const f = fakeConnect(postgres);
+  return {
+    quiescer: new PostgresQuiescer(
+      'pg',
+      { type: 'postgresql', mode: 'backup' },
+      f.connect,
+      (p) => p,
+    ),
+    lose: () => f.sessions[0]!.lose(),
+  };
+});
+
+describeQuiescerContract('postgresql atomic mode (fake session)', () => {
+  const f = fakeConnect(postgres);
+  return {
+    quiescer: new PostgresQuiescer('pg', { type: 'postgresql' }, f.connect, (p) => p),
+    lose: () => f.sessions[0]!.lose(),
+    holdsLock: false,
   };
 });
 

@@ -1,0 +1,24 @@
+import type { GroupLayout } from '../apps/types.js';
+import { mountOf, parseMountinfo } from '../system/mountinfo.js';
+import type { Platform } from './deps.js';
+import type { RunPlan } from './validate.js';
+
+/** Which paths live on the group's disks (by the filesystem that holds them). */
+export function groupLayout(platform: Platform, plan: Pick<RunPlan, 'disks'>): GroupLayout {
+  const mounts = parseMountinfo(platform.mountinfo());
+  const devs = new Set(
+    plan.disks.filter((d) => d.device).flatMap((d) => [...platform.stackedDevs(d.device!)]),
+  );
+  return {
+    inGroup(path) {
+      const m = mountOf(mounts, path);
+      if (!m) return false;
+      // btrfs's mountinfo device number is anonymous: its disk comes from its source.
+      const dev =
+        m.fsType === 'btrfs' && m.dev.startsWith('0:')
+          ? (platform.devOfNode(m.source) ?? m.dev)
+          : m.dev;
+      return devs.has(dev);
+    },
+  };
+}
