@@ -49,6 +49,8 @@ export interface PostgresAppConfig {
    * of the group, else backup. atomic: refuse unless they are. backup: pg_backup_start/stop.
    */
   readonly mode?: 'auto' | 'atomic' | 'backup';
+  /** backup mode: pg_backup_stop waits until the WAL up to the backup's end is archived. */
+  readonly waitForArchive?: boolean;
 }
 
 export type AppConfig = MysqlAppConfig | SqlServerAppConfig | PostgresAppConfig;

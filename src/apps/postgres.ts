@@ -182,6 +182,9 @@ export class PostgresQuiescer implements AppQuiescer {
 
   private backupHeld(facts: Record<string, string>, started: number): Held {
     const s = this.session!;
+    // With WAL archiving, waiting makes the group usable as soon as the run ends: the WAL up to
+    // the backup's end is in the archive (a restore replays up to there).
+    const wait = this.c.waitForArchive ? 'true' : 'false';
     let stopped = false;
     const stop = async () => {
       if (stopped) return;
@@ -189,8 +192,8 @@ export class PostgresQuiescer implements AppQuiescer {
       const r = first(
         await s.query(
           this.server!.major >= 15
-            ? 'SELECT lsn::text AS lsn, labelfile, spcmapfile FROM pg_backup_stop(false)'
-            : 'SELECT lsn::text AS lsn, labelfile, spcmapfile FROM pg_stop_backup(false, false)',
+            ? `SELECT lsn::text AS lsn, labelfile, spcmapfile FROM pg_backup_stop(${wait})`
+            : `SELECT lsn::text AS lsn, labelfile, spcmapfile FROM pg_stop_backup(false, ${wait})`,
         ),
       );
       facts.StopLsn = String(r.lsn);

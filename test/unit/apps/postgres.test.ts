@@ -65,7 +65,7 @@ describe('PostgresQuiescer', () => {
   });
 
   it('auto picks backup when pg_wal is outside the group: start and stop in the same session, the label chunked into facts', async () => {
-    const { f, q } = make(pg(170002));
+    const { f, q } = make(pg(170002), { waitForArchive: true });
     await q.prepare(layout(['/srv/pg']));
     expect(q.plan()).toMatch(
       /backup: pg_backup_start .* \(pg_wal \(\/srv\/wal\/pg_wal\) not in the group\)/,
@@ -81,7 +81,7 @@ describe('PostgresQuiescer', () => {
     expect(statements(f.log)).toEqual([
       expect.stringMatching(/^h: SELECT pg_backup_start\('app-snapshot-plugin pg .*', true\)$/),
       expect.stringMatching(/^h: SELECT pg_current_wal_lsn/),
-      'h: SELECT lsn::text AS lsn, labelfile, spcmapfile FROM pg_backup_stop(false)',
+      'h: SELECT lsn::text AS lsn, labelfile, spcmapfile FROM pg_backup_stop(true)',
     ]);
   });
 
