@@ -82,7 +82,11 @@ describe.skipIf(!enabled)('restore proof on a real PostgreSQL', () => {
     writeFileSync(
       appsConfig(),
       JSON.stringify({
-        apps: { pg: app, pgbackup: { ...app, mode: 'backup', waitForArchive: true } },
+        apps: {
+          pg: app,
+          pgatomic: { ...app, mode: 'atomic' },
+          pgbackup: { ...app, mode: 'backup', waitForArchive: true },
+        },
       }),
       { mode: 0o600 },
     );
@@ -266,6 +270,27 @@ describe.skipIf(!enabled)('restore proof on a real PostgreSQL', () => {
       rmSync(data.image, { force: true });
       rmSync(wal.image, { force: true });
     }
+  });
+
+  it('atomic mode with pg_wal outside the group is refused, exit 1, before anything is frozen', async () => {
+    const before = readdirSync(join(lab.pool, 'groups')).length;
+    const words = ['-Apps=pgatomic', `-ExcludeDiskId=${walDisk}`];
+    const r = await lab.snapshot(['-Name=pgrefused', ...words], {
+      env: { APP_SNAPSHOT_APPS_CONFIG: appsConfig() },
+    });
+    expect(r.code).toBe(1);
+    expect(r.json.Error).toMatch(
+      /atomic mode needs the whole cluster in the group, but pg_wal \(.*pgwal\) is not on its disks/,
+    );
+    expect(r.json.Frozen).toEqual([]);
+    expect(readdirSync(join(lab.pool, 'groups')).length).toBe(before);
+    const { runCli } = await import('../support/lab.js');
+    const check = await runCli(
+      ['check', '-Name=c2', '-Engine=local', `-Pool=${lab.pool}`, ...words, '--json'],
+      { env: { ...lab.env, APP_SNAPSHOT_APPS_CONFIG: appsConfig() } },
+    );
+    expect(check.code).toBe(1);
+    expect(JSON.parse(check.stdout).Error).toMatch(/pg_wal .* is not on its disks/);
   });
 
   it('check says which mode would be used and why, locking nothing', async () => {
