@@ -170,7 +170,7 @@ describe.skipIf(!requireRoot())('fault matrix on a real lab', () => {
   it('three runs started at once, five times: exactly one succeeds, the others exit 16, nothing stays frozen', async () => {
     for (let round = 0; round < 5; round++) {
       // Each held in its window for a while, so that the three really overlap.
-      const runs = [0, 1, 2].map(() => startHeld(lab, 700, group()));
+      const runs = [0, 1, 2].map(() => startHeld(lab, 1500, group()));
       try {
         const codes = (await Promise.all(runs.map((r) => r.exited))).sort();
         expect(codes, runs.map((r) => r.stdout()).join(' | ')).toEqual([0, 16, 16]);

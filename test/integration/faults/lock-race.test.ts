@@ -10,9 +10,11 @@ describe('the lock under contention', () => {
   // Real processes racing for one lock, each holding it briefly: exactly one wins each round.
   it('lets exactly one of 8 simultaneous processes in, round after round', async () => {
     const d = tmp('asp-lock-');
-    const contender = `
+    // Every contender waits for one common moment (well after they have all started), so the
+    // attempts really collide whatever the machine's load.
+    const contender = (at: number) => `
       import(${JSON.stringify(LOCK_MODULE)}).then(async ({ acquireLock }) => {
-        await new Promise((r) => setTimeout(r, 50 - (Date.now() % 50)));
+        await new Promise((r) => setTimeout(r, Math.max(0, ${at} - Date.now())));
         try {
           const l = acquireLock(${JSON.stringify(d)});
           await new Promise((r) => setTimeout(r, 1000));
@@ -23,12 +25,13 @@ describe('the lock under contention', () => {
         }
       });`;
     for (let round = 0; round < 3; round++) {
+      const at = Date.now() + 2000;
       const outs = await Promise.all(
         Array.from(
           { length: 8 },
           () =>
             new Promise<string>((resolve) => {
-              const c = spawn(process.execPath, ['--input-type=module', '-e', contender]);
+              const c = spawn(process.execPath, ['--input-type=module', '-e', contender(at)]);
               let out = '';
               c.stdout.on('data', (b) => (out += b));
               c.on('close', () => resolve(out));
