@@ -55,7 +55,8 @@ const median = (xs) => {
 async function withLab(disks, fs, fn) {
   const root = mkdtempSync('/tmp/asp-bench-');
   const env = {
-    APP_SNAPSHOT_STATE_DIR: join(root, 'state'),
+    // On tmpfs, as the default /run/app-snapshot-plugin is.
+    APP_SNAPSHOT_STATE_DIR: mkdtempSync('/dev/shm/asp-bench-state-'),
     APP_SNAPSHOT_LOG_DIR: join(root, 'logs'),
   };
   const args = [
@@ -76,6 +77,7 @@ async function withLab(disks, fs, fn) {
   } finally {
     spawnSync(process.execPath, [CLI, 'lab', 'down', '--root', join(root, 'lab')]);
     rmSync(root, { recursive: true, force: true });
+    rmSync(env.APP_SNAPSHOT_STATE_DIR, { recursive: true, force: true });
   }
 }
 

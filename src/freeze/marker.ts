@@ -20,7 +20,9 @@ export function markerPath(stateDir: string): string {
 
 export function writeMarker(stateDir: string, marker: FrozenMarker): void {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  writeJsonAtomic(markerPath(stateDir), marker);
+  // Not fsync'ed: it guards against processes dying, and a freeze does not survive a reboot;
+  // an fsync here would lengthen the path to the first freeze.
+  writeJsonAtomic(markerPath(stateDir), marker, false);
 }
 
 export function readMarker(stateDir: string): FrozenMarker | undefined {

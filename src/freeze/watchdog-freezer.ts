@@ -211,7 +211,8 @@ export class WatchdogFreezer implements Freezer {
       {
         reason: report.reason,
         thawStartNs: report.thawStartNs,
-        thawEndNs: failures.endNs,
+        // The watchdog's own end, unless the agent had to thaw something after it.
+        thawEndNs: report.failures.length ? failures.endNs : report.thawEndNs,
         thawed: [...this.frozen],
       },
       failures.failed,

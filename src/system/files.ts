@@ -11,16 +11,17 @@ import {
 
 /**
  * Writes JSON so that readers see the old content or the new, never a part: a private
- * temporary file, fsync'ed, renamed into place. A failed write (ENOSPC, EROFS) leaves no
- * temporary file behind.
+ * temporary file, fsync'ed (unless `durable` is false: for state that a reboot makes moot
+ * anyway, such as the frozen marker), renamed into place. A failed write (ENOSPC, EROFS)
+ * leaves no temporary file behind.
  */
-export function writeJsonAtomic(path: string, value: unknown): void {
+export function writeJsonAtomic(path: string, value: unknown, durable = true): void {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     const fd = openSync(tmp, 'w', 0o600);
     try {
       writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
-      fsyncSync(fd);
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
