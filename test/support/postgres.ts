@@ -141,6 +141,14 @@ export interface Ack {
   readonly sentNs: bigint;
   /** ... and when its commit was acknowledged. */
   readonly ackNs: bigint;
+  /** Where the WAL was when the row was inserted (just before its commit record). */
+  readonly lsn: bigint;
+}
+
+/** "16/B374D848" -> a number that orders like the LSN. */
+export function lsnValue(lsn: string): bigint {
+  const [hi, lo] = lsn.split('/');
+  return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
 }
 
 /** Commits one row every `periodMs`, recording when each commit was sent and acknowledged. */
@@ -160,8 +168,12 @@ export class PgWriter {
       while (this.running) {
         seq++;
         const sentNs = process.hrtime.bigint();
-        await this.conn.query('INSERT INTO pit (seq, ts) VALUES ($1, clock_timestamp())', [seq]);
-        this.acks.push({ seq, sentNs, ackNs: process.hrtime.bigint() });
+        const r = await this.conn.query(
+          'INSERT INTO pit (seq, ts) VALUES ($1, clock_timestamp()) RETURNING pg_current_wal_insert_lsn()::text AS lsn',
+          [seq],
+        );
+        const lsn = lsnValue((r.rows[0] as { lsn: string }).lsn);
+        this.acks.push({ seq, sentNs, ackNs: process.hrtime.bigint(), lsn });
         await new Promise((r) => setTimeout(r, this.periodMs));
       }
     })();
@@ -180,6 +192,11 @@ export interface PgExpectation {
   readonly thawEndNs: bigint;
   /** The WAL position the quiescer recorded: the restored server must be at or past it. */
   readonly lsn?: string;
+  /**
+   * Backup mode: its restore ends at the backup's end (pg_backup_stop, after the thaw), so
+   * the upper bound is that WAL position: no commit inserted after it may be there.
+   */
+  readonly stopLsn?: string;
 }
 
 /** What a restored server gets wrong; empty when the restore is consistent. */
@@ -198,6 +215,14 @@ export async function pgViolations(db: TestPostgres, e: PgExpectation): Promise<
     const late = e.acks.filter((a) => a.sentNs > e.thawEndNs && present.has(a.seq));
     if (late.length)
       out.push(`${late.length} commit(s) sent after the thaw are present (e.g. ${late[0]!.seq})`);
+    if (e.stopLsn) {
+      const stop = lsnValue(e.stopLsn);
+      const after = e.acks.filter((a) => a.lsn > stop && present.has(a.seq));
+      if (after.length)
+        out.push(
+          `${after.length} commit(s) inserted after the backup's end (${e.stopLsn}) are present (e.g. ${after[0]!.seq})`,
+        );
+    }
     const gaps = Array.from({ length: newest }, (_, i) => i + 1).filter((s) => !present.has(s));
     if (gaps.length)
       out.push(`${gaps.length} row(s) missing below the newest (${newest}), e.g. ${gaps[0]}`);
