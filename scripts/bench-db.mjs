@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
+import { median, snapshotUnderWriter } from './bench-lib.mjs';
 
 const CLI = join(import.meta.dirname, '../dist/cli/main.js');
 const FIXTURES = join(import.meta.dirname, '../test/fixtures/vendor-mysql');
@@ -27,10 +28,6 @@ const must = (cmd, args, opts = {}) => {
   const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
-};
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
 const root = mkdtempSync('/tmp/asp-benchdb-');
@@ -119,47 +116,15 @@ try {
 
   let seq = 0;
   async function measure(way) {
-    const latencies = [];
-    let running = true;
-    const writer = (async () => {
-      while (running) {
-        const t0 = performance.now();
-        await conn.query('INSERT INTO b.w (seq, ts) VALUES (?, NOW(6))', [++seq]);
-        latencies.push(performance.now() - t0);
-        await new Promise((r) => setTimeout(r, PERIOD_MS));
-      }
-    })();
-    await new Promise((r) => setTimeout(r, 300));
-    // Asynchronously: the writer must keep committing while the agent runs.
-    const r = await new Promise((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [
-          CLI,
-          `-Name=benchdb${seq}`,
-          '-Engine=local',
-          `-Pool=${lab.pool}`,
-          ...way.words,
-          '--output',
-          'json',
-        ],
-        { env: { ...env, ...way.env }, stdio: ['ignore', 'pipe', 'ignore'] },
-      );
-      let stdout = '';
-      child.stdout.on('data', (c) => (stdout += c));
-      child.on('close', () => resolve({ stdout }));
+    const m = await snapshotUnderWriter({
+      insert: () => conn.query('INSERT INTO b.w (seq, ts) VALUES (?, NOW(6))', [++seq]),
+      cli: CLI,
+      args: [`-Name=benchdb${seq}`, '-Engine=local', `-Pool=${lab.pool}`, ...way.words],
+      env: { ...env, ...way.env },
+      periodMs: PERIOD_MS,
+      stallMs: STALL_MS,
     });
-    await new Promise((res) => setTimeout(res, 300));
-    running = false;
-    await writer;
-    const result = JSON.parse(r.stdout);
-    if (result.ExitCode !== 0) throw new Error(`run failed: ${result.Error}`);
-    return {
-      longestStallMs: Math.max(...latencies),
-      stalledMs: latencies.filter((l) => l > STALL_MS).reduce((a, b) => a + b, 0),
-      heldMs: result.Apps?.[0]?.HeldMs,
-      consistency: result.Consistency,
-    };
+    return { ...m, heldMs: m.result.Apps?.[0]?.HeldMs, consistency: m.result.Consistency };
   }
 
   const rows = [];

@@ -5,7 +5,7 @@
 // on), and freeze only. Reported per way, median over BENCH_DB_RUNS runs (default 5): the
 // longest write stall (the slowest commit) and the time commits spent stalled (commits over
 // 20 ms, summed), measured as bench-db.mjs measures MariaDB. Needs root and postgresql.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { median, snapshotUnderWriter } from './bench-lib.mjs';
 
 const CLI = join(import.meta.dirname, '../dist/cli/main.js');
 const RUNS = Number(process.env.BENCH_DB_RUNS ?? 5);
@@ -45,10 +46,6 @@ const pgDir = (p, mode = 0o700) => {
   chownSync(p, uid, gid);
   chmodSync(p, mode);
   return p;
-};
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
 const root = mkdtempSync('/tmp/asp-benchpg-');
@@ -129,45 +126,15 @@ try {
 
   let seq = 0;
   async function measure(words) {
-    const latencies = [];
-    let running = true;
-    const writer = (async () => {
-      while (running) {
-        const t0 = performance.now();
-        await conn.query('INSERT INTO w (seq, ts) VALUES ($1, clock_timestamp())', [++seq]);
-        latencies.push(performance.now() - t0);
-        await new Promise((r) => setTimeout(r, PERIOD_MS));
-      }
-    })();
-    await new Promise((r) => setTimeout(r, 300));
-    const r = await new Promise((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [
-          CLI,
-          `-Name=benchpg${seq}`,
-          '-Engine=local',
-          `-Pool=${lab.pool}`,
-          ...words,
-          '--output',
-          'json',
-        ],
-        { env: { ...env, APP_SNAPSHOT_APPS_CONFIG: apps }, stdio: ['ignore', 'pipe', 'ignore'] },
-      );
-      let stdout = '';
-      child.stdout.on('data', (c) => (stdout += c));
-      child.on('close', () => resolve({ stdout }));
+    const m = await snapshotUnderWriter({
+      insert: () => conn.query('INSERT INTO w (seq, ts) VALUES ($1, clock_timestamp())', [++seq]),
+      cli: CLI,
+      args: [`-Name=benchpg${seq}`, '-Engine=local', `-Pool=${lab.pool}`, ...words],
+      env: { ...env, APP_SNAPSHOT_APPS_CONFIG: apps },
+      periodMs: PERIOD_MS,
+      stallMs: STALL_MS,
     });
-    await new Promise((res) => setTimeout(res, 300));
-    running = false;
-    await writer;
-    const result = JSON.parse(r.stdout);
-    if (result.ExitCode !== 0) throw new Error(`run failed: ${result.Error}`);
-    return {
-      longestStallMs: Math.max(...latencies),
-      stalledMs: latencies.filter((l) => l > STALL_MS).reduce((a, b) => a + b, 0),
-      consistency: result.Consistency,
-    };
+    return { ...m, consistency: m.result.Consistency };
   }
 
   const rows = [];

@@ -1,7 +1,7 @@
 // The only file that imports mysql2: one dedicated connection (never a pool: a lock belongs to
 // one session), multipleStatements off, Unix socket or TCP.
 import type { MysqlAppConfig } from './config.js';
-import type { SqlConn } from './sql-conn.js';
+import { onFirstLoss, type SqlConn } from './sql-conn.js';
 
 export async function mysql2Connect(c: MysqlAppConfig): Promise<SqlConn> {
   const mysql = await import('mysql2/promise');
@@ -22,13 +22,7 @@ export async function mysql2Connect(c: MysqlAppConfig): Promise<SqlConn> {
       return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
     },
     onLost(listener) {
-      let fired = false;
-      const once = (e: Error) => {
-        if (!fired) listener(e);
-        fired = true;
-      };
-      conn.on('error', once);
-      conn.on('end', () => once(new Error('connection ended')));
+      onFirstLoss(conn as unknown as Parameters<typeof onFirstLoss>[0], listener);
     },
     async end() {
       try {

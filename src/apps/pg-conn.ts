@@ -1,7 +1,7 @@
 // The only file that imports pg: one dedicated client (never a pool: a backup started with
 // pg_backup_start belongs to one session and ends with it), Unix socket or TCP.
 import type { PostgresAppConfig } from './config.js';
-import type { SqlConn } from './sql-conn.js';
+import { onFirstLoss, type SqlConn } from './sql-conn.js';
 
 export async function pgConnect(c: PostgresAppConfig): Promise<SqlConn> {
   const { default: pg } = await import('pg');
@@ -22,13 +22,7 @@ export async function pgConnect(c: PostgresAppConfig): Promise<SqlConn> {
       return r.rows as Record<string, unknown>[];
     },
     onLost(listener) {
-      let fired = false;
-      const once = (e: Error) => {
-        if (!fired) listener(e);
-        fired = true;
-      };
-      client.on('error', once);
-      client.on('end', () => once(new Error('connection ended')));
+      onFirstLoss(client as unknown as Parameters<typeof onFirstLoss>[0], listener);
     },
     async end() {
       await client.end().catch(() => undefined);

@@ -9,3 +9,17 @@ export interface SqlConn {
 }
 
 export type SqlConnect = () => Promise<SqlConn>;
+
+/** Calls `listener` once, on the first 'error' or 'end' of a driver's connection object. */
+export function onFirstLoss(
+  conn: { on(event: 'error' | 'end', fn: (e?: Error) => void): unknown },
+  listener: (e: Error) => void,
+): void {
+  let fired = false;
+  const once = (e: Error) => {
+    if (!fired) listener(e);
+    fired = true;
+  };
+  conn.on('error', (e) => once(e ?? new Error('connection error')));
+  conn.on('end', () => once(new Error('connection ended')));
+}
