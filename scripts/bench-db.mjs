@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { median, snapshotUnderWriter } from './bench-lib.mjs';
+import { labUp, median, snapshotUnderWriter } from './bench-lib.mjs';
 
 const CLI = join(import.meta.dirname, '../dist/cli/main.js');
 const FIXTURES = join(import.meta.dirname, '../test/fixtures/vendor-mysql');
@@ -38,24 +38,7 @@ const env = {
 };
 let server;
 try {
-  const lab = JSON.parse(
-    must(process.execPath, [
-      CLI,
-      'lab',
-      'up',
-      '--root',
-      join(root, 'lab'),
-      '--disks',
-      '2',
-      '--size',
-      '512M',
-      '--fs',
-      'ext4,xfs',
-      '--quota',
-      '256',
-      '--json',
-    ]),
-  );
+  const lab = labUp(CLI, join(root, 'lab'));
   const [data, binlog] = lab.disks.map((d) => d.mountPoint);
   const socket = join(root, 'db.sock');
   must('mariadb-install-db', [

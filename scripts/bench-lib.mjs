@@ -1,7 +1,7 @@
 // What the database benches share: one snapshot run under a writer that commits every
 // `periodMs`, measured from the writer's side (the longest commit, and the time spent in
 // commits slower than `stallMs`).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,4 +44,30 @@ export async function snapshotUnderWriter({ insert, cli, args, env, periodMs = 5
     stalledMs: latencies.filter((l) => l > stallMs).reduce((a, b) => a + b, 0),
     result,
   };
+}
+
+/** The two-disk lab both database benches use (ext4 for the data, xfs for the log/WAL). */
+export function labUp(cli, labRoot) {
+  const r = spawnSync(
+    process.execPath,
+    [
+      cli,
+      'lab',
+      'up',
+      '--root',
+      labRoot,
+      '--disks',
+      '2',
+      '--size',
+      '512M',
+      '--fs',
+      'ext4,xfs',
+      '--quota',
+      '256',
+      '--json',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`lab up: ${r.stderr}`);
+  return JSON.parse(r.stdout);
 }

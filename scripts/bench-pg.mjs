@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { median, snapshotUnderWriter } from './bench-lib.mjs';
+import { labUp, median, snapshotUnderWriter } from './bench-lib.mjs';
 
 const CLI = join(import.meta.dirname, '../dist/cli/main.js');
 const RUNS = Number(process.env.BENCH_DB_RUNS ?? 5);
@@ -57,24 +57,7 @@ const env = {
 let dataDir;
 try {
   const labRoot = join(root, 'lab');
-  const lab = JSON.parse(
-    must(process.execPath, [
-      CLI,
-      'lab',
-      'up',
-      '--root',
-      labRoot,
-      '--disks',
-      '2',
-      '--size',
-      '512M',
-      '--fs',
-      'ext4,xfs',
-      '--quota',
-      '256',
-      '--json',
-    ]),
-  );
+  const lab = labUp(CLI, labRoot);
   for (const d of [root, labRoot, join(labRoot, 'mnt')]) chmodSync(d, 0o711);
   const [data, wal] = lab.disks.map((d) => d.mountPoint);
   dataDir = join(data, 'pgdata');
