@@ -37,6 +37,10 @@ function forceClean(root: string): void {
   rmSync(root, { recursive: true, force: true });
 }
 
+/** `lab up` of one small ext4 disk under `root`, with JSON output. */
+const oneDiskLab = (root: string) =>
+  runCli(['lab', 'up', '--root', root, '--disks', '1', '--size', '320M', '--fs', 'ext4', '--json']);
+
 describe.skipIf(!requireRoot())('lab up and down', () => {
   it('a size too small for a filesystem type is exit 2 before anything is made', async () => {
     const root = join(mkdtempSync('/tmp/asp-labt-'), 'lab');
@@ -91,36 +95,13 @@ describe.skipIf(!requireRoot())('lab up and down', () => {
     const base = mkdtempSync('/tmp/asp-labt-');
     const root = join(base, 'lab');
     try {
-      const up = await runCli([
-        'lab',
-        'up',
-        '--root',
-        root,
-        '--disks',
-        '1',
-        '--size',
-        '320M',
-        '--fs',
-        'ext4',
-        '--json',
-      ]);
+      const up = await oneDiskLab(root);
       expect(up.code).toBe(0);
       const mnt = JSON.parse(up.stdout).disks[0].mountPoint as string;
       writeFileSync(join(mnt, 'precious'), 'data');
       const saved = readFileSync(join(root, 'lab.json'), 'utf8');
       rmSync(join(root, 'lab.json')); // as an older version's failed `lab up` left it
-      const again = await runCli([
-        'lab',
-        'up',
-        '--root',
-        root,
-        '--disks',
-        '1',
-        '--size',
-        '320M',
-        '--fs',
-        'ext4',
-      ]);
+      const again = await oneDiskLab(root);
       expect(again.code).toBe(1);
       expect(again.stderr).toMatch(
         /refusing to mkfs .*: it is attached as \/dev\/loop\d+|not removing/,
