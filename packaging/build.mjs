@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// npm run package: every artifact into dist/packages/ — the single-file bundle, the Node
-// single executable (linux-x64, from this machine's node), the cloud-assistant plugin zip, a
-// .deb (dpkg-deb) and an .rpm (rpmbuild from Debian's rpm package), and the man page.
+// npm run package: every artifact into dist/packages/ — the single-file bundle, the single
+// executables (Bun-compiled, linux-x64 and linux-arm64, glibc >= 2.17), a cloud-assistant
+// plugin zip, a .deb (dpkg-deb) and an .rpm (rpmbuild from Debian's rpm package) per
+// architecture, and the man page. packaging/README.md lists them.
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -16,6 +17,8 @@ import {
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { bundle } from './bundle.mjs';
+import { ARCHES, compileExecutable } from './executable.mjs';
+import { launcher } from './launcher.mjs';
 import { manPage } from './man.mjs';
 
 // A missing tool or a failed step is one line saying which, not a stack trace.
@@ -57,153 +60,172 @@ mkdirSync(WORK, { recursive: true });
 const cjs = join(OUT, `${NAME}.cjs`);
 await bundle(cjs);
 chmodSync(cjs, 0o755);
+const artefacts = [cjs];
 
-// 2. Single executable: this machine's node with the bundle injected (no download).
-writeFileSync(
-  join(WORK, 'sea-config.json'),
-  JSON.stringify({
-    main: cjs,
-    output: join(WORK, 'sea.blob'),
-    disableExperimentalSEAWarning: true,
-  }),
-);
-run(process.execPath, ['--experimental-sea-config', 'sea-config.json']);
-const bin = join(OUT, NAME);
-copyFileSync(process.execPath, bin);
-chmodSync(bin, 0o755);
-run(process.execPath, [
-  join(ROOT, 'node_modules/postject/dist/cli.js'),
-  bin,
-  'NODE_SEA_BLOB',
-  join(WORK, 'sea.blob'),
-  '--sentinel-fuse',
-  'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
-]);
-
-// 3. Man page, from the CLI's help and the exit-code table.
+// 2. Man page, from the CLI's help and the exit-code table.
 const { EXIT_CODES } = await import(join(ROOT, 'dist/report/exit-codes.js'));
 const man = join(OUT, `${NAME}.8`);
 writeFileSync(man, manPage(cjs, VERSION, EXIT_CODES));
 
-// 4. Cloud-assistant plugin zip: config.json at the root, the executable beside it.
-const pluginDir = join(WORK, 'plugin');
-mkdirSync(pluginDir);
-writeFileSync(
-  join(pluginDir, 'config.json'),
-  `${JSON.stringify({ name: NAME, arch: 'x64', osType: 'linux', runPath: NAME, timeout: '3900', publisher: 'app-snapshot-plugin authors', version: VERSION, pluginType: 'Once' }, null, 2)}\n`,
-);
-copyFileSync(bin, join(pluginDir, NAME));
-chmodSync(join(pluginDir, NAME), 0o755);
-const zip = join(OUT, `${NAME}_${VERSION}_linux-x64.zip`);
-run('zip', ['-q', '-X', zip, 'config.json', NAME], { cwd: pluginDir });
-
-// 5. The installed tree, shared by the deb and the rpm (`from`: a path, or a Buffer of content).
-const tree = join(WORK, 'tree');
-const put = (rel, from, mode) => {
-  mkdirSync(join(tree, rel, '..'), { recursive: true });
-  if (typeof from === 'string') copyFileSync(from, join(tree, rel));
-  else writeFileSync(join(tree, rel), from);
-  chmodSync(join(tree, rel), mode);
-};
-put('usr/bin/app-snapshot-plugin', bin, 0o755);
-put(
-  'usr/share/man/man8/app-snapshot-plugin.8.gz',
-  gzipSync(readFileSync(man), { level: 9 }),
-  0o644,
-);
-put('usr/share/doc/app-snapshot-plugin/README.md', join(ROOT, 'README.md'), 0o644);
-put(
-  'usr/share/doc/app-snapshot-plugin/copyright',
-  Buffer.from('Apache-2.0\nSee https://www.apache.org/licenses/LICENSE-2.0\n'),
-  0o644,
-);
-put(
-  'usr/share/doc/app-snapshot-plugin/apps.json.example',
-  Buffer.from(
-    `${JSON.stringify({ apps: { db1: { type: 'mysql', socketPath: '/run/mysqld/mysqld.sock', user: 'root' } } }, null, 2)}\n`,
-  ),
-  0o644,
-);
-// Config and logs hold credentials and script output: root only.
-for (const dir of ['etc/app-snapshot-plugin', 'var/log/app-snapshot-plugin']) {
-  mkdirSync(join(tree, dir), { recursive: true });
-  chmodSync(join(tree, dir), 0o700);
+// 3. Per architecture: the executable, the plugin zip, the deb and the rpm.
+for (const arch of Object.keys(ARCHES)) {
+  const bin = compileExecutable(cjs, join(OUT, `${NAME}-linux-${arch}`), arch);
+  const tree = installedTree(bin);
+  artefacts.push(bin, pluginZip(bin, arch), deb(tree, arch), rpm(tree, arch));
 }
 
-// 6. deb.
-const debRoot = join(WORK, 'deb');
-cpSync(tree, debRoot, { recursive: true });
-mkdirSync(join(debRoot, 'DEBIAN'));
-const installedKb = Math.ceil(Number(run('du', ['-sk', tree]).split('\t')[0]));
-writeFileSync(
-  join(debRoot, 'DEBIAN/control'),
-  [
-    `Package: ${NAME}`,
-    `Version: ${VERSION}`,
-    'Architecture: amd64',
-    'Maintainer: app-snapshot-plugin authors <noreply@example.invalid>',
-    `Installed-Size: ${installedKb}`,
-    'Depends: libc6 (>= 2.28), util-linux',
-    'Recommends: xfsprogs',
-    'Section: admin',
-    'Priority: optional',
-    "Description: application-consistent snapshot groups of a VM's disks",
-    ' Quiesces applications (scripts or built-in MySQL/MariaDB/SQL Server quiescers), freezes the',
-    ' filesystems, creates one snapshot group (ECS API or a local reflink pool), thaws and tags.',
-    '',
-  ].join('\n'),
-);
-writeFileSync(
-  join(debRoot, 'DEBIAN/postrm'),
-  '#!/bin/sh\nset -e\nif [ "$1" = purge ]; then rm -rf /var/log/app-snapshot-plugin /run/app-snapshot-plugin; fi\n',
-);
-chmodSync(join(debRoot, 'DEBIAN/postrm'), 0o755);
-const deb = join(OUT, `${NAME}_${VERSION}_amd64.deb`);
-run('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', debRoot, deb]);
+/** The Cloud Assistant plugin zip: config.json and the launcher at the root, the executable in bin/. */
+function pluginZip(bin, arch) {
+  const dir = join(WORK, `plugin-${arch}`);
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  // The plugin manager's GetArch() names aarch64 "arm" and x86_64 "x64".
+  const config = {
+    name: NAME,
+    arch: arch === 'arm64' ? 'arm' : 'x64',
+    osType: 'linux',
+    runPath: NAME,
+    timeout: '3900',
+    publisher: 'app-snapshot-plugin authors',
+    version: VERSION,
+    pluginType: 'Once',
+  };
+  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  writeFileSync(join(dir, NAME), launcher(arch, `bin/${NAME}`), { mode: 0o755 });
+  copyFileSync(bin, join(dir, 'bin', NAME));
+  chmodSync(join(dir, 'bin', NAME), 0o755);
+  const zip = join(OUT, `${NAME}_${VERSION}_linux-${arch}.zip`);
+  run('zip', ['-q', '-X', zip, 'config.json', NAME, `bin/${NAME}`], { cwd: dir });
+  return zip;
+}
 
-// 7. rpm, from the same tree (no compile step; the binary must not be stripped: that would drop
-// the injected bundle).
-const top = join(WORK, 'rpm');
-for (const d of ['BUILD', 'RPMS', 'SOURCES', 'SPECS', 'SRPMS', 'BUILDROOT'])
-  mkdirSync(join(top, d), { recursive: true });
-const spec = join(top, 'SPECS', `${NAME}.spec`);
-writeFileSync(
-  spec,
-  [
-    `Name: ${NAME}`,
-    `Version: ${VERSION}`,
-    'Release: 1',
-    "Summary: Application-consistent snapshot groups of a VM's disks",
-    'License: Apache-2.0',
-    'BuildArch: x86_64',
-    'Requires: util-linux',
-    'AutoReqProv: no',
-    '%global debug_package %{nil}',
-    '%global __os_install_post %{nil}',
-    '%define _build_id_links none',
-    '%description',
-    'Quiesces applications, freezes the filesystems, creates one snapshot group, thaws and tags.',
-    '%install',
-    `cp -a ${tree}/. %{buildroot}/`,
-    '%files',
-    '%attr(0755,root,root) /usr/bin/app-snapshot-plugin',
-    '%attr(0644,root,root) /usr/share/man/man8/app-snapshot-plugin.8.gz',
-    '%doc /usr/share/doc/app-snapshot-plugin',
-    '%dir %attr(0700,root,root) /etc/app-snapshot-plugin',
-    '%dir %attr(0700,root,root) /var/log/app-snapshot-plugin',
-    '%postun',
-    'if [ "$1" = 0 ]; then rm -rf /var/log/app-snapshot-plugin /run/app-snapshot-plugin; fi',
-    '',
-  ].join('\n'),
-);
-run('rpmbuild', ['-bb', '--quiet', '--define', `_topdir ${top}`, spec]);
-const rpmName = `${NAME}-${VERSION}-1.x86_64.rpm`;
-copyFileSync(join(top, 'RPMS/x86_64', rpmName), join(OUT, rpmName));
+/** The installed tree shared by the deb and the rpm of one architecture. */
+function installedTree(bin) {
+  const tree = join(WORK, `tree-${bin.split('-').at(-1)}`);
+  // `from`: a path, or a Buffer of content.
+  const put = (rel, from, mode) => {
+    mkdirSync(join(tree, rel, '..'), { recursive: true });
+    if (typeof from === 'string') copyFileSync(from, join(tree, rel));
+    else writeFileSync(join(tree, rel), from);
+    chmodSync(join(tree, rel), mode);
+  };
+  put('usr/bin/app-snapshot-plugin', bin, 0o755);
+  put(
+    'usr/share/man/man8/app-snapshot-plugin.8.gz',
+    gzipSync(readFileSync(man), { level: 9 }),
+    0o644,
+  );
+  put('usr/share/doc/app-snapshot-plugin/README.md', join(ROOT, 'README.md'), 0o644);
+  put(
+    'usr/share/doc/app-snapshot-plugin/copyright',
+    Buffer.from('Apache-2.0\nSee https://www.apache.org/licenses/LICENSE-2.0\n'),
+    0o644,
+  );
+  put(
+    'usr/share/doc/app-snapshot-plugin/apps.json.example',
+    Buffer.from(
+      `${JSON.stringify({ apps: { db1: { type: 'mysql', socketPath: '/run/mysqld/mysqld.sock', user: 'root' } } }, null, 2)}\n`,
+    ),
+    0o644,
+  );
+  // Config and logs hold credentials and script output: root only.
+  for (const dir of ['etc/app-snapshot-plugin', 'var/log/app-snapshot-plugin']) {
+    mkdirSync(join(tree, dir), { recursive: true });
+    chmodSync(join(tree, dir), 0o700);
+  }
+  return tree;
+}
+
+// Both packages depend on what the executable needs and nothing else: glibc >= 2.17 (its
+// highest symbol version, checked on every build by the legacy-system suite) and util-linux
+// (fsfreeze). No libstdc++: the executable does not link it.
+function deb(tree, arch) {
+  const debRoot = join(WORK, `deb-${arch}`);
+  cpSync(tree, debRoot, { recursive: true });
+  mkdirSync(join(debRoot, 'DEBIAN'));
+  const installedKb = Math.ceil(Number(run('du', ['-sk', tree]).split('\t')[0]));
+  writeFileSync(
+    join(debRoot, 'DEBIAN/control'),
+    [
+      `Package: ${NAME}`,
+      `Version: ${VERSION}`,
+      `Architecture: ${ARCHES[arch].deb}`,
+      'Maintainer: app-snapshot-plugin authors <noreply@example.invalid>',
+      `Installed-Size: ${installedKb}`,
+      'Depends: libc6 (>= 2.17), util-linux',
+      'Recommends: xfsprogs',
+      'Section: admin',
+      'Priority: optional',
+      "Description: application-consistent snapshot groups of a VM's disks",
+      ' Quiesces applications (scripts or built-in MySQL/MariaDB/PostgreSQL/SQL Server quiescers),',
+      ' freezes the filesystems, creates one snapshot group (ECS API or a local reflink pool),',
+      ' thaws and tags.',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(debRoot, 'DEBIAN/postrm'),
+    '#!/bin/sh\nset -e\nif [ "$1" = purge ]; then rm -rf /var/log/app-snapshot-plugin /run/app-snapshot-plugin; fi\n',
+  );
+  chmodSync(join(debRoot, 'DEBIAN/postrm'), 0o755);
+  const out = join(OUT, `${NAME}_${VERSION}_${ARCHES[arch].deb}.deb`);
+  run('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', debRoot, out]);
+  return out;
+}
+
+// No compile step; the binary must not be stripped: that would drop the embedded agent.
+function rpm(tree, arch) {
+  const rpmArch = ARCHES[arch].rpm;
+  const top = join(WORK, `rpm-${arch}`);
+  for (const d of ['BUILD', 'RPMS', 'SOURCES', 'SPECS', 'SRPMS', 'BUILDROOT'])
+    mkdirSync(join(top, d), { recursive: true });
+  const spec = join(top, 'SPECS', `${NAME}.spec`);
+  writeFileSync(
+    spec,
+    [
+      `Name: ${NAME}`,
+      `Version: ${VERSION}`,
+      'Release: 1',
+      "Summary: Application-consistent snapshot groups of a VM's disks",
+      'License: Apache-2.0',
+      // What rpm's own dependency generator would write for a binary needing GLIBC_2.17.
+      'Requires: libc.so.6(GLIBC_2.17)(64bit)',
+      'Requires: util-linux',
+      'AutoReqProv: no',
+      '%global debug_package %{nil}',
+      '%global __os_install_post %{nil}',
+      '%define _build_id_links none',
+      '%description',
+      'Quiesces applications, freezes the filesystems, creates one snapshot group, thaws and tags.',
+      '%install',
+      `cp -a ${tree}/. %{buildroot}/`,
+      '%files',
+      '%attr(0755,root,root) /usr/bin/app-snapshot-plugin',
+      '%attr(0644,root,root) /usr/share/man/man8/app-snapshot-plugin.8.gz',
+      '%doc /usr/share/doc/app-snapshot-plugin',
+      '%dir %attr(0700,root,root) /etc/app-snapshot-plugin',
+      '%dir %attr(0700,root,root) /var/log/app-snapshot-plugin',
+      '%postun',
+      'if [ "$1" = 0 ]; then rm -rf /var/log/app-snapshot-plugin /run/app-snapshot-plugin; fi',
+      '',
+    ].join('\n'),
+  );
+  // --target, not BuildArch: rpmbuild refuses a BuildArch this machine cannot build for.
+  run('rpmbuild', [
+    '-bb',
+    '--quiet',
+    '--target',
+    `${rpmArch}-linux`,
+    '--define',
+    `_topdir ${top}`,
+    spec,
+  ]);
+  const name = `${NAME}-${VERSION}-1.${rpmArch}.rpm`;
+  copyFileSync(join(top, 'RPMS', rpmArch, name), join(OUT, name));
+  return join(OUT, name);
+}
 
 // 8. Sizes.
-const sizes = Object.fromEntries(
-  [cjs, bin, zip, deb, join(OUT, rpmName)].map((f) => [f.slice(OUT.length + 1), statSync(f).size]),
-);
+const sizes = Object.fromEntries(artefacts.map((f) => [f.slice(OUT.length + 1), statSync(f).size]));
 writeFileSync(join(OUT, 'sizes.json'), `${JSON.stringify(sizes, null, 2)}\n`);
 rmSync(WORK, { recursive: true, force: true });
 for (const [f, n] of Object.entries(sizes))

@@ -44,8 +44,10 @@ function classify(
   };
 }
 
+// The long options: util-linux has both forms since fsfreeze exists (2.17); busybox's fsfreeze,
+// the one on minimal and embedded systems, has only these.
 const argv = (action: 'freeze' | 'thaw', mount: string) => [
-  action === 'freeze' ? '-f' : '-u',
+  action === 'freeze' ? '--freeze' : '--unfreeze',
   mount,
 ];
 

@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 
 /**
  * How the watchdog is started: this same program with the hidden `__watchdog` command; as a
- * single executable the program is the executable itself (no script argument).
+ * single executable (Node SEA or Bun compile) the program is the executable itself (no script
+ * argument).
  */
 export function selfCommand(sea = isSea()): { file: string; args: string[] } {
   if (sea) return { file: process.execPath, args: ['__watchdog'] };
@@ -10,6 +11,8 @@ export function selfCommand(sea = isSea()): { file: string; args: string[] } {
 }
 
 function isSea(): boolean {
+  // A Bun-compiled executable: the embedded script lives in Bun's virtual /$bunfs/.
+  if (process.versions.bun) return (process.argv[1] ?? '').startsWith('/$bunfs/');
   try {
     // node:sea exists from Node 20.12; require keeps it out of the ESM import graph.
     return (createRequire(import.meta.url)('node:sea') as { isSea(): boolean }).isSea();

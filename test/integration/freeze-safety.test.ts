@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMarker } from '../../src/freeze/marker.js';
 import { startHeld as startHeldRun } from '../support/held-run.js';
-import { CLI, requireRoot, runCli, TestLab, timeout, writeCompletes } from '../support/lab.js';
+import {
+  agentArgv,
+  requireRoot,
+  runCli,
+  TestLab,
+  timeout,
+  writeCompletes,
+} from '../support/lab.js';
 
 describe.skipIf(!requireRoot())('freeze safety on a real lab', () => {
   let lab: TestLab;
@@ -66,9 +73,10 @@ describe.skipIf(!requireRoot())('freeze safety on a real lab', () => {
     const stdoutFile = join(mnt, 'stdout.txt');
     const fd = openSync(stdoutFile, 'w');
     try {
+      const [agent, ...pre] = agentArgv();
       const child = spawn(
-        process.execPath,
-        [CLI, `-Pool=${lab.pool}`, '-Engine=local', '-Name=selffreeze', '-TimeoutInSeconds=15'],
+        agent!,
+        [...pre, `-Pool=${lab.pool}`, '-Engine=local', '-Name=selffreeze', '-TimeoutInSeconds=15'],
         {
           env: {
             ...process.env,

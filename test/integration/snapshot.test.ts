@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, requireRoot, runCli, TestLab, writeCompletes } from '../support/lab.js';
+import { agentArgv, requireRoot, runCli, TestLab, writeCompletes } from '../support/lab.js';
 import { spawn } from 'node:child_process';
 import { dies } from '../support/proc.js';
 import { vendorStyleScripts } from '../support/scripts.js';
@@ -162,10 +162,11 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
   it('SIGTERM during a long pre-script stops it; the post-script runs; nothing is frozen or created', async () => {
     const s = fresh({ preBody: 'sleep 300' });
     const before = groupCount();
+    const [agent, ...pre] = agentArgv();
     const child = spawn(
-      process.execPath,
+      agent!,
       [
-        CLI,
+        ...pre,
         `-Pool=${lab.pool}`,
         '-Engine=local',
         '-Name=sigterm',

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { script } from './tmp.js';
 
 /**
- * A real executable standing in for fsfreeze: appends "-f /m" / "-u /m" to a log, fails
+ * A real executable standing in for fsfreeze (short or long options, like util-linux): appends
+ * "-f /m" / "-u /m" to a log, fails
  * freezing `failOn`, and answers a thaw of a not-frozen mount like util-linux does.
  */
 export function fakeFsfreeze(
@@ -20,9 +21,14 @@ export function fakeFsfreeze(
     dir,
     'fsfreeze',
     `#!/bin/sh
-echo "$1 $2" >> ${log}
+case "$1" in
+  -f|--freeze) act=-f ;;
+  -u|--unfreeze) act=-u ;;
+  *) echo "fsfreeze: unknown option $1" >&2; exit 1 ;;
+esac
+echo "$act $2" >> ${log}
 key=$(echo "$2" | tr / _)
-if [ "$1" = "-f" ]; then
+if [ "$act" = "-f" ]; then
   sleep ${freezeSeconds}
   if [ "$2" = "${failOn}" ]; then echo "fsfreeze: $2: freeze failed: Operation not supported" >&2; exit 1; fi
   if [ -e ${state}/$key ]; then echo "fsfreeze: $2: freeze failed: Device or resource busy" >&2; exit 1; fi

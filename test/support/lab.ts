@@ -11,6 +11,20 @@ export const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
 export const FAULTY_CLI = join(import.meta.dirname, '../../dist-tools/tools/faulty-agent.js');
 export const IS_ROOT = process.getuid?.() === 0;
 
+/**
+ * The shipped executable to test instead of `node dist/cli/main.js`
+ * (APP_SNAPSHOT_TEST_AGENT=dist/packages/app-snapshot-plugin-linux-x64; CI runs the integration
+ * suite both ways). Tests of the fault-injecting agent (FAULTY_CLI) always run under node: the
+ * faults are not in any shipped artefact.
+ */
+export const TEST_AGENT = process.env.APP_SNAPSHOT_TEST_AGENT || undefined;
+
+/** The argv that starts `cli` (the agent unless FAULTY_CLI): program first. */
+export function agentArgv(cli: string = CLI): string[] {
+  if (TEST_AGENT && cli === CLI) return [TEST_AGENT];
+  return [process.execPath, cli];
+}
+
 /** In CI a missing prerequisite is a failure, not a silent skip. */
 export function requireRoot(): boolean {
   if (!IS_ROOT && process.env.APP_SNAPSHOT_REQUIRE_INTEGRATION === '1') {
@@ -34,7 +48,8 @@ export interface RunOptions {
 
 export function runCli(args: string[], o: RunOptions = {}): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [o.cli ?? CLI, ...args], {
+    const [file, ...pre] = agentArgv(o.cli);
+    const child = spawn(file!, [...pre, ...args], {
       env: { ...process.env, ...o.env },
       cwd: o.cwd ?? '/',
       stdio: ['ignore', 'pipe', 'pipe'],

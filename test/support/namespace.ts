@@ -3,7 +3,7 @@
 // mounts made there vanish with the namespace; the filesystems (superblocks) are the host's
 // lab disks, so a freeze there is a freeze here. Needs root.
 import { spawn } from 'node:child_process';
-import { CLI, type CliRun } from './lab.js';
+import { agentArgv, type CliRun } from './lab.js';
 
 export interface NamespaceRun {
   /** Shell commands run (set -e) inside the namespace before the agent starts. */
@@ -19,18 +19,7 @@ export function runInNamespace(args: readonly string[], o: NamespaceRun): Promis
   return new Promise((resolve) => {
     const child = spawn(
       '/usr/bin/unshare',
-      [
-        '-m',
-        '--propagation',
-        'private',
-        '/bin/sh',
-        '-c',
-        script,
-        'sh',
-        process.execPath,
-        CLI,
-        ...args,
-      ],
+      ['-m', '--propagation', 'private', '/bin/sh', '-c', script, 'sh', ...agentArgv(), ...args],
       { env: o.env, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';

@@ -5,7 +5,7 @@
 // and the control plane returns the output's tail (24 KB) base64-encoded with Dropped.
 import { spawn } from 'node:child_process';
 import { shlexSplit, splitPluginParams } from '../../src/params/shlex.js';
-import { CLI } from './lab.js';
+import { agentArgv } from './lab.js';
 
 export const OUTPUT_QUOTA = 24 * 1024;
 export const EXECUTE_TIMEOUT = 247;
@@ -40,12 +40,12 @@ export function pluginArgv(commandContent: string): string[] {
 
 export function runCommand(
   commandContent: string,
-  o: { timeoutS: number; env?: NodeJS.ProcessEnv; executable?: string },
+  o: { timeoutS: number; env?: NodeJS.ProcessEnv; executable?: string | readonly string[] },
 ): Promise<Invocation> {
   // The plugin is exec'd without a shell: the built CLI under node, or an installed executable.
-  const [file, pre] = o.executable ? [o.executable, []] : [process.execPath, [CLI]];
+  const [file, ...pre] = o.executable ? [o.executable].flat() : agentArgv();
   return new Promise((resolve) => {
-    const child = spawn(file, [...pre, ...pluginArgv(commandContent)], {
+    const child = spawn(file!, [...pre, ...pluginArgv(commandContent)], {
       env: {
         ...process.env,
         ...o.env,
