@@ -3,7 +3,7 @@
 // FITHAW), the time from exec to the first freeze, and the whole run; medians of several runs.
 // Needs root (loop devices). BENCH_RUNS sets the runs per size (default 7), BENCH_SIZES the sizes.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const CLI = join(import.meta.dirname, '../dist/cli/main.js');
@@ -119,42 +119,4 @@ for (const r of rows) {
 }
 if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 2));
 
-// Start-up of the shipped forms (npm run package first): --version, and exec -> first freeze.
-const PKG = join(import.meta.dirname, '../dist/packages');
-if (existsSync(join(PKG, 'sizes.json'))) {
-  const variants = {
-    'unbundled (dist/)': [process.execPath, CLI],
-    'bundle (.cjs)': [process.execPath, join(PKG, 'app-snapshot-plugin.cjs')],
-    'single executable': [join(PKG, 'app-snapshot-plugin')],
-  };
-  await withLab(1, 'ext4', async (lab, env) => {
-    console.log(
-      `\nstart-up, medians in ms (${RUNS * 2} runs of --version, ${RUNS} snapshots of 1 filesystem)`,
-    );
-    console.log('form               | --version | exec -> first freeze');
-    console.log('------------------ | --------- | --------------------');
-    for (const [name, exe] of Object.entries(variants)) {
-      const versions = [];
-      for (let i = 0; i < RUNS * 2; i++) {
-        const t0 = performance.now();
-        spawnSync(exe[0], [...exe.slice(1), '--version']);
-        versions.push(performance.now() - t0);
-      }
-      const freezes = [];
-      for (let i = 0; i < RUNS; i++) {
-        freezes.push(
-          (
-            await timedRun(
-              [`-Name=start${i}`, '-Engine=local', `-Pool=${lab.pool}`, '--output', 'json'],
-              env,
-              exe,
-            )
-          ).toFreezeMs,
-        );
-      }
-      console.log(`${name.padEnd(18)} | ${fmt(median(versions))} | ${fmt(median(freezes))}`);
-    }
-  });
-} else {
-  console.log('\n(start-up of the bundle and the single executable: run npm run package first)');
-}
+// The shipped forms side by side (start-up, exec -> first freeze, memory): npm run bench:runtimes.

@@ -1,7 +1,7 @@
 // A marker in the state directory while filesystems may be frozen, so that a later run or
 // `thaw` can undo a freeze whose agent and watchdog both died. Written before the first
 // freeze and removed after the thaw: never written while anything is frozen.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { writeJsonAtomic } from '../system/files.js';
 import { join } from 'node:path';
 
@@ -34,5 +34,6 @@ export function readMarker(stateDir: string): FrozenMarker | undefined {
 }
 
 export function removeMarker(stateDir: string): void {
-  rmSync(markerPath(stateDir), { force: true });
+  // Looked up first: Bun's rmSync unlinks a missing path too (EROFS on a read-only directory).
+  if (existsSync(markerPath(stateDir))) rmSync(markerPath(stateDir), { force: true });
 }

@@ -26,19 +26,27 @@ export interface PreparedScript {
  */
 export class ScriptDir {
   readonly dir: string;
+  private made = false;
   constructor(stateDir: string) {
     this.dir = join(stateDir, `run-${process.pid}`);
   }
 
   prepare(role: 'pre' | 'post', original: string, content: Buffer): PreparedScript {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    this.made = true;
     const copy = join(this.dir, `${role}script`);
     writeFileSync(copy, content, { mode: 0o600, flag: 'w' });
     return { role, original, copy, launch: launchFor(content, copy, fallbackShell()) };
   }
 
+  /**
+   * Removes the directory if this run made it. Nothing is touched otherwise: the state
+   * directory may be read-only or frozen (the run is failing because of that), and Bun's
+   * rmSync unlinks even a missing path, which fails with EROFS or blocks on a frozen
+   * filesystem, where Node's looks first.
+   */
   remove(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.made) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

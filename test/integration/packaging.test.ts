@@ -67,6 +67,12 @@ describe.skipIf(!requireRoot() || !built)('packages', () => {
       sh('unzip', ['-q', join(OUT, `app-snapshot-plugin_${VERSION}_linux-x64.zip`), '-d', dir])
         .code,
     ).toBe(0);
+    expect(
+      sh('unzip', ['-Z1', join(OUT, `app-snapshot-plugin_${VERSION}_linux-x64.zip`)])
+        .out.split('\n')
+        .filter(Boolean)
+        .sort(),
+    ).toEqual(['app-snapshot-plugin', 'bin/app-snapshot-plugin', 'config.json']);
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     expect(config).toEqual({
       name: 'app-snapshot-plugin',
@@ -88,6 +94,36 @@ describe.skipIf(!requireRoot() || !built)('packages', () => {
     expect(inv.text.trim().split('\n').at(-1)).toMatch(
       /\[snapshotgroup="ssg-[0-9a-z]+"\] \[message="Finish whole Processes of Snapshot successfully"\]/,
     );
+  });
+
+  it('the arm64 zip names the architecture as the plugin manager does ("arm"), with its own launcher', () => {
+    const zip = join(OUT, `app-snapshot-plugin_${VERSION}_linux-arm64.zip`);
+    const config = JSON.parse(sh('unzip', ['-p', zip, 'config.json']).out);
+    expect(config).toMatchObject({ arch: 'arm', osType: 'linux', runPath: 'app-snapshot-plugin' });
+    expect(sh('unzip', ['-p', zip, 'app-snapshot-plugin']).out).toContain(
+      '/lib/ld-linux-aarch64.so.1',
+    );
+    const dir = join(scratch, 'arm64-zip');
+    mkdirSync(dir);
+    expect(sh('unzip', ['-q', zip, 'bin/app-snapshot-plugin', '-d', dir]).code).toBe(0);
+    expect(sh('readelf', ['-h', join(dir, 'bin/app-snapshot-plugin')]).out).toMatch(/AArch64/);
+  });
+
+  it('deb and rpm metadata: architecture and the glibc floor, per architecture', () => {
+    for (const [deb, arch] of [
+      ['amd64', 'x86_64'],
+      ['arm64', 'aarch64'],
+    ] as const) {
+      const file = join(OUT, `app-snapshot-plugin_${VERSION}_${deb}.deb`);
+      expect(sh('dpkg-deb', ['-f', file, 'Architecture', 'Depends']).out).toBe(
+        `Architecture: ${deb}\nDepends: libc6 (>= 2.17), util-linux\n`,
+      );
+      const rpm = join(OUT, `app-snapshot-plugin-${VERSION}-1.${arch}.rpm`);
+      expect(sh('rpm', ['-qp', '--qf', '%{ARCH}', rpm]).out).toBe(arch);
+      expect(sh('rpm', ['-qp', '--requires', rpm]).out).toMatch(
+        /^libc\.so\.6\(GLIBC_2\.17\)\(64bit\)$[\s\S]*^util-linux$/m,
+      );
+    }
   });
 
   it('the deb installs, takes a real snapshot, and goes away cleanly', () => {
