@@ -5,7 +5,9 @@
 // architecture, and the man page. packaging/README.md lists them.
 import { spawnSync } from 'node:child_process';
 import {
+  accessSync,
   chmodSync,
+  constants,
   copyFileSync,
   cpSync,
   mkdirSync,
@@ -35,7 +37,33 @@ const VERSION = pkg.version;
 const NAME = 'app-snapshot-plugin';
 
 /** The Debian package that brings each build tool (for the one-line error when it is missing). */
-const TOOL_PACKAGE = { zip: 'zip', 'dpkg-deb': 'dpkg', rpmbuild: 'rpm', du: 'coreutils' };
+const TOOL_PACKAGE = {
+  zip: 'zip',
+  'dpkg-deb': 'dpkg',
+  rpmbuild: 'rpm',
+  du: 'coreutils',
+  tar: 'tar',
+  npm: 'npm',
+};
+
+// Every tool is looked for before anything is built: a missing rpmbuild is said at once, not
+// after two minutes of compiling, and all missing tools in one line.
+const missing = Object.keys(TOOL_PACKAGE).filter(
+  (t) => !(process.env.PATH ?? '').split(':').some((d) => d && isExecutable(join(d, t))),
+);
+if (missing.length) {
+  const pkgs = [...new Set(missing.map((t) => TOOL_PACKAGE[t]))].join(' ');
+  throw new Error(`missing build tools: ${missing.join(', ')} (apt-get install ${pkgs})`);
+}
+
+function isExecutable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: WORK, ...opts });

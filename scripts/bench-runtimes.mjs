@@ -25,11 +25,21 @@ if (!existsSync(join(PKG, 'app-snapshot-plugin-linux-x64'))) {
   process.exit(1);
 }
 
-/** The highest GLIBC_ symbol version a file needs (readelf), or '-' for a script. */
+/** The highest GLIBC_ and GLIBCXX_ symbol versions a file needs (readelf): "2.28/3.4.26". */
 function glibcFloor(file) {
-  const out = spawnSync('readelf', ['-V', '--wide', file], { encoding: 'utf8' }).stdout ?? '';
-  const v = [...out.matchAll(/Name: GLIBC_2\.(\d+)/g)].map((m) => Number(m[1]));
-  return v.length ? `2.${Math.max(...v)}` : '-';
+  const out =
+    spawnSync('readelf', ['-V', '--wide', file], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout ??
+    '';
+  const highest = (prefix) => {
+    const v = [...out.matchAll(new RegExp(`Name: ${prefix}_([0-9.]+)`, 'g'))].map((m) => m[1]);
+    const key = (x) =>
+      x
+        .split('.')
+        .map((n) => n.padStart(4, '0'))
+        .join('.');
+    return v.sort((a, b) => key(a).localeCompare(key(b))).at(-1) ?? '-';
+  };
+  return `${highest('GLIBC')}/${highest('GLIBCXX')}`;
 }
 
 /**
@@ -114,16 +124,17 @@ try {
   const fmt = (x, w = 9) => x.toFixed(1).padStart(w);
   console.log(`node ${process.version}; ${RUNS} runs per form, interleaved; medians`);
   console.log(
-    'form                     |   size MiB | glibc | --version ms | exec -> first freeze ms | freeze window ms | peak RSS MiB',
+    'form                     |   size MiB | glibc/GLIBCXX | --version ms | exec -> first freeze ms | freeze window ms | peak RSS MiB',
   );
   console.log(
-    '------------------------ | ---------- | ----- | ------------ | ----------------------- | ---------------- | ------------',
+    '------------------------ | ---------- | ------------- | ------------ | ----------------------- | ---------------- | ------------',
   );
   for (const [name, f] of Object.entries(forms)) {
     const s = rows[name];
-    const size = (f.size ?? statSync(f.exe[0]).size) / 2 ** 20; // 0: not one file
+    const bytes = f.size ?? statSync(f.exe[0]).size;
+    const size = bytes ? fmt(bytes / 2 ** 20, 10) : '-'.padStart(10); // unbundled: not one file
     console.log(
-      `${name.padEnd(24)} | ${fmt(size, 10)} | ${glibcFloor(f.file).padStart(5)} | ${fmt(median(versions[name]), 12)} | ${fmt(median(s.map((x) => x.toFreezeMs)), 23)} | ${fmt(median(s.map((x) => x.windowMs)), 16)} | ${fmt(median(s.map((x) => x.rssMb)), 12)}`,
+      `${name.padEnd(24)} | ${size} | ${glibcFloor(f.file).padStart(13)} | ${fmt(median(versions[name]), 12)} | ${fmt(median(s.map((x) => x.toFreezeMs)), 23)} | ${fmt(median(s.map((x) => x.windowMs)), 16)} | ${fmt(median(s.map((x) => x.rssMb)), 12)}`,
     );
   }
 } finally {
