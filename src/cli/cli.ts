@@ -6,6 +6,7 @@ import type { Helper } from '../system/runner.js';
 import { VERSION } from '../version.js';
 import { registerCheck } from './commands/check.js';
 import { registerDecode } from './commands/decode.js';
+import { FLEET_FLAGS, registerFleet } from './commands/fleet.js';
 import { registerGroups } from './commands/groups.js';
 import { registerLab } from './commands/lab.js';
 import { registerSnapshot } from './commands/snapshot.js';
@@ -15,7 +16,7 @@ import type { AgentHooks, CliContext } from './context.js';
 import { processIo, type Io } from './io.js';
 import { OUTPUT_OPTION } from './param-options.js';
 
-const SUBCOMMANDS = new Set(['check', 'thaw', 'groups', 'lab', 'decode']);
+const SUBCOMMANDS = new Set(['check', 'thaw', 'groups', 'lab', 'decode', 'fleet']);
 const COMMANDS = [
   registerSnapshot,
   registerCheck,
@@ -23,6 +24,7 @@ const COMMANDS = [
   registerGroups,
   registerLab,
   registerDecode,
+  registerFleet,
 ];
 
 /** Parses argv, runs the command, returns the exit code. Never throws. */
@@ -82,13 +84,22 @@ export async function main(
  * before yargs sees it; yargs gets the rest (commands, long flags, --help).
  */
 function splitParams(argv: readonly string[]): { raw: RawParam[]; rest: string[] } {
-  const takesParams = !argv.length || !SUBCOMMANDS.has(argv[0]!) || argv[0] === 'check';
+  const takesParams =
+    !argv.length || !SUBCOMMANDS.has(argv[0]!) || argv[0] === 'check' || argv[0] === 'fleet';
   if (!takesParams || argv.includes('--help') || argv.includes('-h')) {
     return { raw: [], rest: [...argv] };
   }
-  const { params: raw, rest } = extractParams(argv);
+  // fleet run: its own Go-flag words (-Instances=...) become long flags; the rest are the agent's.
+  const words = argv[0] === 'fleet' ? argv.map(fleetFlag) : argv;
+  const { params: raw, rest } = extractParams(words);
   // A Go-style word we do not know: name it as the user wrote it (yargs would split it).
   const unknown = rest.find((w) => /^-[A-Za-z][^=]+/.test(w));
   if (unknown) throw new ParamsError(`unknown parameter ${unknown.split('=')[0]}`);
   return { raw, rest };
+}
+
+function fleetFlag(word: string): string {
+  const m = /^-([A-Za-z]+)(=.*)?$/s.exec(word);
+  const long = m && FLEET_FLAGS[m[1]!.toLowerCase()];
+  return long ? `${long}${m[2] ?? ''}` : word;
 }

@@ -12,6 +12,8 @@ export interface AgentConfig {
   readonly appsConfigPath: string;
   /** /etc/os-release, or a stand-in. */
   readonly osReleasePath: string;
+  /** fleet run: first poll interval and retry delay (tests make them short); default 1 s/5 s. */
+  readonly fleetPollMs?: number;
   /** The caller's environment, handed to scripts (with the system PATH) and tools. */
   readonly env: NodeJS.ProcessEnv;
 }
@@ -29,6 +31,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     },
     appsConfigPath: env.APP_SNAPSHOT_APPS_CONFIG || DEFAULT_APPS_CONFIG,
     osReleasePath: env.APP_SNAPSHOT_OS_RELEASE || '/etc/os-release',
+    ...(Number(env.APP_SNAPSHOT_FLEET_POLL_MS) > 0
+      ? { fleetPollMs: Number(env.APP_SNAPSHOT_FLEET_POLL_MS) }
+      : {}),
     env,
   };
 }

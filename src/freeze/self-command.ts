@@ -27,6 +27,7 @@ const NOT_SNAPSHOT = new Set([
   'groups',
   'lab',
   'decode',
+  'fleet',
   '--help',
   '-h',
   '--version',

@@ -1,8 +1,19 @@
 // Integration support: a real lab (XFS reflink pool, loop disks, filesystems, mounts) in a
 // private temporary root, and the built CLI run as a real process. Needs root.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { basename, join } from 'node:path';
+// @ts-expect-error -- plain ESM JavaScript shared with the packaging scripts
+import { cacheDir } from '../../packaging/registry.mjs';
 import { expect } from 'vitest';
 import type { LabState } from '../../src/lab/lab.js';
 
@@ -17,7 +28,26 @@ export const IS_ROOT = process.getuid?.() === 0;
  * suite both ways). Tests of the fault-injecting agent (FAULTY_CLI) always run under node: the
  * faults are not in any shipped artefact.
  */
-export const TEST_AGENT = process.env.APP_SNAPSHOT_TEST_AGENT || undefined;
+export const TEST_AGENT = installedTestAgent(process.env.APP_SNAPSHOT_TEST_AGENT);
+
+/**
+ * The executable as it is installed, outside /tmp: the layout suite remounts /tmp noexec (a
+ * checkout under /tmp, as CI's fresh clone is, would make the binary itself unrunnable there,
+ * which no installed agent is). One copy per build, in the runtime cache directory.
+ */
+function installedTestAgent(path: string | undefined): string | undefined {
+  if (!path) return undefined;
+  const st = statSync(path);
+  const dir = join(cacheDir() as string, 'test-agent');
+  const copy = join(dir, `${basename(path)}-${st.size}-${Math.floor(st.mtimeMs)}`);
+  if (!existsSync(copy)) {
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(path, `${copy}.part-${process.pid}`);
+    chmodSync(`${copy}.part-${process.pid}`, 0o755);
+    renameSync(`${copy}.part-${process.pid}`, copy);
+  }
+  return copy;
+}
 
 /** The argv that starts `cli` (the agent unless FAULTY_CLI): program first. */
 export function agentArgv(cli: string = CLI): string[] {

@@ -4,11 +4,10 @@
 // with stdout and stderr merged, SIGKILLs the plugin process alone on timeout (exit 247),
 // and the control plane returns the output's tail (24 KB) base64-encoded with Dropped.
 import { spawn } from 'node:child_process';
-import { shlexSplit, splitPluginParams } from '../../src/params/shlex.js';
+import { EXECUTE_TIMEOUT, OUTPUT_QUOTA, pluginArgv } from '../../tools/emulator/plugin-manager.js';
 import { agentArgv } from './lab.js';
 
-export const OUTPUT_QUOTA = 24 * 1024;
-export const EXECUTE_TIMEOUT = 247;
+export { EXECUTE_TIMEOUT, OUTPUT_QUOTA, pluginArgv };
 
 export interface Invocation {
   ExitCode: number;
@@ -17,25 +16,6 @@ export interface Invocation {
   /** Test conveniences: the decoded output and the plugin's pid. */
   text: string;
   pid: number;
-}
-
-/** The argv acs-plugin-manager gives the plugin for this command line. */
-export function pluginArgv(commandContent: string): string[] {
-  const argv = shlexSplit(commandContent); // what the shell hands acs-plugin-manager
-  if (argv[0] !== 'acs-plugin-manager') throw new Error('not an acs-plugin-manager command');
-  let params: string | undefined;
-  let paramsV2: string | undefined;
-  let separator = ',';
-  for (let i = 1; i < argv.length; i++) {
-    const m = /^(--?[A-Za-z0-9]+)(?:[=:](.*))?$/s.exec(argv[i]!);
-    if (!m) continue;
-    const value = () => m[2] ?? argv[++i] ?? '';
-    if (m[1] === '--params' || m[1] === '-p') params = value();
-    else if (m[1] === '--paramsV2') paramsV2 = value();
-    else if (m[1] === '--separator' || m[1] === '-s') separator = value();
-  }
-  if (paramsV2 !== undefined) return shlexSplit(paramsV2, true);
-  return params === undefined ? [] : splitPluginParams(params, separator, true);
 }
 
 export function runCommand(

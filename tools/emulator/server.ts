@@ -24,6 +24,8 @@ export interface EmulatorOptions {
   /** How long a group stays progressing before it is accomplished. */
   readonly progressMs?: number;
   readonly faults?: Partial<Record<Fault, number | boolean>>;
+  /** Shared by the instances of one region (tools/emulator/region.ts): one set of keys. */
+  readonly sts?: Sts;
 }
 
 export interface RequestRecord {
@@ -43,7 +45,7 @@ export class Emulator {
   /** Metadata requests: path and whether a hardened-mode token came with it. */
   readonly metadataRequests: { path: string; token: boolean }[] = [];
   private readonly engine: LocalEngine;
-  private readonly sts = new Sts();
+  private readonly sts: Sts;
   private readonly tokens = new Set<string>();
   private readonly groups = new Map<
     string,
@@ -57,11 +59,16 @@ export class Emulator {
     this.instanceId = o.instanceId ?? `i-${randomBytes(10).toString('hex')}`;
     this.roleName = o.roleName ?? 'AppSnapshotRoleName';
     this.faults = { ...o.faults };
+    this.sts = o.sts ?? new Sts();
     this.engine = new LocalEngine({ poolDir: o.pool, runner: systemRunner });
   }
 
   async start(port = 0): Promise<string> {
     await this.linkDevices();
+    return this.listen(port);
+  }
+
+  private async listen(port: number): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -74,13 +81,16 @@ export class Emulator {
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise((r) => this.server?.close(r));
+    const server = this.server; // none when a Region serves this instance
+    if (server) {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
     rmSync(this.o.byIdDir, { recursive: true, force: true });
   }
 
   /** The udev links the agent resolves: virtio-<disk id without "d-"> -> /dev/loopN. */
-  private async linkDevices(): Promise<void> {
+  async linkDevices(): Promise<void> {
     mkdirSync(this.o.byIdDir, { recursive: true });
     for (const d of await this.engine.describeDisks()) {
       if (!d.device) continue;
@@ -109,7 +119,7 @@ export class Emulator {
     }
   }
 
-  private metadata(req: IncomingMessage, res: ServerResponse, path: string): void {
+  metadata(req: IncomingMessage, res: ServerResponse, path: string): void {
     const tokenHeader = req.headers['x-aliyun-ecs-metadata-token'];
     this.metadataRequests.push({
       path,
@@ -187,6 +197,16 @@ export class Emulator {
       );
     if (params.RegionId !== this.regionId)
       return fail(404, 'InvalidRegionId.NotFound', 'The specified RegionId does not exist.');
+    const out = await this.dispatch(action, params);
+    if (!out)
+      return fail(400, 'InvalidAction.NotFound', `Specified action ${action} is not valid.`);
+    if ('error' in out) return fail(...out.error);
+    record('OK');
+    send(res, 200, out.body);
+  }
+
+  /** This instance's answer to one ECS action (authenticated already), or undefined. */
+  dispatch(action: string, params: Record<string, string>): Promise<Answer> | undefined {
     const handler = {
       DescribeDisks: () => this.describeDisks(params),
       CreateSnapshotGroup: () => this.createGroup(params),
@@ -194,12 +214,20 @@ export class Emulator {
       TagResources: () => this.tag(params),
       DeleteSnapshotGroup: () => this.deleteGroup(params),
     }[action];
-    if (!handler)
-      return fail(400, 'InvalidAction.NotFound', `Specified action ${action} is not valid.`);
-    const out = await handler();
-    if ('error' in out) return fail(...out.error);
-    record('OK');
-    send(res, 200, out.body);
+    return handler?.();
+  }
+
+  /** Whether this instance holds the group or snapshot ids named in `params`. */
+  async owns(params: Record<string, string>): Promise<boolean> {
+    const ids = Object.entries(params)
+      .filter(([k]) => /^(ResourceId\.\d+|SnapshotGroupId)$/.test(k))
+      .map(([, v]) => v);
+    for (const [id] of this.groups) {
+      if (ids.includes(id)) return true;
+      const g = await this.engine.describeGroup(id).catch(() => undefined);
+      if (g?.snapshots.some((sn) => ids.includes(sn.id))) return true;
+    }
+    return false;
   }
 
   private async describeDisks(p: Record<string, string>): Promise<Answer> {
@@ -372,13 +400,13 @@ export class Emulator {
   }
 }
 
-type Answer = { body: unknown } | { error: [number, string, string] };
+export type Answer = { body: unknown } | { error: [number, string, string] };
 
 function notFound(code: string, message: string): Answer {
   return { error: [404, code, message] };
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+export function send(res: ServerResponse, status: number, body: unknown): void {
   const requestId = randomUUID().toUpperCase();
   const payload =
     status >= 400

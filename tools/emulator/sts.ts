@@ -68,9 +68,17 @@ export class Sts {
     };
   }
 
+  /** A RAM user's AccessKey pair (no token), as an operator's environment would hold it. */
+  issueAccessKey(): { accessKeyId: string; accessKeySecret: string } {
+    const accessKeyId = `LTAI${randomBytes(10).toString('hex')}`;
+    const secret = randomBytes(20).toString('base64');
+    this.issued.set(accessKeyId, { secret, token: '', expiration: Number.MAX_SAFE_INTEGER });
+    return { accessKeyId, accessKeySecret: secret };
+  }
+
   /** Every secret handed out: tests scan outputs and logs for them. */
   secrets(): string[] {
-    return [...this.issued.values()].flatMap((i) => [i.secret, i.token]);
+    return [...this.issued.values()].flatMap((i) => [i.secret, i.token]).filter(Boolean);
   }
 
   authenticate(
@@ -119,7 +127,7 @@ export class Sts {
     token: string | undefined,
     forceExpired: boolean,
   ): ApiError | undefined {
-    if (token !== issued.token) return TOKEN_MISMATCH;
+    if ((token ?? '') !== issued.token) return TOKEN_MISMATCH;
     if (forceExpired || Date.now() > issued.expiration) return TOKEN_EXPIRED;
     return undefined;
   }

@@ -1,0 +1,148 @@
+import { mkdirSync } from 'node:fs';
+import type { Argv } from 'yargs';
+import { MetadataClient } from '../../engines/ecs/metadata.js';
+import { withRetry } from '../../engines/ecs/retry.js';
+import { ecsEndpoint } from '../../engines/index.js';
+import { FleetCloud } from '../../fleet/cloud.js';
+import { agentCommand } from '../../fleet/command.js';
+import { credentialChain, profileRegion } from '../../fleet/credentials.js';
+import { commandTimeoutS, FLEET_EXIT, fleetExit, toJson, toTable } from '../../fleet/report.js';
+import { runFleet } from '../../fleet/run.js';
+import { ParamsError } from '../../report/errors.js';
+import type { CliContext } from '../context.js';
+
+/** The fleet's own Go-flag words (as the vendor spells parameters) and their long flags. */
+export const FLEET_FLAGS: Record<string, string> = {
+  instances: '--instances',
+  instancetag: '--instance-tag',
+  region: '--region',
+};
+
+interface FleetArgs {
+  instances?: string;
+  'instance-tag'?: string;
+  region?: string;
+  logs?: string;
+  retries: number;
+  output: string;
+}
+
+export function registerFleet(y: Argv, ctx: CliContext): Argv {
+  return y.command(
+    'fleet run',
+    'Run the agent on many instances through Cloud Assistant (RunCommand), follow them and print one row per instance; the agent parameters (-Name=..., -PreScriptPath=...) are forwarded',
+    (y) =>
+      y
+        .option('instances', {
+          type: 'string',
+          describe: 'instance ids, comma-separated (also -Instances=i-1,i-2)',
+        })
+        .option('instance-tag', {
+          type: 'string',
+          describe: 'every instance with this tag: key=value or key (also -InstanceTag=)',
+        })
+        .option('region', {
+          type: 'string',
+          describe: "region id (also -Region=); default: the profile's, or this instance's",
+        })
+        .option('logs', {
+          type: 'string',
+          describe: "directory for each instance's full decoded log (<instance>.log, mode 0600)",
+        })
+        .option('retries', {
+          type: 'number',
+          default: 2,
+          describe: 'times an instance that answers 16 (another snapshot in progress) is retried',
+        }),
+    async (a) => ctx.setCode(await fleetRun(a as unknown as FleetArgs, ctx)),
+  );
+}
+
+async function fleetRun(a: FleetArgs, ctx: CliContext): Promise<number> {
+  const { command, ids, tag } = parseFleetArgs(a, ctx);
+  const { cloud, source } = await connect(a, ctx);
+  const say = (line: string) => ctx.io.err(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  say(`credentials: ${source}; region ${cloud.regionId}`);
+  const targets = await cloud.instances(ids, tag);
+  const missing = ids.filter((id) => !targets.includes(id));
+  if (missing.length) say(`not found in ${cloud.regionId}: ${missing.join(', ')}`);
+  if (!targets.length) {
+    ctx.io.err('app-snapshot-plugin fleet: no instance to run on\n');
+    return FLEET_EXIT.NotStarted;
+  }
+  if (a.logs) mkdirSync(a.logs, { recursive: true, mode: 0o700 });
+  // Ctrl-C: no new batches; StopInvocation for the running ones (their agents thaw and exit).
+  const stop = new AbortController();
+  const onInt = () => stop.abort();
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onInt);
+  try {
+    const timeoutS = commandTimeoutS(command.params);
+    say(`${targets.length} instance(s); command timeout ${timeoutS}s`);
+    const poll = ctx.config.fleetPollMs;
+    const outcomes = await runFleet({
+      cloud,
+      instances: targets,
+      content: command.content,
+      name: command.params.name,
+      timeoutS,
+      retries: a.retries,
+      progress: say,
+      signal: stop.signal,
+      ...(a.logs ? { logsDir: a.logs } : {}),
+      ...(poll ? { pollMs: { first: poll, max: poll * 4 }, retryDelayMs: poll } : {}),
+    });
+    const code = fleetExit(outcomes, stop.signal.aborted);
+    if (a.output === 'json') ctx.io.out(`${JSON.stringify(toJson(outcomes, code), null, 2)}\n`);
+    else ctx.io.out(`${toTable(outcomes)}\n`);
+    return code;
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onInt);
+  }
+}
+
+/** Everything checked before any call: the agent's parameters, the targets, --retries. */
+function parseFleetArgs(a: FleetArgs, ctx: CliContext) {
+  const command = agentCommand(ctx.raw.map((r) => `-${r.spec.name}=${r.value}`));
+  const ids = (a.instances ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = ids.find((id) => !/^i-[0-9a-z]+$/.test(id));
+  if (bad) throw new ParamsError(`-Instances: '${bad}' is not an instance id`);
+  const tag = parseTag(a['instance-tag']);
+  if (!ids.length && !tag)
+    throw new ParamsError('fleet run needs -Instances=... or -InstanceTag=...');
+  if (!Number.isInteger(a.retries) || a.retries < 0 || a.retries > 10)
+    throw new ParamsError('--retries must be 0 to 10');
+  return { command, ids, tag };
+}
+
+/** The signed client for the region, with the credential chain's first source. */
+async function connect(a: FleetArgs, ctx: CliContext) {
+  const env = ctx.config.env;
+  const metadataUrl = ctx.config.engine.metadataUrl;
+  const credentials = credentialChain(env, metadataUrl);
+  const region =
+    a.region ??
+    profileRegion(env) ??
+    (await new MetadataClient(metadataUrl ? { baseUrl: metadataUrl } : {}).regionId());
+  // Loaded on use, as the engine does: other commands never pay for the SDK.
+  const { ecsClient } = await import('../../engines/ecs/client.js');
+  const api = withRetry(
+    ecsClient({
+      endpoint: ecsEndpoint(ctx.config.engine.ecsEndpoint ?? 'public', region),
+      credentials: () => credentials.get(),
+      timeoutMs: 10_000,
+    }),
+    { budgetMs: 60_000, baseMs: 500, maxMs: 8000, attemptTimeoutMs: 10_000 },
+  );
+  return { cloud: new FleetCloud(api, region), source: credentials.name };
+}
+
+function parseTag(s: string | undefined): { key: string; value?: string } | undefined {
+  if (!s) return undefined;
+  const i = s.indexOf('=');
+  return i < 0 ? { key: s } : { key: s.slice(0, i), value: s.slice(i + 1) };
+}

@@ -1,0 +1,117 @@
+// The Cloud Assistant and ECS calls the fleet command makes, typed, over the same signed client
+// the agent uses (engines/ecs/client.ts). Shapes as DescribeInvocationResults and friends
+// answer them (../shared/reference/alibaba-api.md §1.7, §2.5).
+import type { EcsApi } from '../engines/ecs/client.js';
+
+export interface InvocationResult {
+  readonly InstanceId: string;
+  readonly InvocationStatus: string;
+  readonly ExitCode: number | null;
+  readonly ErrorCode?: string;
+  readonly ErrorInfo?: string;
+  readonly Output?: string;
+  readonly Dropped?: number;
+}
+
+/** Statuses after which nothing more happens to an instance's invocation. */
+export const FINAL = new Set([
+  'Success',
+  'Failed',
+  'Error',
+  'Timeout',
+  'Cancelled',
+  'Terminated',
+  'Aborted',
+  'Invalid',
+]);
+
+export class FleetCloud {
+  constructor(
+    private readonly api: EcsApi,
+    readonly regionId: string,
+  ) {}
+
+  /** Instances by id and/or tag (paged); with neither, none. */
+  async instances(
+    ids: readonly string[],
+    tag?: { key: string; value?: string },
+  ): Promise<string[]> {
+    const out = new Set<string>();
+    for (const query of [
+      ...(ids.length ? [{ InstanceIds: JSON.stringify(ids) }] : []),
+      ...(tag
+        ? [
+            {
+              'Tag.1.Key': tag.key,
+              ...(tag.value !== undefined ? { 'Tag.1.Value': tag.value } : {}),
+            },
+          ]
+        : []),
+    ]) {
+      let token = '';
+      do {
+        const r = await this.api.call<{
+          Instances: { Instance: { InstanceId: string }[] };
+          NextToken?: string;
+        }>('DescribeInstances', {
+          RegionId: this.regionId,
+          MaxResults: 100,
+          ...query,
+          ...(token ? { NextToken: token } : {}),
+        });
+        for (const i of r.Instances.Instance) out.add(i.InstanceId);
+        token = r.NextToken ?? '';
+      } while (token);
+    }
+    return [...out];
+  }
+
+  async runCommand(
+    instances: readonly string[],
+    content: string,
+    timeoutS: number,
+    name: string,
+  ): Promise<string> {
+    const params: Record<string, unknown> = {
+      RegionId: this.regionId,
+      Type: 'RunShellScript',
+      CommandContent: Buffer.from(content).toString('base64'),
+      ContentEncoding: 'Base64',
+      Timeout: timeoutS,
+      Name: name,
+    };
+    instances.forEach((id, n) => (params[`InstanceId.${n + 1}`] = id));
+    const r = await this.api.call<{ InvokeId: string }>('RunCommand', params);
+    return r.InvokeId;
+  }
+
+  async results(invokeId: string): Promise<InvocationResult[]> {
+    const r = await this.api.call<{
+      Invocation: { InvocationResults: { InvocationResult: InvocationResult[] } };
+    }>('DescribeInvocationResults', {
+      RegionId: this.regionId,
+      InvokeId: invokeId,
+      ContentEncoding: 'Base64',
+      PageSize: 50,
+    });
+    return r.Invocation.InvocationResults.InvocationResult;
+  }
+
+  async stop(invokeId: string, instances: readonly string[]): Promise<void> {
+    const params: Record<string, unknown> = { RegionId: this.regionId, InvokeId: invokeId };
+    instances.forEach((id, n) => (params[`InstanceId.${n + 1}`] = id));
+    await this.api.call('StopInvocation', params);
+  }
+
+  /** Groups of `instanceId` named `name` created since `sinceMs` (a run's own, in flight or not). */
+  async groupsSince(instanceId: string, name: string, sinceMs: number): Promise<string[]> {
+    const r = await this.api.call<{
+      SnapshotGroups: {
+        SnapshotGroup: { SnapshotGroupId: string; Name?: string; CreationTime?: string }[];
+      };
+    }>('DescribeSnapshotGroups', { RegionId: this.regionId, InstanceId: instanceId, Name: name });
+    return r.SnapshotGroups.SnapshotGroup.filter(
+      (g) => g.Name === name && Date.parse(g.CreationTime ?? '') >= sinceMs - 1000,
+    ).map((g) => g.SnapshotGroupId);
+  }
+}

@@ -1,0 +1,195 @@
+// `fleet run` end to end: a region of emulated instances (tools/emulator/region.ts), each with
+// its own lab disks, metadata service and state; Cloud Assistant runs the real agent through
+// the acs-plugin-manager stand-in. Every row of the fleet's summary is checked against what
+// really happened on that instance.
+import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Region } from '../../tools/emulator/region.js';
+import { agentArgv, requireRoot, TestLab } from '../support/lab.js';
+
+const STAND_IN = join(import.meta.dirname, '../../dist-tools/tools/emulator/acs-plugin-manager.js');
+
+describe.skipIf(!requireRoot())('fleet run through emulated Cloud Assistant', () => {
+  const labs: TestLab[] = [];
+  let region: Region;
+  let dir: string;
+  let operator: { accessKeyId: string; accessKeySecret: string };
+  const outputs: string[] = [];
+
+  beforeAll(async () => {
+    for (let i = 0; i < 3; i++) labs.push(await new TestLab().up(1, 'ext4'));
+    dir = mkdtempSync('/tmp/asp-fleet-');
+    // One pre-script path for the whole fleet, as the operator gives it; it refuses where the
+    // instance's environment says so (instance B).
+    writeFileSync(
+      join(dir, 'pre.sh'),
+      '#!/bin/sh\nif [ -n "$ASP_TEST_REFUSE" ]; then echo "pre-script refuses on this instance" >&2; exit 3; fi\n',
+      { mode: 0o700 },
+    );
+    const inst = (lab: TestLab, extra: object = {}) => ({
+      pool: lab.pool,
+      byIdDir: join(lab.root, 'by-id'),
+      stateDir: lab.stateDir,
+      logDir: lab.logDir,
+      tags: { fleet: 'test' },
+      ...extra,
+    });
+    region = new Region({
+      agent: agentArgv(),
+      pluginManager: STAND_IN,
+      instances: [
+        inst(labs[0]!, { name: 'a-plain' }),
+        inst(labs[1]!, { name: 'b-refuses', env: { ASP_TEST_REFUSE: '1' } }),
+        inst(labs[2]!, { name: 'c-busy-once', busyOnce: true }),
+        inst(labs[0]!, { name: 'd-offline', assistant: false, byIdDir: join(dir, 'd-by-id') }),
+        inst(labs[0]!, { name: 'e-untagged', tags: {}, byIdDir: join(dir, 'e-by-id') }),
+      ],
+    });
+    await region.start();
+    operator = region.sts.issueAccessKey();
+  });
+  afterAll(async () => {
+    await region?.stop();
+    for (const l of labs) await l.down();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function fleet(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const [file, ...pre] = agentArgv();
+      const child = spawn(file!, [...pre, 'fleet', 'run', ...args], {
+        env: {
+          PATH: process.env.PATH,
+          HOME: dir, // no aliyun CLI profile: the environment's AccessKey is used
+          ALIBABA_CLOUD_ACCESS_KEY_ID: operator.accessKeyId,
+          ALIBABA_CLOUD_ACCESS_KEY_SECRET: operator.accessKeySecret,
+          APP_SNAPSHOT_ECS_ENDPOINT: region.url,
+          APP_SNAPSHOT_FLEET_POLL_MS: '200',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => (stderr += c));
+      child.on('close', (code) => {
+        outputs.push(stdout, stderr);
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+  const id = (name: string) => region.instances.find((i) => i.o.name === name)!.id;
+  const groupJson = (lab: TestLab, groupId: string) =>
+    JSON.parse(readFileSync(join(lab.pool, 'groups', groupId, 'group.json'), 'utf8'));
+
+  it('a tagged fleet: each row is what happened there; 16 retried; offline and refusing named; exit 20', async () => {
+    const logs = join(dir, 'logs');
+    const description = `nightly, "all" of 'em`;
+    const r = await fleet([
+      '-InstanceTag=fleet=test',
+      '-Region=cn-hangzhou',
+      '-Name=fleet1',
+      `-Description=${description}`,
+      '-RamRoleName=AppSnapshotRoleName',
+      '-Engine=ecs',
+      `-PreScriptPath=${join(dir, 'pre.sh')}`,
+      '--logs',
+      logs,
+      '--output',
+      'json',
+    ]);
+    expect(r.code).toBe(20);
+    const rows = Object.fromEntries(
+      JSON.parse(r.stdout).Instances.map((x: { InstanceId: string }) => [x.InstanceId, x]),
+    );
+    // DescribeInstances by tag: the untagged instance is not in the fleet.
+    expect(Object.keys(rows).sort()).toEqual(
+      ['a-plain', 'b-refuses', 'c-busy-once', 'd-offline'].map(id).sort(),
+    );
+    const a = rows[id('a-plain')];
+    expect(a).toMatchObject({
+      ExitCode: 0,
+      ExitName: 'Success',
+      Consistency: 'AppConsistent',
+      Attempts: 1,
+    });
+    const g = groupJson(labs[0]!, a.SnapshotGroupId);
+    expect(g.name).toBe('fleet1');
+    expect(g.description).toBe(description); // a comma and both quotes arrived intact
+    expect(g.snapshots.map((s: { tags: object }) => s.tags)).toEqual([{ AppConsistent: 'True' }]);
+    const b = rows[id('b-refuses')];
+    expect(b).toMatchObject({ ExitCode: 9, ExitName: 'PreScriptFailed', SnapshotGroupId: '' });
+    expect(b.Error).toMatch(/exit code 9/);
+    const bGroups = join(labs[1]!.pool, 'groups');
+    expect(existsSync(bGroups) ? readdirSync(bGroups) : []).toEqual([]);
+    const c = rows[id('c-busy-once')];
+    expect(c).toMatchObject({ ExitCode: 0, Attempts: 2, Consistency: 'AppConsistent' });
+    const cRuns = region.invocations.filter((x) => x.instanceId === id('c-busy-once'));
+    expect(cRuns.map((x) => x.exitCode)).toEqual([16, 0]);
+    expect(groupJson(labs[2]!, c.SnapshotGroupId).snapshots).toHaveLength(1);
+    expect(rows[id('d-offline')]).toMatchObject({
+      ExitCode: null,
+      InvocationStatus: 'Error',
+      ErrorCode: 'ClientNotRunning',
+    });
+    // Progress: a line per state change; the retry said so.
+    expect(r.stderr).toMatch(new RegExp(`${id('a-plain')} Running`));
+    expect(r.stderr).toMatch(new RegExp(`${id('c-busy-once')} exit 16: retrying`));
+    // Each instance's full decoded log, root only.
+    const aLog = join(logs, `${id('a-plain')}.log`);
+    expect(readFileSync(aLog, 'utf8')).toMatch(/Finish whole Processes of Snapshot successfully/);
+    expect(statSync(aLog).mode & 0o777).toBe(0o600);
+    // Every instance ran its command with a Timeout derived from the budgets.
+    const run = region.requests.find((q) => q.action === 'RunCommand')!;
+    expect(Number(run.params.Timeout)).toBe(1800 + 30 + 600 + 120);
+  });
+
+  it('every instance succeeds: a table and exit 0', async () => {
+    const r = await fleet([
+      `-Instances=${id('a-plain')},${id('c-busy-once')}`,
+      '-Region=cn-hangzhou',
+      '-Name=fleet2',
+      '-RamRoleName=AppSnapshotRoleName',
+      '-Engine=ecs',
+    ]);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^instance\s+exit\s+consistency\s+group\s+duration\s+error$/);
+    for (const name of ['a-plain', 'c-busy-once']) {
+      expect(lines.find((l) => l.startsWith(id(name)))).toMatch(/ 0 Success +FsConsistent +ssg-/);
+    }
+  });
+
+  it('refuses bad agent parameters before anything runs (exit 2)', async () => {
+    const before = region.requests.length;
+    const r = await fleet([`-Instances=${id('a-plain')}`, '-Name=x', '-TimeoutInSeconds=abc']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/TimeoutInSeconds must be an integer/);
+    expect(region.requests.length).toBe(before);
+  });
+
+  it('no secret of any kind in any output or log', () => {
+    const secrets = [operator.accessKeySecret, ...region.sts.secrets()];
+    expect(secrets.length).toBeGreaterThan(2); // the operator's and the instances' role tokens
+    const logs = [
+      ...labs.flatMap((l) =>
+        readdirSync(l.logDir).map((f) => readFileSync(join(l.logDir, f), 'utf8')),
+      ),
+      ...readdirSync(join(dir, 'logs')).map((f) => readFileSync(join(dir, 'logs', f), 'utf8')),
+      ...region.invocations.map((x) => x.output.toString()),
+    ];
+    const all = [...outputs, ...logs].join('\n');
+    for (const s of secrets) expect(all).not.toContain(s);
+  });
+});

@@ -1,0 +1,434 @@
+// A region of emulated instances behind one endpoint: each instance has its own lab disks,
+// by-id directory, state directory, metadata service (at /i/<instance-id>/latest/...) and RAM
+// role credentials; the ECS actions are routed to the instance they name; and Cloud Assistant
+// is emulated: RunCommand runs `sh -c <content>` "on" each instance with the acs-plugin-manager
+// stand-in on its PATH and the agent pointed at that instance, DescribeInvocationResults
+// answers per instance (Base64 output tail of 24 KB, Dropped, ExitCode, InvocationStatus,
+// ErrorCode), StopInvocation sends the command's process group SIGTERM, DescribeInstances
+// answers with tags. For tests of the fleet command and for `npm run emulator -- --instances N`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { acquireLock, type Lock } from '../../src/system/lock.js';
+import { OUTPUT_QUOTA } from './plugin-manager.js';
+import { Emulator, send, type Answer } from './server.js';
+import { Sts } from './sts.js';
+
+export interface InstanceOptions {
+  readonly pool: string;
+  readonly byIdDir: string;
+  readonly stateDir: string;
+  readonly logDir: string;
+  readonly name?: string;
+  readonly tags?: Record<string, string>;
+  /** 'Stopped': RunCommand cannot reach it (InstanceNotRunning). */
+  readonly status?: 'Running' | 'Stopped';
+  /** false: the Cloud Assistant agent is not running there (ClientNotRunning). */
+  readonly assistant?: boolean;
+  /** More environment for the agent on this instance (e.g. APP_SNAPSHOT_APPS_CONFIG). */
+  readonly env?: Record<string, string>;
+  /** Another run holds the agent's lock during the first command here: that run exits 16. */
+  readonly busyOnce?: boolean;
+}
+
+export interface RegionOptions {
+  /** How the agent is started on an instance: e.g. [process.execPath, 'dist/cli/main.js']. */
+  readonly agent: readonly string[];
+  readonly instances: readonly InstanceOptions[];
+  readonly regionId?: string;
+  readonly progressMs?: number;
+  /** The built stand-in (dist-tools/tools/emulator/acs-plugin-manager.js). */
+  readonly pluginManager: string;
+}
+
+interface Instance {
+  readonly id: string;
+  readonly o: InstanceOptions;
+  readonly emulator: Emulator;
+  busy: boolean;
+}
+
+export interface InvocationRecord {
+  readonly invokeId: string;
+  readonly instanceId: string;
+  status: string;
+  exitCode: number | null;
+  errorCode: string;
+  errorInfo: string;
+  output: Buffer;
+  readonly startTime: string;
+  finishedTime: string;
+  timedOut: boolean;
+  child?: ChildProcess;
+}
+
+/** The Cloud Assistant actions (everything else is an instance's ECS action). */
+const ASSISTANT = new Set([
+  'RunCommand',
+  'DescribeInvocationResults',
+  'StopInvocation',
+  'DescribeInstances',
+]);
+
+export class Region {
+  readonly regionId: string;
+  readonly sts = new Sts();
+  readonly instances: Instance[];
+  /** Every invocation per instance, in order. */
+  readonly invocations: InvocationRecord[] = [];
+  /** Every API request: action and its non-secret parameters. */
+  readonly requests: { action: string; params: Record<string, string>; code: string }[] = [];
+  /** The next N Cloud Assistant calls answer Throttling.User. */
+  throttleAssistant = 0;
+  private server: Server | undefined;
+  private readonly bin: string;
+  url = '';
+
+  constructor(private readonly o: RegionOptions) {
+    this.regionId = o.regionId ?? 'cn-hangzhou';
+    this.instances = o.instances.map((io) => {
+      const id = `i-${randomBytes(10).toString('hex')}`;
+      const emulator = new Emulator({
+        pool: io.pool,
+        byIdDir: io.byIdDir,
+        regionId: this.regionId,
+        instanceId: id,
+        sts: this.sts,
+        progressMs: o.progressMs ?? 300,
+      });
+      return { id, o: io, emulator, busy: Boolean(io.busyOnce) };
+    });
+    this.bin = join(o.instances[0]?.stateDir ?? '/tmp', '..', `.asp-region-bin-${process.pid}`);
+  }
+
+  async start(port = 0): Promise<string> {
+    for (const i of this.instances) await i.emulator.linkDevices();
+    mkdirSync(this.bin, { recursive: true });
+    const stand = join(this.bin, 'acs-plugin-manager');
+    writeFileSync(stand, `#!/bin/sh\nexec '${process.execPath}' '${this.o.pluginManager}' "$@"\n`);
+    chmodSync(stand, 0o755);
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    for (const inv of this.invocations) inv.child?.kill('SIGKILL');
+    this.server?.closeAllConnections();
+    await new Promise((r) => this.server?.close(r));
+    for (const i of this.instances) await i.emulator.stop();
+  }
+
+  /** The agent environment an instance's commands get (its metadata, disks, state). */
+  instanceEnv(i: Instance): Record<string, string> {
+    return {
+      APP_SNAPSHOT_METADATA_URL: `${this.url}/i/${i.id}`,
+      APP_SNAPSHOT_ECS_ENDPOINT: this.url,
+      APP_SNAPSHOT_DISK_BY_ID_DIR: i.o.byIdDir,
+      APP_SNAPSHOT_STATE_DIR: i.o.stateDir,
+      APP_SNAPSHOT_LOG_DIR: i.o.logDir,
+      ...i.o.env,
+    };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const url = new URL(req.url ?? '/', 'http://x');
+    try {
+      const meta = /^\/i\/(i-[0-9a-f]+)(\/latest\/.*)$/.exec(url.pathname);
+      if (meta) {
+        const inst = this.instances.find((i) => i.id === meta[1]);
+        if (!inst) return send(res, 404, { Code: 'NotFound', Message: 'no such instance' });
+        return inst.emulator.metadata(req, res, meta[2]!);
+      }
+      const params: Record<string, string> = Object.fromEntries(url.searchParams);
+      if (String(req.headers['content-type'] ?? '').includes('x-www-form-urlencoded'))
+        Object.assign(
+          params,
+          Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString())),
+        );
+      await this.api(req, res, url, params);
+    } catch (e) {
+      send(res, 500, { Code: 'InternalError', Message: String(e) });
+    }
+  }
+
+  private async api(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    params: Record<string, string>,
+  ): Promise<void> {
+    const action = params.Action ?? String(req.headers['x-acs-action'] ?? '');
+    const auth = this.sts.authenticate(req, url, params, false);
+    const {
+      Signature: _s,
+      SecurityToken: _t,
+      AccessKeyId: _a,
+      SignatureNonce: _n,
+      ...safe
+    } = params;
+    const answer = (out: Answer) => {
+      this.requests.push({ action, params: safe, code: 'error' in out ? out.error[1] : 'OK' });
+      if ('error' in out)
+        return send(res, out.error[0], { Code: out.error[1], Message: out.error[2] });
+      send(res, 200, out.body);
+    };
+    if (auth.error) return answer({ error: auth.error });
+    if (params.RegionId !== this.regionId)
+      return answer({
+        error: [404, 'InvalidRegionId.NotFound', 'The specified RegionId does not exist.'],
+      });
+    if (ASSISTANT.has(action)) {
+      if (this.throttleAssistant > 0) {
+        this.throttleAssistant--;
+        return answer({
+          error: [400, 'Throttling.User', 'Request was denied due to user flow control.'],
+        });
+      }
+      return answer(this.assistant(action, params));
+    }
+    answer(await this.ecs(action, params));
+  }
+
+  /** An ECS action, routed to the instance it names (or that owns the ids it names). */
+  private async ecs(action: string, p: Record<string, string>): Promise<Answer> {
+    if (action === 'DescribeSnapshotGroups' && !p.InstanceId) {
+      const all = [];
+      for (const i of this.instances) {
+        const a = await i.emulator.dispatch(action, p);
+        if (a && 'body' in a)
+          all.push(
+            ...(a.body as { SnapshotGroups: { SnapshotGroup: unknown[] } }).SnapshotGroups
+              .SnapshotGroup,
+          );
+      }
+      return {
+        body: { SnapshotGroups: { SnapshotGroup: filterByName(all, p.Name) }, NextToken: '' },
+      };
+    }
+    let target = this.instances.find((i) => i.id === p.InstanceId);
+    if (!target && !p.InstanceId)
+      for (const i of this.instances) if (await i.emulator.owns(p)) target = i;
+    if (!target && p.InstanceId)
+      return {
+        error: [404, 'InvalidInstanceId.NotFound', 'The specified InstanceId does not exist.'],
+      };
+    target ??= this.instances[0]!;
+    return (
+      (await target.emulator.dispatch(action, p)) ?? {
+        error: [400, 'InvalidAction.NotFound', `Specified action ${action} is not valid.`],
+      }
+    );
+  }
+
+  private assistant(action: string, p: Record<string, string>): Answer {
+    if (action === 'DescribeInstances') return this.describeInstances(p);
+    if (action === 'RunCommand') return this.runCommand(p);
+    if (action === 'StopInvocation') return this.stopInvocation(p);
+    return this.describeResults(p);
+  }
+
+  private describeInstances(p: Record<string, string>): Answer {
+    const ids = p.InstanceIds ? (JSON.parse(p.InstanceIds) as string[]) : undefined;
+    const tags: [string, string | undefined][] = [];
+    for (let n = 1; p[`Tag.${n}.Key`] !== undefined; n++)
+      tags.push([p[`Tag.${n}.Key`]!, p[`Tag.${n}.Value`]]);
+    const found = this.instances.filter(
+      (i) =>
+        (!ids || ids.includes(i.id)) &&
+        tags.every(
+          ([k, v]) => i.o.tags?.[k] !== undefined && (v === undefined || i.o.tags[k] === v),
+        ),
+    );
+    return {
+      body: {
+        Instances: {
+          Instance: found.map((i) => ({
+            InstanceId: i.id,
+            InstanceName: i.o.name ?? i.id,
+            RegionId: this.regionId,
+            ZoneId: `${this.regionId}-h`,
+            Status: i.o.status ?? 'Running',
+            Tags: {
+              Tag: Object.entries(i.o.tags ?? {}).map(([TagKey, TagValue]) => ({
+                TagKey,
+                TagValue,
+              })),
+            },
+          })),
+        },
+        TotalCount: found.length,
+        NextToken: '',
+      },
+    };
+  }
+
+  private runCommand(p: Record<string, string>): Answer {
+    if (p.Type !== 'RunShellScript')
+      return {
+        error: [
+          400,
+          'InvalidCommandType.NotSupported',
+          'The specified command type is not supported.',
+        ],
+      };
+    const content =
+      (p.ContentEncoding ?? '').toLowerCase() === 'base64'
+        ? Buffer.from(p.CommandContent ?? '', 'base64').toString('utf8')
+        : (p.CommandContent ?? '');
+    const ids = Object.keys(p)
+      .filter((k) => /^InstanceId\.\d+$/.test(k))
+      .map((k) => p[k]!);
+    if (!ids.length || ids.length > 100)
+      return { error: [400, 'InvalidParameter.InstanceId', 'InstanceId.N: 1 to 100 instances.'] };
+    const unknown = ids.find((id) => !this.instances.some((i) => i.id === id));
+    if (unknown)
+      return {
+        error: [
+          404,
+          'InvalidInstance.NotFound',
+          `The specified instance ${unknown} does not exist.`,
+        ],
+      };
+    const invokeId = `t-${randomBytes(8).toString('hex')}`;
+    for (const id of ids)
+      this.launch(
+        invokeId,
+        this.instances.find((i) => i.id === id)!,
+        content,
+        Number(p.Timeout ?? 60),
+      );
+    return { body: { CommandId: `c-${randomBytes(8).toString('hex')}`, InvokeId: invokeId } };
+  }
+
+  /** One instance's run of the command: `sh -c`, as Cloud Assistant runs RunShellScript. */
+  private launch(invokeId: string, i: Instance, content: string, timeoutS: number): void {
+    const rec: InvocationRecord = {
+      invokeId,
+      instanceId: i.id,
+      status: 'Running',
+      exitCode: null,
+      errorCode: '',
+      errorInfo: '',
+      output: Buffer.alloc(0),
+      startTime: new Date().toISOString(),
+      finishedTime: '',
+      timedOut: false,
+    };
+    this.invocations.push(rec);
+    const unreachable =
+      (i.o.status ?? 'Running') !== 'Running'
+        ? ['InstanceNotRunning', 'the instance is not running']
+        : i.o.assistant === false
+          ? ['ClientNotRunning', 'the Cloud Assistant agent is not running']
+          : undefined;
+    if (unreachable) {
+      Object.assign(rec, { status: 'Error', errorCode: unreachable[0], errorInfo: unreachable[1] });
+      rec.finishedTime = new Date().toISOString();
+      return;
+    }
+    let lock: Lock | undefined;
+    if (i.busy) {
+      lock = acquireLock(i.o.stateDir); // held by this process, alive: the agent exits 16
+      i.busy = false;
+    }
+    const child = spawn('/bin/sh', ['-c', content], {
+      cwd: '/',
+      detached: true,
+      env: {
+        PATH: `${this.bin}:/usr/sbin:/usr/bin:/sbin:/bin`,
+        APP_SNAPSHOT_EMULATOR_AGENT: JSON.stringify(this.o.agent),
+        ...this.instanceEnv(i),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    rec.child = child;
+    const add = (c: Buffer) => (rec.output = Buffer.concat([rec.output, c]));
+    child.stdout!.on('data', add);
+    child.stderr!.on('data', add);
+    const timer = setTimeout(() => {
+      rec.timedOut = true;
+      child.kill('SIGKILL'); // the sh only, as Cloud Assistant does
+    }, timeoutS * 1000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      lock?.release();
+      rec.finishedTime = new Date().toISOString();
+      rec.exitCode = code;
+      if (rec.status === 'Stopping') rec.status = 'Terminated';
+      else if (rec.timedOut)
+        Object.assign(rec, {
+          status: 'Timeout',
+          errorCode: 'ExecutionTimeout',
+          errorInfo: 'the command execution has timed out',
+        });
+      else if (code === 0) rec.status = 'Success';
+      else
+        Object.assign(rec, {
+          status: 'Failed',
+          errorCode: 'ExitCodeNonzero',
+          errorInfo: 'the command execution exit code is not zero',
+        });
+    });
+  }
+
+  private stopInvocation(p: Record<string, string>): Answer {
+    const ids = Object.keys(p)
+      .filter((k) => /^InstanceId\.\d+$/.test(k))
+      .map((k) => p[k]!);
+    for (const rec of this.invocations) {
+      if (rec.invokeId !== p.InvokeId || (ids.length && !ids.includes(rec.instanceId))) continue;
+      if (rec.status !== 'Running' || !rec.child?.pid) continue;
+      rec.status = 'Stopping';
+      // The whole command's process group: the agent's own signal handling thaws and exits.
+      try {
+        process.kill(-rec.child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    return { body: {} };
+  }
+
+  private describeResults(p: Record<string, string>): Answer {
+    const plain = (p.ContentEncoding ?? '').toLowerCase() === 'plaintext';
+    const results = this.invocations
+      .filter((r) => r.invokeId === p.InvokeId && (!p.InstanceId || r.instanceId === p.InstanceId))
+      .map((r) => {
+        const kept = r.output.subarray(Math.max(0, r.output.length - OUTPUT_QUOTA));
+        return {
+          InvokeId: r.invokeId,
+          InstanceId: r.instanceId,
+          InvocationStatus: r.status,
+          InvokeRecordStatus: ['Running', 'Stopping'].includes(r.status) ? 'Running' : 'Finished',
+          ExitCode: r.exitCode,
+          ErrorCode: r.errorCode,
+          ErrorInfo: r.errorInfo,
+          Output: plain ? kept.toString('utf8') : kept.toString('base64'),
+          Dropped: r.output.length - kept.length,
+          StartTime: r.startTime,
+          FinishedTime: r.finishedTime,
+        };
+      });
+    return {
+      body: {
+        Invocation: {
+          InvocationResults: { InvocationResult: results },
+          TotalCount: results.length,
+          PageSize: 50,
+          PageNumber: 1,
+        },
+      },
+    };
+  }
+}
+
+function filterByName(groups: unknown[], name: string | undefined): unknown[] {
+  return name ? groups.filter((g) => (g as { Name?: string }).Name === name) : groups;
+}
