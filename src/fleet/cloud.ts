@@ -11,6 +11,8 @@ export interface InvocationResult {
   readonly ErrorInfo?: string;
   readonly Output?: string;
   readonly Dropped?: number;
+  readonly StartTime?: string;
+  readonly FinishedTime?: string;
 }
 
 /** Statuses after which nothing more happens to an instance's invocation. */

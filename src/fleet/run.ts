@@ -168,7 +168,11 @@ export function outcome(r: InvocationResult, startedMs: number, attempt: number)
     errorCode: r.ErrorCode ?? '',
     consistency,
     groupId: group,
-    durationMs: Date.now() - startedMs,
+    // The instance's own run (the service's times); else since the batch started.
+    durationMs:
+      r.StartTime && r.FinishedTime
+        ? Date.parse(r.FinishedTime) - Date.parse(r.StartTime)
+        : Date.now() - startedMs,
     firstError: error || (r.ErrorCode ? `${r.ErrorCode}: ${r.ErrorInfo ?? ''}` : ''),
     attempts: attempt,
     log,

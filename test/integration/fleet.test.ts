@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import {
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Region } from '../../tools/emulator/region.js';
 import { agentArgv, requireRoot, TestLab } from '../support/lab.js';
+import { TestMariadb } from '../support/mariadb.js';
 
 const STAND_IN = join(import.meta.dirname, '../../dist-tools/tools/emulator/acs-plugin-manager.js');
 
@@ -28,9 +30,12 @@ describe.skipIf(!requireRoot())('fleet run through emulated Cloud Assistant', ()
 
   beforeAll(async () => {
     for (let i = 0; i < 3; i++) labs.push(await new TestLab().up(1, 'ext4'));
+    labs.push(await new TestLab().up(2, 'ext4,xfs')); // the database instance's
     dir = mkdtempSync('/tmp/asp-fleet-');
     // One pre-script path for the whole fleet, as the operator gives it; it refuses where the
     // instance's environment says so (instance B).
+    writeFileSync(join(dir, 'slow.sh'), '#!/bin/sh\nsleep "${1:-30}"\n', { mode: 0o700 });
+    writeFileSync(join(dir, 'sleep12.sh'), '#!/bin/sh\nsleep 12\n', { mode: 0o700 });
     writeFileSync(
       join(dir, 'pre.sh'),
       '#!/bin/sh\nif [ -n "$ASP_TEST_REFUSE" ]; then echo "pre-script refuses on this instance" >&2; exit 3; fi\n',
@@ -53,6 +58,11 @@ describe.skipIf(!requireRoot())('fleet run through emulated Cloud Assistant', ()
         inst(labs[2]!, { name: 'c-busy-once', busyOnce: true }),
         inst(labs[0]!, { name: 'd-offline', assistant: false, byIdDir: join(dir, 'd-by-id') }),
         inst(labs[0]!, { name: 'e-untagged', tags: {}, byIdDir: join(dir, 'e-by-id') }),
+        inst(labs[3]!, {
+          name: 'f-db',
+          tags: { role: 'db' },
+          env: { APP_SNAPSHOT_APPS_CONFIG: join(dir, 'apps.json') },
+        }),
       ],
     });
     await region.start();
@@ -64,20 +74,28 @@ describe.skipIf(!requireRoot())('fleet run through emulated Cloud Assistant', ()
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function fleet(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  type Run = { code: number | null; stdout: string; stderr: string };
+  function fleet(
+    args: string[],
+    credentials?: NodeJS.ProcessEnv,
+    onErr?: (text: string, child: ReturnType<typeof spawn>) => void,
+  ): Promise<Run> {
     return new Promise((resolve) => {
       const [file, ...pre] = agentArgv();
       const child = spawn(file!, [...pre, 'fleet', 'run', ...args], {
         env: {
           PATH: process.env.PATH,
-          HOME: dir, // no aliyun CLI profile: the environment's AccessKey is used
-          ALIBABA_CLOUD_ACCESS_KEY_ID: operator.accessKeyId,
-          ALIBABA_CLOUD_ACCESS_KEY_SECRET: operator.accessKeySecret,
+          HOME: dir, // no aliyun CLI profile unless a test writes one
+          ...(credentials ?? {
+            ALIBABA_CLOUD_ACCESS_KEY_ID: operator.accessKeyId,
+            ALIBABA_CLOUD_ACCESS_KEY_SECRET: operator.accessKeySecret,
+          }),
           APP_SNAPSHOT_ECS_ENDPOINT: region.url,
           APP_SNAPSHOT_FLEET_POLL_MS: '200',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
+      if (onErr) child.stderr.on('data', (c) => onErr(String(c), child));
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c) => (stdout += c));
@@ -112,7 +130,7 @@ describe.skipIf(!requireRoot())('fleet run through emulated Cloud Assistant', ()
     const rows = Object.fromEntries(
       JSON.parse(r.stdout).Instances.map((x: { InstanceId: string }) => [x.InstanceId, x]),
     );
-    // DescribeInstances by tag: the untagged instance is not in the fleet.
+    // DescribeInstances by tag: the untagged instance (and the database one) are not in it.
     expect(Object.keys(rows).sort()).toEqual(
       ['a-plain', 'b-refuses', 'c-busy-once', 'd-offline'].map(id).sort(),
     );
@@ -179,9 +197,172 @@ describe.skipIf(!requireRoot())('fleet run through emulated Cloud Assistant', ()
     expect(region.requests.length).toBe(before);
   });
 
+  it('credentials of every kind: an STS token in the environment, an aliyun CLI profile', async () => {
+    const sts = region.sts.issue();
+    const a = id('a-plain');
+    const viaToken = await fleet(
+      [
+        '-Instances=' + a,
+        '-Region=cn-hangzhou',
+        '-Name=sts1',
+        '-Engine=ecs',
+        '-RamRoleName=AppSnapshotRoleName',
+      ],
+      {
+        ALIBABA_CLOUD_ACCESS_KEY_ID: sts.AccessKeyId,
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: sts.AccessKeySecret,
+        ALIBABA_CLOUD_SECURITY_TOKEN: sts.SecurityToken,
+      },
+    );
+    expect(viaToken.stderr).toMatch(/credentials: environment STS token/);
+    expect(viaToken.code).toBe(0);
+    const profileSts = region.sts.issue();
+    mkdirSync(join(dir, '.aliyun'), { recursive: true });
+    writeFileSync(
+      join(dir, '.aliyun', 'config.json'),
+      JSON.stringify({
+        current: 'ops',
+        profiles: [
+          {
+            name: 'ops',
+            mode: 'StsToken',
+            access_key_id: profileSts.AccessKeyId,
+            access_key_secret: profileSts.AccessKeySecret,
+            sts_token: profileSts.SecurityToken,
+            region_id: 'cn-hangzhou',
+          },
+        ],
+      }),
+      { mode: 0o600 },
+    );
+    try {
+      // No -Region: the profile's region.
+      const viaProfile = await fleet(
+        ['-Instances=' + a, '-Name=profile1', '-Engine=ecs', '-RamRoleName=AppSnapshotRoleName'],
+        {},
+      );
+      expect(viaProfile.stderr).toMatch(
+        /credentials: profile ops \(.*config\.json\); region cn-hangzhou/,
+      );
+      expect(viaProfile.code).toBe(0);
+    } finally {
+      rmSync(join(dir, '.aliyun'), { recursive: true, force: true });
+    }
+  });
+
+  it('throttled Cloud Assistant calls are retried with backoff', async () => {
+    region.throttleAssistant = 3;
+    const r = await fleet([
+      `-Instances=${id('a-plain')}`,
+      '-Region=cn-hangzhou',
+      '-Name=throttled',
+      '-Engine=ecs',
+      '-RamRoleName=AppSnapshotRoleName',
+    ]);
+    expect(r.code).toBe(0);
+    expect(region.throttleAssistant).toBe(0);
+    expect(region.requests.filter((q) => q.code === 'Throttling.User')).toHaveLength(3);
+  });
+
+  it('a command that outlives its Timeout: the row says Timeout, exit unknown', async () => {
+    const r = await fleet([
+      `-Instances=${id('a-plain')}`,
+      '-Region=cn-hangzhou',
+      '-Name=slow1',
+      '-Engine=ecs',
+      '-RamRoleName=AppSnapshotRoleName',
+      `-PreScriptPath=${join(dir, 'sleep12.sh')}`,
+      '--timeout',
+      '10',
+      '--output',
+      'json',
+    ]);
+    expect(r.code).toBe(20);
+    expect(r.stderr).toMatch(/warning: --timeout 10s is below the agent's own budgets/);
+    expect(JSON.parse(r.stdout).Instances[0]).toMatchObject({
+      ExitCode: null,
+      InvocationStatus: 'Timeout',
+      ErrorCode: 'ExecutionTimeout',
+    });
+    // Cloud Assistant killed the shell only (as the real one does): the agent finishes alone.
+    await untilUnlocked(labs[0]!);
+  });
+
+  it('Ctrl-C: StopInvocation for the running instance; its agent stops; exit 22', async () => {
+    const r = await fleet(
+      [
+        `-Instances=${id('a-plain')}`,
+        '-Region=cn-hangzhou',
+        '-Name=int1',
+        '-Engine=ecs',
+        '-RamRoleName=AppSnapshotRoleName',
+        `-PreScriptPath=${join(dir, 'slow.sh')}`,
+        '--output',
+        'json',
+      ],
+      undefined,
+      (text, child) => {
+        if (text.includes(' Running')) setTimeout(() => child.kill('SIGINT'), 500);
+      },
+    );
+    expect(r.code).toBe(22);
+    expect(r.stderr).toMatch(/interrupted: StopInvocation for i-/);
+    expect(region.requests.some((q) => q.action === 'StopInvocation')).toBe(true);
+    expect(JSON.parse(r.stdout).Instances[0]).toMatchObject({ InvocationStatus: 'Terminated' });
+    await untilUnlocked(labs[0]!);
+    expect(
+      readdirSync(join(labs[0]!.pool, 'groups')).filter(
+        (g) => groupJson(labs[0]!, g).name === 'int1',
+      ),
+    ).toEqual([]);
+  });
+
+  it('the database instance: the MariaDB quiescer held on it, AppConsistent with its facts', async () => {
+    const db = new TestMariadb({
+      datadir: join(labs[3]!.mount(0), 'mysql'),
+      binlogDir: join(labs[3]!.mount(1), 'binlog'),
+      runDir: join(labs[3]!.root, 'run'),
+      name: 'fleetdb',
+    });
+    db.init();
+    await db.start();
+    try {
+      writeFileSync(
+        join(dir, 'apps.json'),
+        JSON.stringify({ apps: { db: { type: 'mysql', socketPath: db.socket, user: 'root' } } }),
+        { mode: 0o600 },
+      );
+      const r = await fleet([
+        '-InstanceTag=role=db',
+        '-Region=cn-hangzhou',
+        '-Name=dbfleet',
+        '-Engine=ecs',
+        '-RamRoleName=AppSnapshotRoleName',
+        '-Apps=db',
+        '--output',
+        'json',
+      ]);
+      expect(r.code).toBe(0);
+      const row = JSON.parse(r.stdout).Instances[0];
+      expect(row).toMatchObject({
+        InstanceId: id('f-db'),
+        ExitCode: 0,
+        Consistency: 'AppConsistent',
+      });
+      const g = groupJson(labs[3]!, row.SnapshotGroupId);
+      expect(g.snapshots).toHaveLength(2);
+      for (const sn of g.snapshots)
+        expect(sn.tags).toMatchObject({ AppConsistent: 'True', 'db.LockTime': expect.any(String) });
+    } finally {
+      await db.stop();
+    }
+  });
+
   it('no secret of any kind in any output or log', () => {
+    // The operator's AccessKey secret, the STS tokens given in the environment and the
+    // profile, and every role credential the instances' agents fetched.
     const secrets = [operator.accessKeySecret, ...region.sts.secrets()];
-    expect(secrets.length).toBeGreaterThan(2); // the operator's and the instances' role tokens
+    expect(secrets.length).toBeGreaterThan(6);
     const logs = [
       ...labs.flatMap((l) =>
         readdirSync(l.logDir).map((f) => readFileSync(join(l.logDir, f), 'utf8')),
@@ -193,3 +374,12 @@ describe.skipIf(!requireRoot())('fleet run through emulated Cloud Assistant', ()
     for (const s of secrets) expect(all).not.toContain(s);
   });
 });
+
+/** Resolves once no agent holds the lab's state lock (a run left alone finished). */
+async function untilUnlocked(lab: TestLab): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (!existsSync(join(lab.stateDir, 'lock'))) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the agent never finished');
+}

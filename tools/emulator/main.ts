@@ -1,11 +1,17 @@
 #!/usr/bin/env node
-// npm run emulator: the ECS API and metadata emulator over a lab, on loopback, until Ctrl-C.
-// Prints the environment that points the agent at it.
+// npm run emulator: the ECS API and metadata emulator on loopback, until Ctrl-C.
+//   (default)        one instance over an existing lab (lab up first); prints the agent's env
+//   --instances N    a region of N instances, each with its own new 2-disk lab under
+//                    --root (default /var/lib/app-snapshot-plugin/fleet), Cloud Assistant
+//                    included; writes the operator's credentials to <root>/operator.env (0600)
+//                    and prints how to run `fleet run` against it. Ctrl-C removes the labs.
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.js';
 import { DEFAULT_LAB_ROOT } from '../../src/system/paths.js';
 import { systemRunner } from '../../src/system/runner.js';
 import { FAULTS, type Fault } from './faults.js';
+import { Region } from './region.js';
 import { Emulator } from './server.js';
 
 const args = process.argv.slice(2);
@@ -13,12 +19,8 @@ const opt = (name: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const root = opt('root') ?? DEFAULT_LAB_ROOT;
-const lab = new Lab(systemRunner, root).status();
-if (!lab) {
-  process.stderr.write(`no lab at ${root}: run 'app-snapshot-plugin lab up' first\n`);
-  process.exitCode = 1;
-} else {
+
+function parseFaults(): Partial<Record<Fault, number | boolean>> {
   const faults: Partial<Record<Fault, number | boolean>> = {};
   for (const f of (opt('faults') ?? '').split(',').filter(Boolean)) {
     const [name, value] = f.split('=');
@@ -26,7 +28,22 @@ if (!lab) {
       throw new Error(`unknown fault ${name} (${FAULTS.join(', ')})`);
     faults[name as Fault] = value === undefined ? true : Number(value);
   }
-  const emulator = new Emulator({ pool: lab.pool, byIdDir: join(root, 'by-id'), faults });
+  return faults;
+}
+
+async function single(): Promise<void> {
+  const root = opt('root') ?? DEFAULT_LAB_ROOT;
+  const lab = new Lab(systemRunner, root).status();
+  if (!lab) {
+    process.stderr.write(`no lab at ${root}: run 'app-snapshot-plugin lab up' first\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const emulator = new Emulator({
+    pool: lab.pool,
+    byIdDir: join(root, 'by-id'),
+    faults: parseFaults(),
+  });
   const url = await emulator.start(Number(opt('port') ?? 0));
   process.stdout.write(
     [
@@ -43,3 +60,64 @@ if (!lab) {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
+
+async function region(n: number): Promise<void> {
+  const root = opt('root') ?? '/var/lib/app-snapshot-plugin/fleet';
+  const labs: Lab[] = [];
+  const instances = [];
+  for (let k = 1; k <= n; k++) {
+    const lab = new Lab(systemRunner, join(root, `instance-${k}`, 'lab'));
+    labs.push(lab);
+    const state = await lab.up({
+      root: lab.root,
+      disks: 2,
+      sizeBytes: 320 * 2 ** 20,
+      fsTypes: ['ext4', 'xfs'],
+      quota: 64,
+    });
+    const base = join(root, `instance-${k}`);
+    mkdirSync(join(base, 'state'), { recursive: true, mode: 0o700 });
+    instances.push({
+      pool: state.pool,
+      byIdDir: join(base, 'by-id'),
+      stateDir: join(base, 'state'),
+      logDir: join(base, 'logs'),
+      name: `instance-${k}`,
+      tags: { app: 'demo' },
+    });
+  }
+  const r = new Region({
+    agent: [process.execPath, join(import.meta.dirname, '../../../dist/cli/main.js')],
+    pluginManager: join(import.meta.dirname, 'acs-plugin-manager.js'),
+    instances,
+  });
+  const url = await r.start(Number(opt('port') ?? 0));
+  const key = r.sts.issueAccessKey();
+  const envFile = join(root, 'operator.env');
+  writeFileSync(
+    envFile,
+    `export ALIBABA_CLOUD_ACCESS_KEY_ID=${key.accessKeyId}\nexport ALIBABA_CLOUD_ACCESS_KEY_SECRET=${key.accessKeySecret}\nexport APP_SNAPSHOT_ECS_ENDPOINT=${url}\n`,
+    { mode: 0o600 },
+  );
+  chmodSync(envFile, 0o600);
+  process.stdout.write(
+    [
+      `# ${n} instances in ${r.regionId}, tagged app=demo: ${r.instances.map((i) => i.id).join(' ')}`,
+      '# in another shell:',
+      `#   . ${envFile}`,
+      `#   node dist/cli/main.js fleet run -InstanceTag=app=demo -Region=${r.regionId} -Name=demo1 -Engine=ecs -RamRoleName=AppSnapshotRoleName`,
+      '',
+    ].join('\n'),
+  );
+  const stop = () =>
+    void (async () => {
+      await r.stop();
+      for (const lab of labs) await lab.down();
+    })();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+const n = Number(opt('instances') ?? 0);
+if (n > 0) await region(n);
+else await single();

@@ -8,7 +8,7 @@
 // answers with tags. For tests of the fleet command and for `npm run emulator -- --instances N`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -121,6 +121,7 @@ export class Region {
     this.server?.closeAllConnections();
     await new Promise((r) => this.server?.close(r));
     for (const i of this.instances) await i.emulator.stop();
+    rmSync(this.bin, { recursive: true, force: true });
   }
 
   /** The agent environment an instance's commands get (its metadata, disks, state). */

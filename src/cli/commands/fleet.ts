@@ -24,6 +24,7 @@ interface FleetArgs {
   region?: string;
   logs?: string;
   retries: number;
+  timeout?: number;
   output: string;
 }
 
@@ -49,6 +50,11 @@ export function registerFleet(y: Argv, ctx: CliContext): Argv {
           type: 'string',
           describe: "directory for each instance's full decoded log (<instance>.log, mode 0600)",
         })
+        .option('timeout', {
+          type: 'number',
+          describe:
+            "RunCommand's Timeout in seconds; default: the agent's scripts + freeze + group budgets + 120 (a shorter one may kill the agent mid-run)",
+        })
         .option('retries', {
           type: 'number',
           default: 2,
@@ -61,7 +67,7 @@ export function registerFleet(y: Argv, ctx: CliContext): Argv {
 async function fleetRun(a: FleetArgs, ctx: CliContext): Promise<number> {
   const { command, ids, tag } = parseFleetArgs(a, ctx);
   const { cloud, source } = await connect(a, ctx);
-  const say = (line: string) => ctx.io.err(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  const say = progressLine(ctx);
   say(`credentials: ${source}; region ${cloud.regionId}`);
   const targets = await cloud.instances(ids, tag);
   const missing = ids.filter((id) => !targets.includes(id));
@@ -77,8 +83,11 @@ async function fleetRun(a: FleetArgs, ctx: CliContext): Promise<number> {
   process.once('SIGINT', onInt);
   process.once('SIGTERM', onInt);
   try {
-    const timeoutS = commandTimeoutS(command.params);
+    const derived = commandTimeoutS(command.params);
+    const timeoutS = a.timeout ?? derived;
     say(`${targets.length} instance(s); command timeout ${timeoutS}s`);
+    if (timeoutS < derived)
+      say(`warning: --timeout ${timeoutS}s is below the agent's own budgets (${derived}s)`);
     const poll = ctx.config.fleetPollMs;
     const outcomes = await runFleet({
       cloud,
@@ -116,6 +125,11 @@ function parseFleetArgs(a: FleetArgs, ctx: CliContext) {
     throw new ParamsError('fleet run needs -Instances=... or -InstanceTag=...');
   if (!Number.isInteger(a.retries) || a.retries < 0 || a.retries > 10)
     throw new ParamsError('--retries must be 0 to 10');
+  if (
+    a.timeout !== undefined &&
+    !(Number.isInteger(a.timeout) && a.timeout >= 10 && a.timeout <= 86400)
+  )
+    throw new ParamsError('--timeout must be 10 to 86400 seconds');
   return { command, ids, tag };
 }
 
@@ -139,6 +153,28 @@ async function connect(a: FleetArgs, ctx: CliContext) {
     { budgetMs: 60_000, baseMs: 500, maxMs: 8000, attemptTimeoutMs: 10_000 },
   );
   return { cloud: new FleetCloud(api, region), source: credentials.name };
+}
+
+/**
+ * A line per state change on stderr; on a terminal, also a bar of finished instances that the
+ * next line overwrites.
+ */
+function progressLine(ctx: CliContext): (line: string) => void {
+  const tty = Boolean(process.stderr.isTTY);
+  let total = 0;
+  let done = 0;
+  return (line) => {
+    const started = /^started (\d+) instance/.exec(line);
+    if (started) total += Number(started[1]);
+    if (/ \(exit [^)]*\)$/.test(line)) done++;
+    const clear = tty ? '\r\x1b[K' : '';
+    ctx.io.err(`${clear}${new Date().toISOString().slice(11, 19)} ${line}\n`);
+    if (tty && total) {
+      const width = 30;
+      const filled = Math.round((Math.min(done, total) / total) * width);
+      ctx.io.err(`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} finished`);
+    }
+  };
 }
 
 function parseTag(s: string | undefined): { key: string; value?: string } | undefined {
