@@ -4,6 +4,9 @@
 import type { AgentHooks } from './context.js';
 
 export async function agentEntry(argv: string[], hooks: AgentHooks = {}): Promise<number> {
+  // A dependency's deprecated call (pop-core's url.parse, which Bun reports where Node 20 does
+  // not) is a note for us, not for the operator: it must not land in the vendor log.
+  process.noDeprecation = true;
   if (argv[0] === '__watchdog') {
     // The freeze watchdog: loaded alone, nothing else, so it starts fast and stays small.
     const { runWatchdog } = await import('../freeze/watchdog.js');

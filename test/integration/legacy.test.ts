@@ -273,7 +273,7 @@ describe.skipIf(!requireRoot() || !built)(
 
     it('never printed a loader or runtime complaint', () => {
       expect(outputs.join('\n')).not.toMatch(
-        /GLIBC_|not found|ENOSYS|Function not implemented|Illegal instruction/,
+        /GLIBC_|not found|ENOSYS|Function not implemented|Illegal instruction|DeprecationWarning|\(node:\d+\)/,
       );
     });
   },
