@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { acquireLock, type Lock } from '../../src/system/lock.js';
 import { OUTPUT_QUOTA } from './plugin-manager.js';
-import { Emulator, send, type Answer } from './server.js';
+import { Emulator, send, withoutSecrets, type Answer } from './server.js';
 import { Sts } from './sts.js';
 
 export interface InstanceOptions {
@@ -167,13 +167,7 @@ export class Region {
   ): Promise<void> {
     const action = params.Action ?? String(req.headers['x-acs-action'] ?? '');
     const auth = this.sts.authenticate(req, url, params, false);
-    const {
-      Signature: _s,
-      SecurityToken: _t,
-      AccessKeyId: _a,
-      SignatureNonce: _n,
-      ...safe
-    } = params;
+    const safe = withoutSecrets(params);
     const answer = (out: Answer) => {
       this.requests.push({ action, params: safe, code: 'error' in out ? out.error[1] : 'OK' });
       if ('error' in out)

@@ -166,14 +166,7 @@ export class Emulator {
     const action = params.Action ?? String(req.headers['x-acs-action'] ?? '');
     const auth = this.sts.authenticate(req, url, params, Boolean(this.faults['token-expired']));
     const record = (code: string) => {
-      const {
-        Signature: _s,
-        SecurityToken: _t,
-        AccessKeyId: _a,
-        SignatureNonce: _n,
-        ...safe
-      } = params;
-      this.requests.push({ action, signature: auth.style, params: safe, code });
+      this.requests.push({ action, signature: auth.style, params: withoutSecrets(params), code });
     };
     const fail = (status: number, code: string, message: string) => {
       record(code);
@@ -414,4 +407,10 @@ export function send(res: ServerResponse, status: number, body: unknown): void {
       : { RequestId: requestId, ...(body as object) };
   res.writeHead(status, { 'content-type': 'application/json;charset=utf-8' });
   res.end(JSON.stringify(payload));
+}
+
+/** A request's parameters as recorded: the signature and credential fields dropped. */
+export function withoutSecrets(params: Record<string, string>): Record<string, string> {
+  const { Signature: _s, SecurityToken: _t, AccessKeyId: _a, SignatureNonce: _n, ...safe } = params;
+  return safe;
 }
