@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { acquireLock, type Lock } from '../../src/system/lock.js';
+import { ClusterGroups } from './cluster-groups.js';
 import { OUTPUT_QUOTA } from './plugin-manager.js';
 import { Emulator, send, withoutSecrets, type Answer } from './server.js';
 import { Sts } from './sts.js';
@@ -23,6 +24,8 @@ export interface InstanceOptions {
   readonly stateDir: string;
   readonly logDir: string;
   readonly name?: string;
+  /** Default: the region's zone h. */
+  readonly zoneId?: string;
   readonly tags?: Record<string, string>;
   /** 'Stopped': RunCommand cannot reach it (InstanceNotRunning). */
   readonly status?: 'Running' | 'Stopped';
@@ -44,7 +47,7 @@ export interface RegionOptions {
   readonly pluginManager: string;
 }
 
-interface Instance {
+export interface Instance {
   readonly id: string;
   readonly o: InstanceOptions;
   readonly emulator: Emulator;
@@ -85,6 +88,7 @@ export class Region {
   throttleAssistant = 0;
   private server: Server | undefined;
   private readonly bin: string;
+  private readonly clusters: ClusterGroups;
   url = '';
 
   constructor(private readonly o: RegionOptions) {
@@ -96,11 +100,13 @@ export class Region {
         byIdDir: io.byIdDir,
         regionId: this.regionId,
         instanceId: id,
+        ...(io.zoneId ? { zoneId: io.zoneId } : {}),
         sts: this.sts,
         progressMs: o.progressMs ?? 300,
       });
       return { id, o: io, emulator, busy: Boolean(io.busyOnce) };
     });
+    this.clusters = new ClusterGroups(this.instances);
     this.bin = join(o.instances[0]?.stateDir ?? '/tmp', '..', `.asp-region-bin-${process.pid}`);
   }
 
@@ -193,19 +199,10 @@ export class Region {
 
   /** An ECS action, routed to the instance it names (or that owns the ids it names). */
   private async ecs(action: string, p: Record<string, string>): Promise<Answer> {
-    if (action === 'DescribeSnapshotGroups' && !p.InstanceId) {
-      const all = [];
-      for (const i of this.instances) {
-        const a = await i.emulator.dispatch(action, p);
-        if (a && 'body' in a)
-          all.push(
-            ...(a.body as { SnapshotGroups: { SnapshotGroup: unknown[] } }).SnapshotGroups
-              .SnapshotGroup,
-          );
-      }
-      return {
-        body: { SnapshotGroups: { SnapshotGroup: filterByName(all, p.Name) }, NextToken: '' },
-      };
+    // Without an InstanceId: a group over several instances' disks, and its kin.
+    if (!p.InstanceId) {
+      const cluster = await this.clusters.handle(action, p);
+      if (cluster) return cluster;
     }
     let target = this.instances.find((i) => i.id === p.InstanceId);
     if (!target && !p.InstanceId)
@@ -248,7 +245,7 @@ export class Region {
             InstanceId: i.id,
             InstanceName: i.o.name ?? i.id,
             RegionId: this.regionId,
-            ZoneId: `${this.regionId}-h`,
+            ZoneId: i.emulator.zoneId,
             Status: i.o.status ?? 'Running',
             Tags: {
               Tag: Object.entries(i.o.tags ?? {}).map(([TagKey, TagValue]) => ({
@@ -422,8 +419,4 @@ export class Region {
       },
     };
   }
-}
-
-function filterByName(groups: unknown[], name: string | undefined): unknown[] {
-  return name ? groups.filter((g) => (g as { Name?: string }).Name === name) : groups;
 }

@@ -21,6 +21,8 @@ export interface EmulatorOptions {
   readonly roleName?: string;
   readonly regionId?: string;
   readonly instanceId?: string;
+  /** Default: the region's zone h. */
+  readonly zoneId?: string;
   /** How long a group stays progressing before it is accomplished. */
   readonly progressMs?: number;
   readonly faults?: Partial<Record<Fault, number | boolean>>;
@@ -38,6 +40,7 @@ export interface RequestRecord {
 export class Emulator {
   readonly regionId: string;
   readonly instanceId: string;
+  readonly zoneId: string;
   readonly roleName: string;
   faults: Partial<Record<Fault, number | boolean>>;
   /** Every API request, in order (no secrets: the signature fields are dropped). */
@@ -57,6 +60,7 @@ export class Emulator {
   constructor(private readonly o: EmulatorOptions) {
     this.regionId = o.regionId ?? 'cn-hangzhou';
     this.instanceId = o.instanceId ?? `i-${randomBytes(10).toString('hex')}`;
+    this.zoneId = o.zoneId ?? `${this.regionId}-h`;
     this.roleName = o.roleName ?? 'AppSnapshotRoleName';
     this.faults = { ...o.faults };
     this.sts = o.sts ?? new Sts();
@@ -141,7 +145,7 @@ export class Emulator {
     const meta = path.replace(/^\/latest\/meta-data\//, '');
     if (meta === 'instance-id') return text(200, this.instanceId);
     if (meta === 'region-id') return text(200, this.regionId);
-    if (meta === 'zone-id') return text(200, `${this.regionId}-h`);
+    if (meta === 'zone-id') return text(200, this.zoneId);
     if (meta === 'ram/security-credentials/') {
       return this.faults['role-missing'] ? text(404, 'Not Found') : text(200, this.roleName);
     }
@@ -208,6 +212,11 @@ export class Emulator {
       DeleteSnapshotGroup: () => this.deleteGroup(params),
     }[action];
     return handler?.();
+  }
+
+  /** This instance's cloud disk ids. */
+  async diskIds(): Promise<string[]> {
+    return (await this.engine.describeDisks()).map((d) => d.id);
   }
 
   /** Whether this instance holds the group or snapshot ids named in `params`. */
