@@ -14,6 +14,8 @@ export interface AgentConfig {
   readonly osReleasePath: string;
   /** fleet run: first poll interval and retry delay (tests make them short); default 1 s/5 s. */
   readonly fleetPollMs?: number;
+  /** Participant mode: the per-run token (env, never a command-line word). */
+  readonly clusterToken: string;
   /** The caller's environment, handed to scripts (with the system PATH) and tools. */
   readonly env: NodeJS.ProcessEnv;
 }
@@ -31,6 +33,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     },
     appsConfigPath: env.APP_SNAPSHOT_APPS_CONFIG || DEFAULT_APPS_CONFIG,
     osReleasePath: env.APP_SNAPSHOT_OS_RELEASE || '/etc/os-release',
+    clusterToken: env.APP_SNAPSHOT_CLUSTER_TOKEN ?? '',
     ...(Number(env.APP_SNAPSHOT_FLEET_POLL_MS) > 0
       ? { fleetPollMs: Number(env.APP_SNAPSHOT_FLEET_POLL_MS) }
       : {}),

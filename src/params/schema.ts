@@ -138,6 +138,20 @@ export const PARAMS = [
     help: 'Snapshot-group engine: local (image-backed loop disks in a reflink pool), ecs (cloud API), auto (ecs on an ECS instance, else local).',
   },
   {
+    name: 'ClusterCoordinator',
+    type: 'string',
+    default: '',
+    origin: 'ours',
+    help: "Participant mode (set by `cluster run`): host:port of the coordinator this run joins; the group is created by it over every instance's disks. The per-run token comes in APP_SNAPSHOT_CLUSTER_TOKEN, never on the command line.",
+  },
+  {
+    name: 'ClusterFingerprint',
+    type: 'string',
+    default: '',
+    origin: 'ours',
+    help: "Participant mode: the SHA-256 fingerprint of the coordinator's per-run TLS certificate (AB:CD:...); anything else is refused before a byte is sent.",
+  },
+  {
     name: 'Pool',
     type: 'string',
     default: DEFAULT_POOL,

@@ -21,6 +21,8 @@ export interface Params {
   enableWriters: boolean;
   apps: string[];
   engine: EngineName;
+  clusterCoordinator: string;
+  clusterFingerprint: string;
   pool: string;
 }
 

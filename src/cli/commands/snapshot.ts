@@ -1,5 +1,7 @@
 import { createQuiescers } from '../../apps/index.js';
+import { ParticipantEngine } from '../../cluster/participant.js';
 import { createEngine } from '../../engines/index.js';
+import type { SnapshotEngine } from '../../engines/types.js';
 import type { Params } from '../../params/index.js';
 import { RunLog } from '../../report/logger.js';
 import { invocationResult, writeRunLog, type OutputMode } from '../../report/output.js';
@@ -26,12 +28,14 @@ export async function snapshotCommand(
   // invocation: the log is only captured, as the control plane would.
   const log = new RunLog(output === 'text' ? io.out : output === 'json' ? io.err : () => undefined);
   let result;
+  let participant: ParticipantEngine | undefined;
   const trap = trapInterrupts((sig) =>
     log.warn(`received ${sig}: stopping at the next step; thaw and post-script still run`),
   );
   try {
     const created = createEngine(params, { runner: systemRunner, config: config.engine });
-    const engine = ctx.hooks.wrapEngine?.(created) ?? created;
+    participant = participantFor(params, created, config.clusterToken);
+    const engine = ctx.hooks.wrapEngine?.(participant ?? created) ?? participant ?? created;
     const deps = systemDeps(
       log,
       engine,
@@ -56,6 +60,7 @@ export async function snapshotCommand(
   } finally {
     trap.release();
   }
+  participant?.finish(result.ExitCode, result.Consistency);
   if (output === 'json') io.out(`${JSON.stringify(result, null, 2)}\n`);
   if (output === 'invocation')
     io.out(`${JSON.stringify(invocationResult(result.ExitCode, log.text()))}\n`);
@@ -66,6 +71,22 @@ export async function snapshotCommand(
     io.err(`warning: could not write the log file in ${paths.logDir}: ${(e as Error).message}\n`);
   }
   return result.ExitCode;
+}
+
+/** Participant mode (-ClusterCoordinator, set by `cluster run`): the group is the coordinator's. */
+function participantFor(
+  params: Params,
+  engine: SnapshotEngine,
+  token: string,
+): ParticipantEngine | undefined {
+  if (!params.clusterCoordinator) return undefined;
+  return new ParticipantEngine(engine, {
+    coordinator: params.clusterCoordinator,
+    fingerprint: params.clusterFingerprint,
+    token,
+    // The other instances' pre-scripts may take this long before everyone is prepared.
+    prepareTimeoutMs: params.scriptTimeoutInSeconds * 1000 + 60_000,
+  });
 }
 
 export function registerSnapshot(y: Argv, ctx: CliContext): Argv {

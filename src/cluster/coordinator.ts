@@ -1,0 +1,231 @@
+// The coordinator's side of the cluster protocol (protocol.ts): a TLS server with this run's
+// certificate, one connection per participant, authenticated by its per-instance token.
+// Phases: every participant `prepared` -> `freeze` to all at once -> every participant
+// `frozen` -> one CreateSnapshotGroup over all their disks -> `created` to all at once (they
+// thaw) -> every `done`. Any failure before the group — a participant that fails, disconnects,
+// or is not there in time — is `abort` to all. The safety rule that matters most: the group is
+// created only if, at that moment, every participant's `frozen` is live (its connection open,
+// its own deadline not about to pass).
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { readLines, send, type ToCoordinator } from './protocol.js';
+
+/** Margin kept before a participant's own deadline: a group call must fit before it. */
+export const LIVE_MARGIN_MS = 1000;
+
+export interface CoordinatorOptions {
+  readonly cert: string;
+  readonly key: string;
+  /** token -> instance id: who may join. */
+  readonly tokens: ReadonlyMap<string, string>;
+  /** Every participant `prepared` within this, or abort. */
+  readonly prepareTimeoutMs: number;
+  /** After `freeze`: every participant `frozen` within this, or abort. */
+  readonly freezeTimeoutMs: number;
+  /** After the thaw (or abort): every participant's `done` within this (it waits and tags). */
+  readonly finalTimeoutMs: number;
+  /** One group of these disks; resolves its id (the point in time). */
+  readonly createGroup: (disks: string[]) => Promise<string>;
+  readonly log: (line: string) => void;
+  readonly now?: () => number;
+}
+
+export interface ParticipantReport {
+  readonly instanceId: string;
+  state: 'waiting' | 'prepared' | 'frozen' | 'done' | 'gone';
+  disks: string[];
+  /** When its frozen window ends by its own deadline (coordinator clock). */
+  frozenUntil: number;
+  exitCode: number | null;
+  consistency: string;
+  /** Its `frozen` was live when the group was created. */
+  heldAtPointInTime: boolean;
+}
+
+export interface ClusterOutcome {
+  readonly groupId: string;
+  readonly aborted: string;
+  readonly participants: ParticipantReport[];
+}
+
+export class Coordinator {
+  private server: Server | undefined;
+  private readonly sockets = new Map<string, TLSSocket>();
+  readonly participants = new Map<string, ParticipantReport>();
+  private phase: 'prepare' | 'freeze' | 'group' | 'thawed' | 'aborted' = 'prepare';
+  private abortWhy = '';
+  private groupId = '';
+  private wake: (() => void) | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly o: CoordinatorOptions) {
+    this.now = o.now ?? Date.now;
+    for (const id of o.tokens.values())
+      this.participants.set(id, {
+        instanceId: id,
+        state: 'waiting',
+        disks: [],
+        frozenUntil: 0,
+        exitCode: null,
+        consistency: 'None',
+        heldAtPointInTime: false,
+      });
+  }
+
+  async listen(host: string, port: number): Promise<number> {
+    this.server = createServer({ cert: this.o.cert, key: this.o.key }, (s) => this.accept(s));
+    await new Promise<void>((r) => this.server!.listen(port, host, r));
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** A participant's run ended without it reporting (its invocation failed): abort if early. */
+  participantEnded(instanceId: string, why: string): void {
+    const p = this.participants.get(instanceId);
+    if (!p || p.state === 'done') return;
+    p.state = 'gone';
+    this.abort(`${instanceId}: ${why}`);
+    this.wake?.();
+  }
+
+  /** Runs the protocol to its end; never throws (failures are the outcome's `aborted`). */
+  async run(): Promise<ClusterOutcome> {
+    const all = () => [...this.participants.values()];
+    const aborted = () => this.phase === 'aborted';
+    if (
+      !(await this.waitFor(
+        () => aborted() || all().every((p) => p.state === 'prepared'),
+        this.o.prepareTimeoutMs,
+      ))
+    )
+      this.abort('not every instance prepared in time');
+    if (!aborted()) {
+      this.phase = 'freeze';
+      this.o.log(`all ${all().length} prepared: freeze`);
+      this.broadcast({ t: 'freeze' });
+      if (
+        !(await this.waitFor(
+          () => aborted() || all().every((p) => p.state === 'frozen'),
+          this.o.freezeTimeoutMs,
+        ))
+      )
+        this.abort('not every instance frozen in time');
+    }
+    if (!aborted()) await this.pointInTime();
+    await this.waitFor(() => this.settled(), this.o.finalTimeoutMs);
+    this.server?.close();
+    for (const s of this.sockets.values()) s.destroy();
+    return { groupId: this.groupId, aborted: this.abortWhy, participants: all() };
+  }
+
+  /** The group, only if every `frozen` is live now; then `created` (thaw) to all at once. */
+  private async pointInTime(): Promise<void> {
+    this.phase = 'group';
+    const now = this.now();
+    const dead = [...this.participants.values()].find(
+      (p) =>
+        p.state !== 'frozen' ||
+        !this.sockets.get(p.instanceId) ||
+        p.frozenUntil - LIVE_MARGIN_MS <= now,
+    );
+    if (dead) return this.abort(`${dead.instanceId} is no longer frozen (or about to thaw)`);
+    for (const p of this.participants.values()) p.heldAtPointInTime = true;
+    try {
+      this.groupId = await this.o.createGroup(
+        [...this.participants.values()].flatMap((p) => p.disks),
+      );
+    } catch (e) {
+      for (const p of this.participants.values()) p.heldAtPointInTime = false;
+      return this.abort(`the group call failed: ${(e as Error).message}`);
+    }
+    // Still frozen when the call returned? A participant whose deadline passed meanwhile
+    // thawed on its own: the group exists but that instance's part is not consistent.
+    const after = this.now();
+    for (const p of this.participants.values())
+      if (p.state !== 'frozen' || p.frozenUntil <= after) p.heldAtPointInTime = false;
+    this.phase = 'thawed';
+    this.o.log(`group ${this.groupId}: thaw`);
+    this.broadcast({ t: 'created', groupId: this.groupId });
+  }
+
+  private abort(why: string): void {
+    if (this.phase === 'thawed' || this.phase === 'aborted') return;
+    this.phase = 'aborted';
+    this.abortWhy = why;
+    this.o.log(`abort: ${why}`);
+    this.broadcast({ t: 'abort', why });
+  }
+
+  private broadcast(
+    m: { t: 'freeze' } | { t: 'created'; groupId: string } | { t: 'abort'; why: string },
+  ): void {
+    for (const s of this.sockets.values()) send(s, m);
+  }
+
+  private accept(socket: TLSSocket): void {
+    let who: ParticipantReport | undefined;
+    readLines<ToCoordinator>(
+      socket,
+      (m) => {
+        if (!who) {
+          const id = m.t === 'prepared' ? this.o.tokens.get(String(m.token)) : undefined;
+          const p = id ? this.participants.get(id) : undefined;
+          if (!p || p.state !== 'waiting' || this.phase !== 'prepare') return socket.destroy(); // unknown, replayed or late
+          who = p;
+          this.sockets.set(p.instanceId, socket);
+          p.state = 'prepared';
+          this.o.log(`${p.instanceId} prepared`);
+        } else this.onMessage(who, m);
+        this.wake?.();
+      },
+      () => {
+        if (!who) return;
+        this.sockets.delete(who.instanceId);
+        if (who.state !== 'done') {
+          const wasFrozen = who.state === 'frozen';
+          who.state = 'gone';
+          if (this.phase !== 'thawed')
+            this.abort(`${who.instanceId} disconnected${wasFrozen ? ' while frozen' : ''}`);
+        }
+        this.wake?.();
+      },
+    );
+  }
+
+  private onMessage(p: ParticipantReport, m: ToCoordinator): void {
+    if (m.t === 'frozen' && p.state === 'prepared' && this.phase === 'freeze') {
+      p.state = 'frozen';
+      p.disks = (Array.isArray(m.disks) ? m.disks : []).map(String);
+      p.frozenUntil = this.now() + Math.max(0, Number(m.remainingMs) || 0);
+      this.o.log(`${p.instanceId} frozen (${p.disks.length} disk(s))`);
+    } else if (m.t === 'done' && p.state !== 'gone') {
+      p.state = 'done';
+      p.exitCode = Number.isInteger(m.exitCode) ? m.exitCode : null;
+      p.consistency = String(m.consistency);
+      this.o.log(`${p.instanceId} done: exit ${p.exitCode} ${p.consistency}`);
+    }
+  }
+
+  /** Resolves true once `cond` holds (checked on every event), false after `timeoutMs`. */
+  private waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const finish = (ok: boolean) => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve(ok);
+      };
+      const timer = setTimeout(() => finish(cond()), timeoutMs);
+      this.wake = () => cond() && finish(true);
+      this.wake();
+    });
+  }
+
+  /** Nothing more will come: every participant reported, left, or (after an abort) never came. */
+  private settled(): boolean {
+    return [...this.participants.values()].every(
+      (p) =>
+        p.state === 'done' ||
+        p.state === 'gone' ||
+        (p.state === 'waiting' && this.phase === 'aborted'),
+    );
+  }
+}
