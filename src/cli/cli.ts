@@ -6,6 +6,7 @@ import type { Helper } from '../system/runner.js';
 import { VERSION } from '../version.js';
 import { registerCheck } from './commands/check.js';
 import { registerDecode } from './commands/decode.js';
+import { registerCluster } from './commands/cluster.js';
 import { FLEET_FLAGS, registerFleet } from './commands/fleet.js';
 import { registerGroups } from './commands/groups.js';
 import { registerLab } from './commands/lab.js';
@@ -16,7 +17,7 @@ import type { AgentHooks, CliContext } from './context.js';
 import { processIo, type Io } from './io.js';
 import { OUTPUT_OPTION } from './param-options.js';
 
-const SUBCOMMANDS = new Set(['check', 'thaw', 'groups', 'lab', 'decode', 'fleet']);
+const SUBCOMMANDS = new Set(['check', 'thaw', 'groups', 'lab', 'decode', 'fleet', 'cluster']);
 const COMMANDS = [
   registerSnapshot,
   registerCheck,
@@ -25,6 +26,7 @@ const COMMANDS = [
   registerLab,
   registerDecode,
   registerFleet,
+  registerCluster,
 ];
 
 /** Parses argv, runs the command, returns the exit code. Never throws. */
@@ -85,12 +87,12 @@ export async function main(
  */
 function splitParams(argv: readonly string[]): { raw: RawParam[]; rest: string[] } {
   const takesParams =
-    !argv.length || !SUBCOMMANDS.has(argv[0]!) || argv[0] === 'check' || argv[0] === 'fleet';
+    !argv.length || !SUBCOMMANDS.has(argv[0]!) || ['check', 'fleet', 'cluster'].includes(argv[0]!);
   if (!takesParams || argv.includes('--help') || argv.includes('-h')) {
     return { raw: [], rest: [...argv] };
   }
   // fleet run: its own Go-flag words (-Instances=...) become long flags; the rest are the agent's.
-  const words = argv[0] === 'fleet' ? argv.map(fleetFlag) : argv;
+  const words = argv[0] === 'fleet' || argv[0] === 'cluster' ? argv.map(fleetFlag) : argv;
   const { params: raw, rest } = extractParams(words);
   // A Go-style word we do not know: name it as the user wrote it (yargs would split it).
   const unknown = rest.find((w) => /^-[A-Za-z][^=]+/.test(w));

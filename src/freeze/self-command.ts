@@ -28,6 +28,7 @@ const NOT_SNAPSHOT = new Set([
   'lab',
   'decode',
   'fleet',
+  'cluster',
   '--help',
   '-h',
   '--version',

@@ -134,7 +134,7 @@ function parseFleetArgs(a: FleetArgs, ctx: CliContext) {
 }
 
 /** The signed client for the region, with the credential chain's first source. */
-async function connect(a: FleetArgs, ctx: CliContext) {
+export async function connect(a: { region?: string }, ctx: CliContext) {
   const env = ctx.config.env;
   const metadataUrl = ctx.config.engine.metadataUrl;
   const credentials = credentialChain(env, metadataUrl);
@@ -152,14 +152,14 @@ async function connect(a: FleetArgs, ctx: CliContext) {
     }),
     { budgetMs: 60_000, baseMs: 500, maxMs: 8000, attemptTimeoutMs: 10_000 },
   );
-  return { cloud: new FleetCloud(api, region), source: credentials.name };
+  return { api, cloud: new FleetCloud(api, region), source: credentials.name };
 }
 
 /**
  * A line per state change on stderr; on a terminal, also a bar of finished instances that the
  * next line overwrites.
  */
-function progressLine(ctx: CliContext): (line: string) => void {
+export function progressLine(ctx: CliContext): (line: string) => void {
   const tty = Boolean(process.stderr.isTTY);
   let total = 0;
   let done = 0;

@@ -1,0 +1,156 @@
+// `cluster run` end to end: the coordinator in its own process, two emulated instances whose
+// agents (participant mode, real freezes of their own lab disks) join it over TLS through
+// emulated Cloud Assistant, one group over all their disks created by the coordinator.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Region } from '../../tools/emulator/region.js';
+import { agentArgv, requireRoot, TestLab } from '../support/lab.js';
+
+const STAND_IN = join(import.meta.dirname, '../../dist-tools/tools/emulator/acs-plugin-manager.js');
+
+describe.skipIf(!requireRoot())('cluster run across emulated instances', () => {
+  const labs: TestLab[] = [];
+  let region: Region;
+  let dir: string;
+  let operator: { accessKeyId: string; accessKeySecret: string };
+
+  beforeAll(async () => {
+    labs.push(await new TestLab().up(2), await new TestLab().up(2));
+    dir = mkdtempSync('/tmp/asp-cluster-');
+    writeFileSync(
+      join(dir, 'pre.sh'),
+      '#!/bin/sh\nif [ -n "$ASP_TEST_REFUSE" ]; then echo "not today" >&2; exit 3; fi\n',
+      { mode: 0o700 },
+    );
+    region = new Region({
+      agent: agentArgv(),
+      pluginManager: STAND_IN,
+      progressMs: 200,
+      instances: labs.map((lab, i) => ({
+        pool: lab.pool,
+        byIdDir: join(lab.root, 'by-id'),
+        stateDir: lab.stateDir,
+        logDir: lab.logDir,
+        name: `node-${i}`,
+      })),
+    });
+    await region.start();
+    operator = region.sts.issueAccessKey();
+  });
+  afterAll(async () => {
+    await region?.stop();
+    for (const l of labs) await l.down();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function cluster(
+    args: string[],
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const [file, ...pre] = agentArgv();
+      const child = spawn(file!, [...pre, 'cluster', 'run', ...args], {
+        env: {
+          PATH: process.env.PATH,
+          HOME: dir,
+          ALIBABA_CLOUD_ACCESS_KEY_ID: operator.accessKeyId,
+          ALIBABA_CLOUD_ACCESS_KEY_SECRET: operator.accessKeySecret,
+          APP_SNAPSHOT_ECS_ENDPOINT: region.url,
+          APP_SNAPSHOT_FLEET_POLL_MS: '200',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => (stderr += c));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+  const ids = () => region.instances.map((i) => i.id);
+  const common = (name: string) => [
+    `-Instances=${ids().join(',')}`,
+    '-Region=cn-hangzhou',
+    '--advertise',
+    '127.0.0.1',
+    '--listen',
+    '127.0.0.1:0',
+    `-Name=${name}`,
+    '-Engine=ecs',
+    '-RamRoleName=AppSnapshotRoleName',
+    `-PreScriptPath=${join(dir, 'pre.sh')}`,
+    '--output',
+    'json',
+  ];
+
+  it('one group over both instances, created while both held their freeze; tagged ClusterConsistent', async () => {
+    const r = await cluster(common('cluster1'));
+    expect(r.stderr).not.toMatch(/abort/);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.ClusterConsistent).toBe(true);
+    expect(
+      j.Instances.map(
+        (i: { ExitCode: number; HeldAtPointInTime: boolean; Consistency: string }) => [
+          i.ExitCode,
+          i.HeldAtPointInTime,
+          i.Consistency,
+        ],
+      ),
+    ).toEqual([
+      [0, true, 'AppConsistent'],
+      [0, true, 'AppConsistent'],
+    ]);
+    // In each instance's pool: the part of the one group, with that instance's two disks,
+    // tagged by its own agent (AppConsistent) and by the coordinator (ClusterConsistent).
+    for (const lab of labs) {
+      const parts = readdirSync(join(lab.pool, 'groups'));
+      expect(parts).toHaveLength(1);
+      const g = JSON.parse(readFileSync(join(lab.pool, 'groups', parts[0]!, 'group.json'), 'utf8'));
+      expect(g.snapshots.map((s: { diskId: string }) => s.diskId).sort()).toEqual(
+        lab.state.disks.map((d) => d.id).sort(),
+      );
+      for (const s of g.snapshots)
+        expect(s.tags).toEqual({ AppConsistent: 'True', ClusterConsistent: 'True' });
+    }
+    const create = region.requests.filter((q) => q.action === 'CreateSnapshotGroup');
+    expect(create).toHaveLength(1);
+    expect(create[0]!.params.InstanceId).toBeUndefined();
+    expect(Object.keys(create[0]!.params).filter((k) => k.startsWith('DiskId.'))).toHaveLength(4);
+    // The token travelled in the command's environment, never as an agent argument.
+    const runs = region.invocations.slice(-2);
+    for (const x of runs) expect(x.output.toString()).not.toMatch(/APP_SNAPSHOT_CLUSTER_TOKEN/);
+  });
+
+  it("one instance's pre-script fails: the other is aborted before freezing; no group; exit 20", async () => {
+    const before = region.requests.filter((q) => q.action === 'CreateSnapshotGroup').length;
+    // The refusal comes from instance 1's environment (as its own config would).
+    (region.instances[1]!.o as { env?: Record<string, string> }).env = { ASP_TEST_REFUSE: '1' };
+    try {
+      const r = await cluster(common('cluster2'));
+      expect(r.code).toBe(20);
+      const j = JSON.parse(r.stdout);
+      expect(j.ClusterConsistent).toBe(false);
+      expect(j.Aborted).toMatch(new RegExp(region.instances[1]!.id));
+      expect(j.Instances[1].ExitCode).toBe(9);
+      expect(j.Instances[0].ExitCode).toBe(4);
+      expect(j.Instances[0].Error).toMatch(/cluster coordinator aborted/);
+      expect(region.requests.filter((q) => q.action === 'CreateSnapshotGroup')).toHaveLength(
+        before,
+      );
+      // Nothing of this run in either pool, nothing frozen.
+      for (const lab of labs) {
+        const groups = existsSync(join(lab.pool, 'groups'))
+          ? readdirSync(join(lab.pool, 'groups'))
+          : [];
+        for (const g of groups)
+          expect(
+            JSON.parse(readFileSync(join(lab.pool, 'groups', g, 'group.json'), 'utf8')).name,
+          ).not.toBe('cluster2');
+      }
+    } finally {
+      (region.instances[1]!.o as { env?: Record<string, string> }).env = undefined;
+    }
+  });
+});
