@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { clusterRun } from '../../cluster/run.js';
+import { clusterRun, type ClusterReport } from '../../cluster/run.js';
 import { FLEET_EXIT } from '../../fleet/report.js';
 import { exitName } from '../../fleet/run.js';
 import { ParamsError } from '../../report/errors.js';
@@ -68,7 +68,12 @@ async function clusterCommand(a: ClusterArgs, ctx: CliContext): Promise<number> 
     ...(ctx.config.fleetPollMs ? { pollMs: ctx.config.fleetPollMs } : {}),
   });
   const code = r.clusterConsistent ? FLEET_EXIT.AllSucceeded : FLEET_EXIT.SomeFailed;
-  if (a.output === 'json')
+  printReport(ctx, r, code, a.output === 'json');
+  return code;
+}
+
+function printReport(ctx: CliContext, r: ClusterReport, code: number, json: boolean): void {
+  if (json)
     ctx.io.out(
       `${JSON.stringify(
         {
@@ -98,5 +103,4 @@ async function clusterCommand(a: ClusterArgs, ctx: CliContext): Promise<number> 
         `${i.instanceId}  ${i.exitCode ?? '-'} ${exitName(i.exitCode)}  ${i.consistency}  held=${i.heldAtPointInTime}  ${i.firstError || '-'}\n`,
       );
   }
-  return code;
 }
