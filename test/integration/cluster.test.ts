@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Region } from '../../tools/emulator/region.js';
-import { agentArgv, requireRoot, TestLab } from '../support/lab.js';
+import { agentArgv, requireRoot, TestLab, timeout, writeCompletes } from '../support/lab.js';
 
 const STAND_IN = join(import.meta.dirname, '../../dist-tools/tools/emulator/acs-plugin-manager.js');
 
@@ -21,7 +21,7 @@ describe.skipIf(!requireRoot())('cluster run across emulated instances', () => {
     dir = mkdtempSync('/tmp/asp-cluster-');
     writeFileSync(
       join(dir, 'pre.sh'),
-      '#!/bin/sh\nif [ -n "$ASP_TEST_REFUSE" ]; then echo "not today" >&2; exit 3; fi\n',
+      '#!/bin/sh\nif [ -n "$ASP_TEST_REFUSE" ]; then echo "not today" >&2; exit 3; fi\nsleep "${ASP_TEST_SLEEP:-0}"\n',
       { mode: 0o700 },
     );
     region = new Region({
@@ -47,6 +47,7 @@ describe.skipIf(!requireRoot())('cluster run across emulated instances', () => {
 
   function cluster(
     args: string[],
+    onErr?: (text: string, child: ReturnType<typeof spawn>) => void,
   ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
       const [file, ...pre] = agentArgv();
@@ -64,7 +65,10 @@ describe.skipIf(!requireRoot())('cluster run across emulated instances', () => {
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c) => (stdout += c));
-      child.stderr.on('data', (c) => (stderr += c));
+      child.stderr.on('data', (c) => {
+        stderr += c;
+        onErr?.(stderr, child);
+      });
       child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
   }
@@ -149,6 +153,74 @@ describe.skipIf(!requireRoot())('cluster run across emulated instances', () => {
             JSON.parse(readFileSync(join(lab.pool, 'groups', g, 'group.json'), 'utf8')).name,
           ).not.toBe('cluster2');
       }
+    } finally {
+      (region.instances[1]!.o as { env?: Record<string, string> }).env = undefined;
+    }
+  });
+
+  /** The agents' runs of the last cluster command, once both have ended. */
+  async function finishedRuns() {
+    for (let i = 0; i < 300; i++) {
+      const runs = region.invocations.slice(-2);
+      if (runs.every((x) => x.status !== 'Running' && x.status !== 'Stopping')) return runs;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the agents never ended');
+  }
+  const thawed = async () => {
+    for (const lab of labs)
+      for (let d = 0; d < 2; d++)
+        expect(await Promise.race([writeCompletes(lab.mount(d)), timeout(5000)])).not.toBe(
+          'timeout',
+        );
+  };
+
+  it('the coordinator killed while every instance is frozen: each agent thaws at once and says why', async () => {
+    for (const i of region.instances) i.emulator.faults = { 'slow-create': 3000 }; // the group call hangs
+    try {
+      const r = await cluster(common('coord-killed'), (err, child) => {
+        if ((err.match(/ frozen \(/g) ?? []).length === 2) child.kill('SIGKILL');
+      });
+      expect(r.code).toBeNull(); // killed
+      const runs = await finishedRuns();
+      await thawed();
+      for (const x of runs) {
+        expect(x.exitCode).toBe(4);
+        expect(x.output.toString()).toMatch(/lost the cluster coordinator/);
+      }
+    } finally {
+      for (const i of region.instances) i.emulator.faults = {};
+      await new Promise((r) => setTimeout(r, 3500)); // the emulator's pending group call ends
+    }
+  });
+
+  it('one participant killed before it is prepared: the other is aborted unfrozen; no group', async () => {
+    const before = region.requests.filter((q) => q.action === 'CreateSnapshotGroup').length;
+    (region.instances[1]!.o as { env?: Record<string, string> }).env = { ASP_TEST_SLEEP: '30' };
+    let killed = false;
+    try {
+      const r = await cluster(common('one-killed'), (err) => {
+        // Instance 0 prepared (waiting for the other): kill instance 1's whole run.
+        if (!killed && / prepared\n/.test(err)) {
+          const run = region.invocations
+            .filter((x) => x.instanceId === region.instances[1]!.id)
+            .at(-1);
+          if (run?.child?.pid) {
+            killed = true;
+            process.kill(-run.child.pid, 'SIGKILL');
+          }
+        }
+      });
+      expect(killed).toBe(true);
+      expect(r.code).toBe(20);
+      const j = JSON.parse(r.stdout);
+      expect(j.Aborted).toMatch(new RegExp(region.instances[1]!.id));
+      expect(j.Instances[0]).toMatchObject({ ExitCode: 4, HeldAtPointInTime: false });
+      expect(j.Instances[0].Error).toMatch(/cluster coordinator aborted/);
+      await thawed();
+      expect(region.requests.filter((q) => q.action === 'CreateSnapshotGroup')).toHaveLength(
+        before,
+      );
     } finally {
       (region.instances[1]!.o as { env?: Record<string, string> }).env = undefined;
     }
