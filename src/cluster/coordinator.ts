@@ -137,11 +137,18 @@ export class Coordinator {
       for (const p of this.participants.values()) p.heldAtPointInTime = false;
       return this.abort(`the group call failed: ${(e as Error).message}`);
     }
-    // Still frozen when the call returned? A participant whose deadline passed meanwhile
-    // thawed on its own: the group exists but that instance's part is not consistent.
+    // Still frozen when the call returned? A participant that left or whose deadline passed
+    // meanwhile may have thawed before the point in time: its part is not consistent.
     const after = this.now();
     for (const p of this.participants.values())
       if (p.state !== 'frozen' || p.frozenUntil <= after) p.heldAtPointInTime = false;
+    // (The phase may have changed while the call was in flight: an abort.)
+    if ((this.phase as string) === 'aborted') {
+      // Someone left during the call: everyone was told to thaw already; the group exists
+      // (the call was made) but is not cluster-consistent, and `created` is not sent.
+      this.o.log(`group ${this.groupId} was created after the abort: not cluster-consistent`);
+      return;
+    }
     this.phase = 'thawed';
     this.o.log(`group ${this.groupId}: thaw`);
     this.broadcast({ t: 'created', groupId: this.groupId });

@@ -162,6 +162,33 @@ describe('cluster protocol', () => {
     expect(w.created).toEqual([]);
   });
 
+  it('one participant lost during the group call: the others are told to thaw; the group is not consistent', async () => {
+    let release!: () => void;
+    const w = await world(2, {
+      createGroup: () => new Promise((r) => (release = () => r('ssg-late0000000000000'))),
+    });
+    const outcome = w.coordinator.run();
+    const [a, b] = [w.member(0), w.member(1)];
+    await Promise.all([a.warmUp(), b.warmUp()]);
+    const pa = a.createGroup(request(['d-a'], 30_000));
+    const pb = b.createGroup(request(['d-b'], 30_000));
+    await until(() => w.created.length === 1);
+    const sockets = (w.coordinator as unknown as { sockets: Map<string, { destroy(): void }> })
+      .sockets;
+    sockets.get('i-1')!.destroy(); // b is lost while the call is in flight
+    await Promise.all([
+      expect(pa).rejects.toThrow(/aborted: i-1 disconnected while frozen/),
+      expect(pb).rejects.toThrow(),
+    ]);
+    release();
+    a.finish(4, 'None');
+    const o = await outcome;
+    expect(o.groupId).toBe('ssg-late0000000000000');
+    expect(o.aborted).toMatch(/i-1/);
+    expect(o.participants.map((p) => p.heldAtPointInTime)).toEqual([true, false]);
+    expect(w.lines.some((l) => /created after the abort/.test(l))).toBe(true);
+  });
+
   it('one participant never reaches frozen: abort after the freeze timeout, no group; the frozen one thaws', async () => {
     const w = await world(2, { freezeTimeoutMs: 500 });
     const outcome = w.coordinator.run();
