@@ -16,6 +16,7 @@ import type {
   RollbackResult,
   SnapshotEngine,
 } from '../engines/types.js';
+import { pendingGroup } from '../engines/types.js';
 import { AgentError, conditionFailed } from '../report/errors.js';
 import { readLines, send, type ToParticipant } from './protocol.js';
 
@@ -85,17 +86,7 @@ export class ParticipantEngine implements SnapshotEngine {
     const remainingMs = req.deadline?.remainingMs() ?? 30_000;
     send(this.socket!, { t: 'frozen', remainingMs, disks: [...req.diskIds] });
     await this.until(['created'], remainingMs, 'no group before the frozen window ended');
-    return {
-      id: this.groupId,
-      name: req.name,
-      description: req.description,
-      status: 'progressing',
-      createdAt: new Date().toISOString(),
-      clientToken: req.clientToken,
-      instantAccess: req.instantAccess,
-      instantAccessRetentionDays: req.instantAccessRetentionDays,
-      snapshots: [],
-    };
+    return pendingGroup(this.groupId, req);
   }
 
   /** The cluster group as this instance sees it: its own disks' snapshots. */

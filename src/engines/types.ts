@@ -97,3 +97,21 @@ export interface RollbackResult {
   readonly groupId: string;
   readonly disks: { diskId: string; snapshotId: string }[];
 }
+
+/**
+ * A group whose point in time is fixed but whose snapshots are not listed yet: what
+ * createGroup returns as soon as the cloud has the call, so that the caller thaws at once.
+ */
+export function pendingGroup(id: string, req: CreateGroupRequest): GroupInfo {
+  return {
+    id,
+    name: req.name,
+    description: req.description,
+    status: 'progressing',
+    createdAt: new Date().toISOString(),
+    clientToken: req.clientToken,
+    instantAccess: req.instantAccess,
+    instantAccessRetentionDays: req.instantAccessRetentionDays,
+    snapshots: [],
+  };
+}

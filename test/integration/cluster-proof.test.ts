@@ -4,7 +4,6 @@
 // credit has its debit, every transfer complete before the locks is there, and the money is
 // conserved (counting what was in flight). The negative control in the same test: two
 // single-instance runs back to back must be caught with orphaned credits.
-import { spawn } from 'node:child_process';
 import { chownSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { Region } from '../../tools/emulator/region.js';
 import { audit, createBank, TransferWriter } from '../support/bank.js';
 import { agentArgv, requireRoot, TestLab } from '../support/lab.js';
 import { HAVE_MARIADB, TestMariadb } from '../support/mariadb.js';
+import { operatorCli } from '../support/operator.js';
 import { restoreImages } from '../support/restore.js';
 
 const STAND_IN = join(import.meta.dirname, '../../dist-tools/tools/emulator/acs-plugin-manager.js');
@@ -70,40 +70,21 @@ describe.skipIf(!enabled)('cluster proof: money between two MariaDB instances', 
     for (const l of labs) await l.down();
   });
 
-  function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const [file, ...pre] = agentArgv();
-      const child = spawn(
-        file!,
-        [
-          ...pre,
-          ...args,
-          '-Region=cn-hangzhou',
-          '-Engine=ecs',
-          '-RamRoleName=AppSnapshotRoleName',
-          '-Apps=db',
-          '--output',
-          'json',
-        ],
-        {
-          env: {
-            PATH: process.env.PATH,
-            HOME: labs[0]!.root,
-            ALIBABA_CLOUD_ACCESS_KEY_ID: operator.accessKeyId,
-            ALIBABA_CLOUD_ACCESS_KEY_SECRET: operator.accessKeySecret,
-            APP_SNAPSHOT_ECS_ENDPOINT: region.url,
-            APP_SNAPSHOT_FLEET_POLL_MS: '200',
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += c));
-      child.stderr.on('data', (c) => (stderr += c));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const cli = (args: string[]) =>
+    operatorCli(
+      region,
+      operator,
+      [
+        ...args,
+        '-Region=cn-hangzhou',
+        '-Engine=ecs',
+        '-RamRoleName=AppSnapshotRoleName',
+        '-Apps=db',
+        '--output',
+        'json',
+      ],
+      { home: labs[0]!.root },
+    );
 
   /** The instance's part of the group named `name`: its images and the lock time it recorded. */
   function part(lab: TestLab, name: string) {

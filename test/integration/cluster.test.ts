@@ -1,12 +1,12 @@
 // `cluster run` end to end: the coordinator in its own process, two emulated instances whose
 // agents (participant mode, real freezes of their own lab disks) join it over TLS through
 // emulated Cloud Assistant, one group over all their disks created by the coordinator.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Region } from '../../tools/emulator/region.js';
 import { agentArgv, requireRoot, TestLab, timeout, writeCompletes } from '../support/lab.js';
+import { operatorCli, type OperatorOptions } from '../support/operator.js';
 
 const STAND_IN = join(import.meta.dirname, '../../dist-tools/tools/emulator/acs-plugin-manager.js');
 
@@ -45,33 +45,11 @@ describe.skipIf(!requireRoot())('cluster run across emulated instances', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function cluster(
-    args: string[],
-    onErr?: (text: string, child: ReturnType<typeof spawn>) => void,
-  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const [file, ...pre] = agentArgv();
-      const child = spawn(file!, [...pre, 'cluster', 'run', ...args], {
-        env: {
-          PATH: process.env.PATH,
-          HOME: dir,
-          ALIBABA_CLOUD_ACCESS_KEY_ID: operator.accessKeyId,
-          ALIBABA_CLOUD_ACCESS_KEY_SECRET: operator.accessKeySecret,
-          APP_SNAPSHOT_ECS_ENDPOINT: region.url,
-          APP_SNAPSHOT_FLEET_POLL_MS: '200',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += c));
-      child.stderr.on('data', (c) => {
-        stderr += c;
-        onErr?.(stderr, child);
-      });
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
+  const cluster = (args: string[], onErr?: OperatorOptions['onErr']) =>
+    operatorCli(region, operator, ['cluster', 'run', ...args], {
+      home: dir,
+      ...(onErr ? { onErr } : {}),
     });
-  }
   const ids = () => region.instances.map((i) => i.id);
   const common = (name: string) => [
     `-Instances=${ids().join(',')}`,

@@ -2,7 +2,6 @@
 // its own lab disks, metadata service and state; Cloud Assistant runs the real agent through
 // the acs-plugin-manager stand-in. Every row of the fleet's summary is checked against what
 // really happened on that instance.
-import { spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -18,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Region } from '../../tools/emulator/region.js';
 import { agentArgv, requireRoot, TestLab } from '../support/lab.js';
 import { TestMariadb } from '../support/mariadb.js';
+import { operatorCli, type OperatorOptions, type OperatorRun } from '../support/operator.js';
 
 const STAND_IN = join(import.meta.dirname, '../../dist-tools/tools/emulator/acs-plugin-manager.js');
 
@@ -74,36 +74,18 @@ describe.skipIf(!requireRoot())('fleet run through emulated Cloud Assistant', ()
     rmSync(dir, { recursive: true, force: true });
   });
 
-  type Run = { code: number | null; stdout: string; stderr: string };
   function fleet(
     args: string[],
     credentials?: NodeJS.ProcessEnv,
-    onErr?: (text: string, child: ReturnType<typeof spawn>) => void,
-  ): Promise<Run> {
-    return new Promise((resolve) => {
-      const [file, ...pre] = agentArgv();
-      const child = spawn(file!, [...pre, 'fleet', 'run', ...args], {
-        env: {
-          PATH: process.env.PATH,
-          HOME: dir, // no aliyun CLI profile unless a test writes one
-          ...(credentials ?? {
-            ALIBABA_CLOUD_ACCESS_KEY_ID: operator.accessKeyId,
-            ALIBABA_CLOUD_ACCESS_KEY_SECRET: operator.accessKeySecret,
-          }),
-          APP_SNAPSHOT_ECS_ENDPOINT: region.url,
-          APP_SNAPSHOT_FLEET_POLL_MS: '200',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      if (onErr) child.stderr.on('data', (c) => onErr(String(c), child));
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += c));
-      child.stderr.on('data', (c) => (stderr += c));
-      child.on('close', (code) => {
-        outputs.push(stdout, stderr);
-        resolve({ code, stdout, stderr });
-      });
+    onErr?: OperatorOptions['onErr'],
+  ): Promise<OperatorRun> {
+    return operatorCli(region, operator, ['fleet', 'run', ...args], {
+      home: dir,
+      ...(credentials ? { credentials } : {}),
+      ...(onErr ? { onErr } : {}),
+    }).then((r) => {
+      outputs.push(r.stdout, r.stderr);
+      return r;
     });
   }
   const id = (name: string) => region.instances.find((i) => i.o.name === name)!.id;

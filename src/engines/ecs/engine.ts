@@ -8,6 +8,7 @@ import type {
   SnapshotEngine,
   SnapshotInfo,
 } from '../types.js';
+import { pendingGroup } from '../types.js';
 import type { CallOptions, EcsApi } from './client.js';
 import { deviceForSerial, DEFAULT_LOOKUP, type DeviceLookup } from './devices.js';
 import { toAgentError, type EcsCall } from './errors.js';
@@ -143,17 +144,7 @@ export class EcsEngine implements SnapshotEngine {
       req.deadline ? { deadline: req.deadline } : {},
     );
     // The point in time is fixed now: return at once so the caller thaws; waiting is later.
-    return {
-      id: r.SnapshotGroupId,
-      name: req.name,
-      description: req.description,
-      status: 'progressing',
-      createdAt: new Date().toISOString(),
-      clientToken: req.clientToken,
-      instantAccess: req.instantAccess,
-      instantAccessRetentionDays: req.instantAccessRetentionDays,
-      snapshots: [],
-    };
+    return pendingGroup(r.SnapshotGroupId, req);
   }
 
   private async groups(filter: Record<string, unknown>): Promise<GroupInfo[]> {
