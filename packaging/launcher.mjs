@@ -12,6 +12,21 @@ const LOADER = {
   arm64: { path: '/lib/ld-linux-aarch64.so.1', machine: 'arm64 (aarch64)' },
 };
 
+// The x64 executable is Bun's "baseline" build: it needs SSE4.2 and POPCNT (x86-64-v2; every
+// server CPU since 2008). Without them it dies of SIGILL ("Illegal instruction"), as it does
+// under QEMU's default qemu64 CPU model. Read fork-free from the first "flags" line.
+const CPU_CHECK = `if [ -r /proc/cpuinfo ]; then
+  while IFS= read -r line; do case $line in flags*) break ;; esac; done < /proc/cpuinfo
+  case $line in flags*)
+    for need in sse4_2 popcnt; do
+      case " \${line#*:} " in *" $need "*) ;;
+        *) fail "it needs an x86-64 CPU with SSE4.2 and POPCNT (x86-64-v2); this one has no $need (a virtual machine with a minimal CPU model, e.g. QEMU's qemu64?)" ;;
+      esac
+    done ;;
+  esac
+fi
+`;
+
 /** The launcher for `arch`; `agent` is the executable's path relative to the launcher. */
 export function launcher(arch, agent) {
   const l = LOADER[arch];
@@ -29,7 +44,7 @@ fail() {
 for old in /lib64/libc-2.[0-9].so /lib64/libc-2.1[0-6].so /lib/libc-2.[0-9].so /lib/libc-2.1[0-6].so /lib/*-linux-gnu/libc-2.[0-9].so /lib/*-linux-gnu/libc-2.1[0-6].so; do
   [ -e "$old" ] && fail "it needs glibc >= 2.17 (CentOS 7, Ubuntu 14.04 or later); this system has \${old##*/}"
 done
-[ -x "$agent" ] || chmod 0755 "$agent" 2>/dev/null || fail "$agent is missing or not executable"
+${arch === 'x64' ? CPU_CHECK : ''}[ -x "$agent" ] || chmod 0755 "$agent" 2>/dev/null || fail "$agent is missing or not executable"
 exec "$agent" "$@"
 `;
 }

@@ -196,6 +196,26 @@ describe.skipIf(!requireRoot() || !haveBusybox)("the plugin zip's launcher", () 
     );
   });
 
+  it('an x86-64 CPU without SSE4.2 (QEMU qemu64): one line, exit 1, not "Illegal instruction"', () => {
+    const libs = { 'lib64/ld-linux-x86-64.so.2': '', 'lib64/libc-2.28.so': '' };
+    const old = root('qemu64', 'x64', libs);
+    mkdirSync(join(old, 'proc'));
+    writeFileSync(
+      join(old, 'proc/cpuinfo'),
+      'processor\t: 0\nflags\t\t: fpu de pse tsc msr sse sse2 ht syscall nx lm\n',
+    );
+    const r = launch(old);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/needs an x86-64 CPU with SSE4.2 and POPCNT/);
+    const modern = root('nehalem', 'x64', libs);
+    mkdirSync(join(modern, 'proc'));
+    writeFileSync(
+      join(modern, 'proc/cpuinfo'),
+      'flags\t\t: fpu sse2 ssse3 sse4_1 sse4_2 popcnt lm\n',
+    );
+    expect(launch(modern).status).toBe(0);
+  });
+
   it('the arm64 launcher on an x86-64 system: one line, exit 1', () => {
     const r = launch(
       root('x64host', 'arm64', { 'lib64/ld-linux-x86-64.so.2': '', 'lib64/libc-2.28.so': '' }),
