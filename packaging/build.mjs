@@ -181,6 +181,8 @@ function deb(tree, arch) {
       `Installed-Size: ${installedKb}`,
       'Depends: libc6 (>= 2.17), util-linux',
       'Recommends: xfsprogs',
+      // `cluster run` (the coordinator, usually off the instances) makes its certificate with it.
+      'Suggests: openssl',
       'Section: admin',
       'Priority: optional',
       "Description: application-consistent snapshot groups of a VM's disks",
