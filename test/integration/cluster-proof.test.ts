@@ -12,7 +12,7 @@ import { audit, createBank, TransferWriter } from '../support/bank.js';
 import { agentArgv, requireRoot, TestLab } from '../support/lab.js';
 import { HAVE_MARIADB, TestMariadb } from '../support/mariadb.js';
 import { operatorCli } from '../support/operator.js';
-import { restoreImages } from '../support/restore.js';
+import { restoredMariadb } from '../support/restore.js';
 
 const STAND_IN = join(import.meta.dirname, '../../dist-tools/tools/emulator/acs-plugin-manager.js');
 const enabled =
@@ -104,30 +104,9 @@ describe.skipIf(!enabled)('cluster proof: money between two MariaDB instances', 
 
   /** A server started on the restored disks of `lab`'s part of group `name`. */
   async function restored(lab: TestLab, name: string, tag: string) {
-    const p = part(lab, name);
-    const r = restoreImages(lab, p.images, tag);
-    const data = r.mounts[lab.state.disks[0]!.id]!;
-    const binlog = join(r.mounts[lab.state.disks[1]!.id]!, 'binlog');
-    const index = join(binlog, 'binlog.index');
-    writeFileSync(
-      index,
-      readFileSync(index, 'utf8').replaceAll(join(lab.mount(1), 'binlog'), binlog),
-    );
-    const db = new TestMariadb({
-      datadir: join(data, 'mysql'),
-      binlogDir: binlog,
-      runDir: join(lab.root, 'run'),
-      name: tag,
-    });
+    const { server: db, cleanup } = restoredMariadb(lab, part(lab, name).images, tag);
     await db.start();
-    return {
-      db,
-      conn: await db.connect(),
-      cleanup: async () => {
-        await db.stop();
-        r.cleanup();
-      },
-    };
+    return { db, conn: await db.connect(), cleanup };
   }
 
   async function auditPair(groupA: string, groupB: string, tag: string, before: string) {

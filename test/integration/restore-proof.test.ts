@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_MARIADB, TestMariadb, Writer, violations } from '../support/mariadb.js';
 import { FAULTY_CLI, requireRoot, runCli, TestLab } from '../support/lab.js';
-import { restoreImages } from '../support/restore.js';
+import { restoredMariadb } from '../support/restore.js';
 
 const PERIOD_MS = 5;
 const PASSWORD = 'Pw-only-in-apps-json-7f3a';
@@ -81,21 +81,7 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
     tag: string,
     expect_: Omit<Parameters<typeof violations>[1], 'acks' | 'periodMs'>,
   ) {
-    const restored = restoreImages(lab, images, tag);
-    const data = restored.mounts[dataDisk]!;
-    const binlog = join(restored.mounts[binlogDisk]!, 'binlog');
-    // The binlog index names files by absolute path: point it at the restored copies.
-    const index = join(binlog, 'binlog.index');
-    writeFileSync(
-      index,
-      readFileSync(index, 'utf8').replaceAll(join(lab.mount(1), 'binlog'), binlog),
-    );
-    const copy = new TestMariadb({
-      datadir: join(data, 'mysql'),
-      binlogDir: binlog,
-      runDir: join(lab.root, 'run'),
-      name: tag,
-    });
+    const { server: copy, cleanup } = restoredMariadb(lab, images, tag);
     try {
       await copy.start();
       return await violations(copy, { acks: writer.acks, periodMs: PERIOD_MS, ...expect_ });
@@ -104,8 +90,7 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
         `the server did not start on the restored disks: ${(e as Error).message.split('\n')[0]}`,
       ];
     } finally {
-      await copy.stop();
-      restored.cleanup();
+      await cleanup();
     }
   }
 

@@ -1,9 +1,10 @@
 // Attaches disk images (snapshot clones) as new loop disks and mounts them elsewhere, as a
 // restore to new disks would. Everything it makes is undone by cleanup().
 import { spawnSync } from 'node:child_process';
-import { constants, copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { constants, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestLab } from './lab.js';
+import { TestMariadb } from './mariadb.js';
 
 export interface Restored {
   /** disk id -> where its restored copy is mounted */
@@ -52,4 +53,42 @@ export function restoreImages(
     throw e;
   }
   return { mounts, cleanup };
+}
+
+/**
+ * A MariaDB server (not started yet) on restored copies of a lab laid out as the proofs lay
+ * it out: the datadir in `mysql/` on disk 0, the binlog in `binlog/` on disk 1. The binlog
+ * index names its files by absolute path, so it is pointed at the restored copies.
+ */
+export function restoredMariadb(
+  lab: TestLab,
+  images: { diskId: string; image: string }[],
+  tag: string,
+): { server: TestMariadb; cleanup: () => Promise<void> } {
+  const restored = restoreImages(lab, images, tag);
+  try {
+    const data = restored.mounts[lab.state.disks[0]!.id]!;
+    const binlog = join(restored.mounts[lab.state.disks[1]!.id]!, 'binlog');
+    const index = join(binlog, 'binlog.index');
+    writeFileSync(
+      index,
+      readFileSync(index, 'utf8').replaceAll(join(lab.mount(1), 'binlog'), binlog),
+    );
+    const server = new TestMariadb({
+      datadir: join(data, 'mysql'),
+      binlogDir: binlog,
+      runDir: join(lab.root, 'run'),
+      name: tag,
+    });
+    return {
+      server,
+      cleanup: async () => {
+        await server.stop();
+        restored.cleanup();
+      },
+    };
+  } catch (e) {
+    restored.cleanup();
+    throw e;
+  }
 }
