@@ -80,8 +80,10 @@ async function fleetRun(a: FleetArgs, ctx: CliContext): Promise<number> {
   // Ctrl-C: no new batches; StopInvocation for the running ones (their agents thaw and exit).
   const stop = new AbortController();
   const onInt = () => stop.abort();
-  process.once('SIGINT', onInt);
-  process.once('SIGTERM', onInt);
+  // `on`, not `once`: a second Ctrl-C must not kill the command before it has stopped the
+  // running invocations and printed what happened (aborting twice is harmless).
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onInt);
   try {
     const derived = commandTimeoutS(command.params);
     const timeoutS = a.timeout ?? derived;
