@@ -25,6 +25,16 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        // Debian guests under QEMU's software emulation (npm run test:vm): minutes, not seconds.
+        test: {
+          name: 'vm',
+          include: ['test/vm/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
+        },
+      },
     ],
   },
 });

@@ -5,7 +5,10 @@
 // stand-in on its PATH and the agent pointed at that instance, DescribeInvocationResults
 // answers per instance (Base64 output tail of 24 KB, Dropped, ExitCode, InvocationStatus,
 // ErrorCode), StopInvocation sends the command's process group SIGTERM, DescribeInstances
-// answers with tags. For tests of the fleet command and for `npm run emulator -- --instances N`.
+// answers with tags. An instance may instead be a guest VM (`guest: true`): its commands go to
+// the Cloud Assistant service inside the guest (guest-commands.ts), and guestListener() gives
+// the port QEMU forwards the guest's 100.100.100.200 to (metadata, ECS API, command channel).
+// For tests of the fleet command and the guest VM, and for `npm run emulator -- --instances N`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { acquireLock, type Lock } from '../../src/system/lock.js';
 import { ClusterGroups } from './cluster-groups.js';
+import { GuestCommands } from './guest-commands.js';
 import { OUTPUT_QUOTA } from './plugin-manager.js';
 import { Emulator, send, withoutSecrets, type Answer } from './server.js';
 import { Sts } from './sts.js';
@@ -35,6 +39,12 @@ export interface InstanceOptions {
   readonly env?: Record<string, string>;
   /** Another run holds the agent's lock during the first command here: that run exits 16. */
   readonly busyOnce?: boolean;
+  /**
+   * A guest VM (test/support/vm.ts): commands run inside it, through its Cloud Assistant
+   * service; until that service says hello, RunCommand finds ClientNotRunning. The pool's
+   * images are the guest's disks (byIdDir, stateDir and logDir are unused: the guest has its own).
+   */
+  readonly guest?: boolean;
 }
 
 export interface RegionOptions {
@@ -52,6 +62,8 @@ export interface Instance {
   readonly o: InstanceOptions;
   readonly emulator: Emulator;
   busy: boolean;
+  /** For a guest VM: its Cloud Assistant channel. */
+  readonly channel?: GuestCommands;
 }
 
 export interface InvocationRecord {
@@ -87,27 +99,65 @@ export class Region {
   /** The next N Cloud Assistant calls answer Throttling.User. */
   throttleAssistant = 0;
   private server: Server | undefined;
+  private readonly guestServers: Server[] = [];
   private readonly bin: string;
   private readonly clusters: ClusterGroups;
   url = '';
 
   constructor(private readonly o: RegionOptions) {
     this.regionId = o.regionId ?? 'cn-hangzhou';
-    this.instances = o.instances.map((io) => {
-      const id = `i-${randomBytes(10).toString('hex')}`;
-      const emulator = new Emulator({
-        pool: io.pool,
-        byIdDir: io.byIdDir,
-        regionId: this.regionId,
-        instanceId: id,
-        ...(io.zoneId ? { zoneId: io.zoneId } : {}),
-        sts: this.sts,
-        progressMs: o.progressMs ?? 300,
-      });
-      return { id, o: io, emulator, busy: Boolean(io.busyOnce) };
-    });
+    this.instances = o.instances.map((io) => this.makeInstance(io));
     this.clusters = new ClusterGroups(this.instances);
     this.bin = join(o.instances[0]?.stateDir ?? '/tmp', '..', `.asp-region-bin-${process.pid}`);
+  }
+
+  private makeInstance(io: InstanceOptions): Instance {
+    const id = `i-${randomBytes(10).toString('hex')}`;
+    const emulator = new Emulator({
+      pool: io.pool,
+      byIdDir: io.byIdDir,
+      regionId: this.regionId,
+      instanceId: id,
+      ...(io.zoneId ? { zoneId: io.zoneId } : {}),
+      sts: this.sts,
+      progressMs: this.o.progressMs ?? 300,
+    });
+    const channel = io.guest
+      ? new GuestCommands((rec, code, timedOut) =>
+          this.settle(rec as InvocationRecord, code, timedOut),
+        )
+      : undefined;
+    return { id, o: io, emulator, busy: Boolean(io.busyOnce), ...(channel ? { channel } : {}) };
+  }
+
+  /** One more instance after start (e.g. a guest booted from another's snapshots). */
+  async addInstance(io: InstanceOptions): Promise<Instance> {
+    const i = this.makeInstance(io);
+    this.instances.push(i);
+    await i.emulator.linkDevices();
+    return i;
+  }
+
+  /**
+   * The loopback port a guest VM's 100.100.100.200:80 is forwarded to: the instance's metadata
+   * at /latest/..., the guest's command channel, and the region's API.
+   */
+  async guestListener(i: Instance): Promise<number> {
+    const server = createServer(
+      (req, res) =>
+        void (async () => {
+          const chunks: Buffer[] = [];
+          for await (const c of req) chunks.push(c as Buffer);
+          const url = new URL(req.url ?? '/', 'http://x');
+          if (i.channel && (await i.channel.handle(req, res, url, Buffer.concat(chunks)))) return;
+          if (url.pathname.startsWith('/latest/'))
+            return i.emulator.metadata(req, res, url.pathname);
+          await this.route(req, res, url, Buffer.concat(chunks));
+        })(),
+    );
+    this.guestServers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return (server.address() as AddressInfo).port;
   }
 
   async start(port = 0): Promise<string> {
@@ -124,14 +174,19 @@ export class Region {
 
   async stop(): Promise<void> {
     for (const inv of this.invocations) inv.child?.kill('SIGKILL');
-    this.server?.closeAllConnections();
-    await new Promise((r) => this.server?.close(r));
+    for (const server of [this.server, ...this.guestServers]) {
+      server?.closeAllConnections();
+      await new Promise((r) => server?.close(r));
+    }
     for (const i of this.instances) await i.emulator.stop();
     rmSync(this.bin, { recursive: true, force: true });
   }
 
   /** The agent environment an instance's commands get (its metadata, disks, state). */
   instanceEnv(i: Instance): Record<string, string> {
+    // In a guest the metadata service and the disks are where they are on a real instance;
+    // only the API endpoint is ours (reached through the metadata address's forward).
+    if (i.o.guest) return { APP_SNAPSHOT_ECS_ENDPOINT: 'http://100.100.100.200', ...i.o.env };
     return {
       APP_SNAPSHOT_METADATA_URL: `${this.url}/i/${i.id}`,
       APP_SNAPSHOT_ECS_ENDPOINT: this.url,
@@ -145,7 +200,10 @@ export class Region {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const url = new URL(req.url ?? '/', 'http://x');
+    await this.route(req, res, new URL(req.url ?? '/', 'http://x'), Buffer.concat(chunks));
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer) {
     try {
       const meta = /^\/i\/(i-[0-9a-f]+)(\/latest\/.*)$/.exec(url.pathname);
       if (meta) {
@@ -155,10 +213,7 @@ export class Region {
       }
       const params: Record<string, string> = Object.fromEntries(url.searchParams);
       if (String(req.headers['content-type'] ?? '').includes('x-www-form-urlencoded'))
-        Object.assign(
-          params,
-          Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString())),
-        );
+        Object.assign(params, Object.fromEntries(new URLSearchParams(body.toString())));
       await this.api(req, res, url, params);
     } catch (e) {
       send(res, 500, { Code: 'InternalError', Message: String(e) });
@@ -317,7 +372,7 @@ export class Region {
     const unreachable =
       (i.o.status ?? 'Running') !== 'Running'
         ? ['InstanceNotRunning', 'the instance is not running']
-        : i.o.assistant === false
+        : i.o.assistant === false || (i.channel && !i.channel.online)
           ? ['ClientNotRunning', 'the Cloud Assistant agent is not running']
           : undefined;
     if (unreachable) {
@@ -325,6 +380,7 @@ export class Region {
       rec.finishedTime = new Date().toISOString();
       return;
     }
+    if (i.channel) return i.channel.submit(rec, content, timeoutS, this.instanceEnv(i));
     let lock: Lock | undefined;
     if (i.busy) {
       lock = acquireLock(i.o.stateDir); // held by this process, alive: the agent exits 16
@@ -351,23 +407,28 @@ export class Region {
     child.on('close', (code) => {
       clearTimeout(timer);
       lock?.release();
-      rec.finishedTime = new Date().toISOString();
-      rec.exitCode = code;
-      if (rec.status === 'Stopping') rec.status = 'Terminated';
-      else if (rec.timedOut)
-        Object.assign(rec, {
-          status: 'Timeout',
-          errorCode: 'ExecutionTimeout',
-          errorInfo: 'the command execution has timed out',
-        });
-      else if (code === 0) rec.status = 'Success';
-      else
-        Object.assign(rec, {
-          status: 'Failed',
-          errorCode: 'ExitCodeNonzero',
-          errorInfo: 'the command execution exit code is not zero',
-        });
+      this.settle(rec, code, rec.timedOut);
     });
+  }
+
+  /** A command's end: its status as DescribeInvocationResults reports it. */
+  private settle(rec: InvocationRecord, code: number | null, timedOut: boolean): void {
+    rec.finishedTime = new Date().toISOString();
+    rec.exitCode = code;
+    if (rec.status === 'Stopping') rec.status = 'Terminated';
+    else if (timedOut)
+      Object.assign(rec, {
+        status: 'Timeout',
+        errorCode: 'ExecutionTimeout',
+        errorInfo: 'the command execution has timed out',
+      });
+    else if (code === 0) rec.status = 'Success';
+    else
+      Object.assign(rec, {
+        status: 'Failed',
+        errorCode: 'ExitCodeNonzero',
+        errorInfo: 'the command execution exit code is not zero',
+      });
   }
 
   private stopInvocation(p: Record<string, string>): Answer {
@@ -376,6 +437,12 @@ export class Region {
       .map((k) => p[k]!);
     for (const rec of this.invocations) {
       if (rec.invokeId !== p.InvokeId || (ids.length && !ids.includes(rec.instanceId))) continue;
+      const inst = this.instances.find((i) => i.id === rec.instanceId);
+      if (rec.status === 'Running' && inst?.channel) {
+        rec.status = 'Stopping';
+        inst.channel.stop(rec);
+        continue;
+      }
       if (rec.status !== 'Running' || !rec.child?.pid) continue;
       rec.status = 'Stopping';
       // The whole command's process group: the agent's own signal handling thaws and exits.

@@ -47,6 +47,11 @@ export class Emulator {
   readonly requests: RequestRecord[] = [];
   /** Metadata requests: path and whether a hardened-mode token came with it. */
   readonly metadataRequests: { path: string; token: boolean }[] = [];
+  /**
+   * CreateSnapshotGroup calls received so far, counted on arrival (requests records answers):
+   * with slow-create, a test knows the agent is inside its frozen window.
+   */
+  createGroupArrivals = 0;
   private readonly engine: LocalEngine;
   private readonly sts: Sts;
   private readonly tokens = new Set<string>();
@@ -259,6 +264,7 @@ export class Emulator {
   }
 
   private async createGroup(p: Record<string, string>): Promise<Answer> {
+    this.createGroupArrivals++;
     if (p.InstanceId !== this.instanceId)
       return notFound('InvalidInstanceId.NotFound', 'The specified InstanceId does not exist.');
     if (!p.Name)

@@ -1,19 +1,18 @@
 #!/bin/bash
-# npm run vm:image: a Debian bookworm guest for the end-to-end tests, from Debian's archive only
-# (debootstrap, the cloud kernel), with our own deb installed. Writes, into OUT (default
-# ~/.cache/app-snapshot-plugin/vm/<key>, the key hashing this script and the deb):
+# The guest image for the end-to-end tests (called by image.mjs, which keys the cache): a Debian
+# bookworm guest from Debian's archive only (debootstrap, the cloud kernel, mariadb-server), with
+# our deb installed and the emulator's Cloud Assistant service. Writes, into OUT:
 #   vmlinuz, initrd.img   the guest kernel (booted with -kernel/-initrd)
-#   root.img              the system disk (ext4, 2 GiB sparse; made with mkfs.ext4 -d: no loop)
-# The guest runs, when its kernel command line has asp.run, the script the host passes through
-# QEMU's fw_cfg (opt/asp/run), with its output on the serial console, then powers off. No
-# password, no network but QEMU's user-mode one. Root only (debootstrap, chroot).
+#   root.img              the system disk: ext4, 2 GiB sparse (mkfs.ext4 -d: no loop, no mount)
+#   data.img              the data disk: XFS, 1 GiB sparse, empty, mounted at /data by fstab
+#   ready                 written last: the image is complete
+# In the guest, asp-assistant.service polls the metadata address for commands (RunCommand);
+# /usr/local/bin/acs-plugin-manager is the stand-in that runs our installed agent. No password,
+# no login, no network but QEMU's user-mode one (DHCP by systemd-networkd). Root only.
+# Usage: image.sh DEB TOOL OUT   (TOOL: the compiled tools/vm/guest-tool.ts)
 set -euo pipefail
-DEB=${1:?usage: image.sh dist/packages/app-snapshot-plugin_<v>_amd64.deb [OUT]}
-here=$(cd "$(dirname "$0")" && pwd)
-key=$(cat "$0" "$DEB" | sha256sum | cut -c1-16)
-OUT=${2:-${APP_SNAPSHOT_CACHE:-$HOME/.cache/app-snapshot-plugin}/vm/$key}
+DEB=${1:?usage: image.sh DEB TOOL OUT}; TOOL=${2:?usage: image.sh DEB TOOL OUT}; OUT=${3:?usage: image.sh DEB TOOL OUT}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
-if [ -s "$OUT/root.img" ] && [ -s "$OUT/vmlinuz" ]; then echo "$OUT"; exit 0; fi
 W=$(mktemp -d /tmp/asp-vmbuild-XXXXXX); R=$W/rootfs
 t0=$(date +%s)
 step() { echo "[vm:image +$(( $(date +%s) - t0 ))s] $*" >&2; }
@@ -25,7 +24,7 @@ trap cleanup EXIT
 
 step "debootstrap bookworm (minbase)"
 debootstrap --variant=minbase \
-  --include=systemd-sysv,udev,initramfs-tools,util-linux,e2fsprogs,xfsprogs,kmod,iproute2,procps \
+  --include=systemd-sysv,udev,initramfs-tools,util-linux,e2fsprogs,xfsprogs,kmod,iproute2,procps,mariadb-server \
   bookworm "$R" "$MIRROR" > "$W/debootstrap.log" 2>&1 || { tail -20 "$W/debootstrap.log" >&2; exit 1; }
 
 step "the cloud kernel (initramfs-tools builds the initrd in the chroot)"
@@ -38,35 +37,46 @@ chroot "$R" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-instal
   || { tail -20 "$W/kernel.log" >&2; exit 1; }
 step "our package"
 chroot "$R" dpkg -i /tmp/agent.deb > "$W/agent.log" 2>&1 || { cat "$W/agent.log" >&2; exit 1; }
+[ -d "$R/var/lib/mysql/mysql" ] || { echo "mariadb-server left no system tables in /var/lib/mysql" >&2; exit 1; }
 umount "$R/dev" "$R/sys" "$R/proc"
 rm -f "$R"/tmp/*.deb "$R"/var/cache/apt/archives/*.deb
 
 step "configure"
 echo asp-guest > "$R/etc/hostname"
 printf '127.0.0.1 localhost\n127.0.1.1 asp-guest\n' > "$R/etc/hosts"
-printf '/dev/vda / ext4 rw,relatime 0 1\n' > "$R/etc/fstab"
-echo qemu_fw_cfg >> "$R/etc/modules"
-install -m 0755 "$here/guest-run.sh" "$R/usr/local/sbin/asp-guest-run"
-cat > "$R/etc/systemd/system/asp-guest.service" <<'U'
+# The data disk is found by its label, wherever it is attached; nofail: a guest without it boots.
+printf '/dev/vda / ext4 rw,relatime 0 1\nLABEL=data /data xfs rw,relatime,nofail,x-systemd.device-timeout=10s 0 2\n' > "$R/etc/fstab"
+mkdir -p "$R/data"
+mkdir -p "$R/etc/systemd/network"
+printf '[Match]\nName=en* eth*\n\n[Network]\nDHCP=ipv4\n' > "$R/etc/systemd/network/10-slirp.network"
+ln -sf /lib/systemd/system/systemd-networkd.service "$R/etc/systemd/system/multi-user.target.wants/"
+# MariaDB keeps its data on the data disk; the tests seed /data/mysql from /var/lib/mysql and
+# start the server themselves (it is not started at boot: the data disk starts empty).
+printf '[mysqld]\ndatadir = /data/mysql\n' > "$R/etc/mysql/mariadb.conf.d/99-asp-data-disk.cnf"
+rm -f "$R/etc/systemd/system/multi-user.target.wants/mariadb.service"
+install -D -m 0755 "$TOOL" "$R/usr/local/lib/asp/asp-guest"
+printf '#!/bin/sh\nexec /usr/local/lib/asp/asp-guest acs-plugin-manager "$@"\n' > "$R/usr/local/bin/acs-plugin-manager"
+chmod 0755 "$R/usr/local/bin/acs-plugin-manager"
+cat > "$R/etc/systemd/system/asp-assistant.service" <<'U'
 [Unit]
-Description=app-snapshot-plugin end-to-end test hook (kernel command line: asp.run)
-ConditionKernelCommandLine=asp.run
-After=systemd-modules-load.service systemd-udev-settle.service
-Wants=systemd-udev-settle.service
+Description=Cloud Assistant stand-in (app-snapshot-plugin end-to-end tests)
+After=systemd-networkd.service
 [Service]
-Type=oneshot
-ExecStart=/usr/local/sbin/asp-guest-run
+ExecStart=/usr/local/lib/asp/asp-guest assistant
+Restart=always
+RestartSec=1
 StandardOutput=journal+console
 StandardError=journal+console
 U
-ln -sf /etc/systemd/system/asp-guest.service "$R/etc/systemd/system/multi-user.target.wants/"
+ln -sf /etc/systemd/system/asp-assistant.service "$R/etc/systemd/system/multi-user.target.wants/"
 for u in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
-  getty@tty1.service serial-getty@ttyS0.service; do ln -sf /dev/null "$R/etc/systemd/system/$u"; done
+  man-db.timer getty@tty1.service serial-getty@ttyS0.service; do ln -sf /dev/null "$R/etc/systemd/system/$u"; done
 
 step "disk image (mkfs.ext4 -d: no loop device, no mount)"
 mkdir -p "$OUT"
 cp "$R"/boot/vmlinuz-* "$OUT/vmlinuz.part"; cp "$R"/boot/initrd.img-* "$OUT/initrd.img"
 truncate -s 2G "$OUT/root.img.part" && mkfs.ext4 -q -F -L root -d "$R" "$OUT/root.img.part"
+truncate -s 1G "$OUT/data.img" && mkfs.xfs -q -f -L data "$OUT/data.img"
 mv "$OUT/root.img.part" "$OUT/root.img"; mv "$OUT/vmlinuz.part" "$OUT/vmlinuz"
+touch "$OUT/ready"
 step "done: $OUT"
-echo "$OUT"

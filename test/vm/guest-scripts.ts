@@ -1,0 +1,67 @@
+// The shell the guest VM suite sends with RunCommand (run by the guest's `sh -c`, i.e. dash;
+// bash where a script says so). Every file a script keeps while filesystems may be frozen is
+// on /dev/shm (tmpfs, never frozen), so the script itself never waits on a freeze.
+
+/** The pre- and post-scripts as the vendor documents them: bash, in /tmp, root-owned 0700. */
+export const SCRIPTS = `
+cat > /tmp/prescript.sh <<'S'
+#!/bin/bash
+echo "pre-script ran at $EPOCHREALTIME" >> /dev/shm/scripts.log
+S
+cat > /tmp/postscript.sh <<'S'
+#!/bin/bash
+echo "post-script ran at $EPOCHREALTIME" >> /dev/shm/scripts.log
+S
+chmod 0700 /tmp/prescript.sh /tmp/postscript.sh
+rm -f /dev/shm/scripts.log
+`;
+
+/** The guest clock's epoch (seconds) of a vendor log line's time, for `grep`ped lines. */
+export const LOG_EPOCH = `log_epoch() { date -d "$(sed -n 's/.*\\[time="\\([^"]*\\)"\\].*/\\1/p' | head -1)" +%s.%N; }`;
+
+/** MariaDB on the data disk, a table, and the built-in quiescer's apps.json (0600). */
+export const MARIADB_UP = `
+set -e
+[ -d /data/mysql/mysql ] || cp -a /var/lib/mysql /data/
+systemctl start mariadb
+mariadb -e "CREATE DATABASE IF NOT EXISTS bank; CREATE TABLE IF NOT EXISTS bank.t (id INT PRIMARY KEY, at VARCHAR(32)) ENGINE=InnoDB"
+install -d -m 0700 /etc/app-snapshot-plugin
+umask 077
+printf '{"apps":{"db":{"type":"mysql","socketPath":"/run/mysqld/mysqld.sock","user":"root"}}}' > /etc/app-snapshot-plugin/apps.json
+echo MARIADB-UP
+`;
+
+/**
+ * One client session inserting a row every 20 ms (autocommit, innodb_flush_log_at_trx_commit=1:
+ * an answer is a durable commit); each answer is logged with the guest's clock as "id epoch".
+ */
+export const WRITER_START = `
+cat > /dev/shm/writer.sh <<'S'
+#!/bin/bash
+i=0
+while [ ! -e /dev/shm/writer.stop ]; do
+  i=$((i+1)); echo "INSERT INTO t VALUES ($i, '$EPOCHREALTIME'); SELECT $i;"; sleep 0.02
+done | mariadb --unbuffered -N -B bank | while read -r id; do echo "$id $EPOCHREALTIME"; done > /dev/shm/acks
+S
+chmod 0700 /dev/shm/writer.sh
+rm -f /dev/shm/writer.stop /dev/shm/acks
+setsid /dev/shm/writer.sh < /dev/null > /dev/null 2>&1 &
+sleep 2
+echo "WRITER acks so far: $(wc -l < /dev/shm/acks)"
+`;
+
+/** Stops the writer; prints the last id acknowledged before the freeze and the first after the thaw. */
+export const WRITER_STOP = `
+${LOG_EPOCH}
+sleep 2; touch /dev/shm/writer.stop; sleep 1
+freeze=$(grep 'Freeze filesystems' /dev/shm/run.log | log_epoch)
+thaw=$(grep 'Thaw filesystems done' /dev/shm/run.log | log_epoch)
+awk -v f="$freeze" -v t="$thaw" '
+  $2 < f { before = $1 } $2 > t && !after { after = $1 } { n++ }
+  END { printf "ACKS %d LAST_BEFORE_FREEZE %d FIRST_AFTER_THAW %d\\n", n, before, after }' /dev/shm/acks
+`;
+
+/** A run of the agent through the plugin manager, in the background, its log on tmpfs. */
+export function backgroundRun(params: string): string {
+  return `acs-plugin-manager --exec --plugin app-snapshot-plugin --params=${params} > /dev/shm/run.log 2>&1 &`;
+}

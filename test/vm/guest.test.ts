@@ -1,0 +1,240 @@
+// End to end in a real Debian guest: the agent, installed from our deb, freezes the guest's own
+// root filesystem and its XFS data disk while the emulated cloud clones the guest's disk images
+// from outside (test/support/vm.ts). Commands reach the guest only as RunCommand does.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Region, type Instance } from '../../tools/emulator/region.js';
+import { requireRoot } from '../support/lab.js';
+import {
+  DiskStore,
+  ext4Cat,
+  ext4Clean,
+  Guest,
+  guestImage,
+  online,
+  Operator,
+  listGroups,
+  readGroup,
+  type CloudDisk,
+  type GuestImage,
+} from '../support/vm.js';
+import { backgroundRun, MARIADB_UP, SCRIPTS, WRITER_START, WRITER_STOP } from './guest-scripts.js';
+
+const VENDOR_COMMAND =
+  'acs-plugin-manager --exec --plugin app-snapshot-plugin --params=-RamRoleName="AppSnapshotRoleName",-InstantAccess=true,-EnableFsFreeze=true,-TimeoutInSeconds=30,-PreScriptPath="/tmp/prescript.sh",-PostScriptPath="/tmp/postscript.sh",-InstantAccessRetentionDays=1,-ExcludeDiskId="",-Name="LinuxApp1"';
+
+const SYS = 'd-vmsys000000000001';
+const DATA = 'd-vmdata00000000002';
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** The guest-clock freeze window of a vendor log: "Freeze filesystems" to "Thaw filesystems done". */
+function freezeWindowMs(log: string): number {
+  const at = (what: string) => {
+    const m = new RegExp(`\\[time="([^"]+)"\\]\\[message="${what}`).exec(log);
+    if (!m) throw new Error(`no "${what}" line in:\n${log}`);
+    return Date.parse(`${m[1]!.slice(0, 23).replace(' ', 'T')}Z`) + Number(`0.${m[1]!.slice(23)}`);
+  };
+  return at('Thaw filesystems done') - at('Freeze filesystems');
+}
+
+describe.runIf(requireRoot())('a Debian guest VM whose cloud is the emulator', () => {
+  let image: GuestImage;
+  let store: DiskStore;
+  let region: Region;
+  let logs: string;
+  let op: Operator;
+  const guests: Guest[] = [];
+
+  /** A new instance whose disks are copies of `from`, booted, its Cloud Assistant online. */
+  async function boot(
+    name: string,
+    from: { sys: string; data: string },
+    cache: 'writeback' | 'none' = 'writeback',
+  ): Promise<{ vm: Instance; guest: Guest; pool: string; disks: CloudDisk[] }> {
+    const { pool, disks } = store.pool(name, [
+      { id: SYS, from: from.sys },
+      { id: DATA, from: from.data },
+    ]);
+    const vm = await region.addInstance({
+      pool,
+      byIdDir: join(logs, name, 'by-id'),
+      stateDir: logs,
+      logDir: logs,
+      guest: true,
+    });
+    const port = await region.guestListener(vm);
+    const guest = new Guest({ image, disks, port, cache, console: join(logs, `${name}.console`) });
+    guests.push(guest);
+    const ms = await online(vm, guest);
+    // Boot finished (the data disk is mounted by then: nofail mounts do not hold up the boot).
+    const ready = await op.run(vm, 'systemctl is-system-running --wait; findmnt -no FSTYPE /data');
+    expect(ready.text, guest.consoleText().slice(-3000)).toMatch(/^xfs$/m);
+    console.log(
+      `[vm] ${name} (cache=${cache}): Cloud Assistant online ${seconds(ms)}, boot finished ${seconds(Date.now() - guest.startedAt)} after QEMU started`,
+    );
+    return { vm, guest, pool, disks };
+  }
+
+  beforeAll(async () => {
+    image = guestImage();
+    store = new DiskStore();
+    logs = mkdtempSync('/tmp/asp-vmlogs-');
+    region = new Region({
+      agent: [],
+      pluginManager: join(
+        import.meta.dirname,
+        '../../dist-tools/tools/emulator/acs-plugin-manager.js',
+      ),
+      instances: [],
+    });
+    await region.start();
+    op = new Operator(region);
+  });
+
+  afterAll(async () => {
+    for (const g of guests) await g.kill();
+    await region?.stop();
+    store?.destroy();
+    if (logs) rmSync(logs, { recursive: true, force: true });
+  });
+
+  let first: { vm: Instance; guest: Guest; pool: string; disks: CloudDisk[] };
+
+  it('the vendor-documented RunCommand on noexec /run: one group of the system and data disks, both filesystems frozen, AppConsistent', async () => {
+    first = await boot('vm-1', { sys: image.root, data: image.data });
+    const t0 = Date.now();
+    const r = await op.run(
+      first.vm,
+      `${SCRIPTS}
+findmnt -no OPTIONS /run | grep -q noexec && echo "RUN-IS-NOEXEC"
+# Written, not synced: only the freeze puts these into the disk images.
+echo before-freeze > /data/marker; echo before-freeze > /root/marker
+${VENDOR_COMMAND} > /dev/shm/run.log 2>&1; code=$?
+echo after-thaw > /data/marker; echo after-thaw > /root/marker; sync
+cat /dev/shm/scripts.log /dev/shm/run.log
+exit $code`,
+    );
+    const runMs = Date.now() - t0;
+    expect(r.InvocationStatus, r.text).toBe('Success');
+    expect(r.text).toContain('RUN-IS-NOEXEC');
+    expect(r.text).toMatch(/pre-script ran at [\d.]+\npost-script ran at/);
+    expect(r.text).toContain('Freeze filesystems (2): /data | /');
+    expect(r.text).toContain('Thaw filesystems done (on request)');
+    const last = r.text.trim().split('\n').pop()!;
+    const groupId = /snapshotgroup="(ssg-[a-z0-9]+)"/.exec(last)?.[1];
+    expect(groupId, last).toBeDefined();
+    const group = readGroup(first.pool, groupId!);
+    expect(group.snapshots.map((s) => s.diskId).sort()).toEqual([DATA, SYS].sort());
+    for (const s of group.snapshots) {
+      expect(s.tags.AppConsistent).toBe('True');
+      expect(s.tags.FsConsistent).toBeUndefined();
+    }
+    // The clones, from outside the guest: the frozen state, and nothing to repair.
+    const snap = (disk: string) =>
+      store.snapshotFile(first.pool, groupId!, group.snapshots.find((s) => s.diskId === disk)!.id);
+    const root = ext4Clean(snap(SYS));
+    expect(root.ok, root.output).toBe(true);
+    expect(ext4Cat(snap(SYS), '/root/marker').trim()).toBe('before-freeze');
+    expect(store.xfsCat(snap(DATA), 'marker').trim()).toBe('before-freeze');
+    console.log(
+      `[vm] vendor RunCommand: ${seconds(runMs)} end to end; freeze window ${freezeWindowMs(r.text).toFixed(0)} ms (guest clock)`,
+    );
+  });
+
+  it('MariaDB on the data disk under a writer, the built-in quiescer; restored by booting a second guest from the group', async () => {
+    const t0 = Date.now();
+    const up = await op.run(first.vm, MARIADB_UP);
+    expect(up.text, up.text).toContain('MARIADB-UP');
+    const r = await op.run(
+      first.vm,
+      `${WRITER_START}
+acs-plugin-manager --exec --plugin app-snapshot-plugin --params=-RamRoleName="AppSnapshotRoleName",-Apps=db,-Name="mariadb-vm" > /dev/shm/run.log 2>&1; code=$?
+${WRITER_STOP}
+cat /dev/shm/run.log
+exit $code`,
+    );
+    const runMs = Date.now() - t0;
+    expect(r.InvocationStatus, r.text).toBe('Success');
+    const acks = /ACKS (\d+) LAST_BEFORE_FREEZE (\d+) FIRST_AFTER_THAW (\d+)/.exec(r.text);
+    expect(acks, r.text).not.toBeNull();
+    const [lastBefore, firstAfter] = [Number(acks![2]), Number(acks![3])];
+    expect(lastBefore).toBeGreaterThan(10); // the writer was writing before the freeze
+    expect(firstAfter).toBeGreaterThan(lastBefore); // and after the thaw
+    const groupId = /snapshotgroup="(ssg-[a-z0-9]+)"/.exec(r.text.trim().split('\n').pop()!)![1]!;
+    const group = readGroup(first.pool, groupId);
+    for (const s of group.snapshots) expect(s.tags.AppConsistent).toBe('True');
+
+    // Restore: new disks from the group's snapshots, a new instance booted from them.
+    const t1 = Date.now();
+    const snap = (disk: string) =>
+      store.snapshotFile(first.pool, groupId, group.snapshots.find((s) => s.diskId === disk)!.id);
+    const rootFs = ext4Clean(snap(SYS)); // frozen ext4: its journal was flushed, nothing to replay
+    expect(rootFs.ok, rootFs.output).toBe(true);
+    const restored = await boot('vm-restored', { sys: snap(SYS), data: snap(DATA) });
+    const check = await op.run(
+      restored.vm,
+      `findmnt -no FSTYPE,OPTIONS /data
+systemctl start mariadb && mariadb -N -B -e "SELECT COUNT(*), COALESCE(MIN(id),0), COALESCE(MAX(id),0) FROM bank.t" | sed 's/^/ROWS /'
+systemctl stop mariadb; umount /data && xfs_repair -n /dev/disk/by-id/virtio-${DATA.slice(2)} > /dev/null 2>&1; echo "XFS-REPAIR-N $?"`,
+    );
+    expect(check.InvocationStatus, check.text).toBe('Success');
+    const rows = /ROWS\s+(\d+)\s+(\d+)\s+(\d+)/.exec(check.text);
+    expect(rows, check.text).not.toBeNull();
+    const [count, min, max] = rows!.slice(1).map(Number);
+    expect(count).toBe(max! - min! + 1); // no gap: one session's commits, in order
+    expect(min).toBe(1);
+    expect(max).toBeGreaterThanOrEqual(lastBefore); // every row acknowledged before the freeze
+    expect(max).toBeLessThan(firstAfter); // and none acknowledged after the thaw
+    expect(check.text).toContain('XFS-REPAIR-N 0');
+    expect(check.text).toMatch(/^xfs\s+rw/m);
+    console.log(
+      `[vm] MariaDB: ${seconds(runMs)} (server start, writer, run); freeze window ${freezeWindowMs(r.text).toFixed(0)} ms (guest clock); ` +
+        `restore: ${seconds(Date.now() - t1)}; rows ${count} (acknowledged before the freeze: ${lastBefore}, first after the thaw: ${firstAfter})`,
+    );
+  });
+
+  it('kill -9 of the agent inside the guest while frozen: / and /data writable again within 1 s; the next run succeeds', async () => {
+    const second = await boot('vm-2', { sys: image.root, data: image.data }, 'none');
+    second.vm.emulator.faults['slow-create'] = 6000; // the group call holds the freeze
+    // The agent holds its log while frozen, so the guest cannot tell; the cloud can.
+    const started = await op.run(
+      second.vm,
+      backgroundRun('-RamRoleName=AppSnapshotRoleName,-Name=killed'),
+    );
+    expect(started.InvocationStatus, started.text).toBe('Success');
+    for (let i = 0; second.vm.emulator.createGroupArrivals === 0; i++) {
+      expect(i, 'the run never called CreateSnapshotGroup').toBeLessThan(600);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const r = await op.run(
+      second.vm,
+      `cat > /dev/shm/kill.sh <<'S'
+pid=$(cut -d' ' -f1 /run/app-snapshot-plugin/lock)
+t0=$EPOCHREALTIME; kill -9 "$pid"
+touch /data/after-kill; t1=$EPOCHREALTIME; touch /var/tmp/after-kill; t2=$EPOCHREALTIME
+awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "WRITABLE-MS data %.1f root %.1f\\n", (b-a)*1000, (c-a)*1000 }'
+S
+bash /dev/shm/kill.sh; sleep 1; cat /dev/shm/run.log`,
+    );
+    expect(r.InvocationStatus, r.text).toBe('Success');
+    const w = /WRITABLE-MS data ([\d.]+) root ([\d.]+)/.exec(r.text);
+    expect(w, r.text).not.toBeNull();
+    expect(Number(w![1])).toBeLessThan(1000);
+    expect(Number(w![2])).toBeLessThan(1000);
+    await new Promise((res) => setTimeout(res, 6500)); // the held group call ends
+    second.vm.emulator.faults['slow-create'] = 0;
+    const next = await op.run(second.vm, `${SCRIPTS}${VENDOR_COMMAND}`);
+    expect(next.InvocationStatus, next.text).toBe('Success');
+    expect(next.text).toContain('AppConsistent');
+    // The killed run's group, made after the thaw by the held call, carries no consistency claim.
+    const killed = listGroups(second.pool).filter((g) => g.name === 'killed');
+    expect(killed.length).toBeLessThanOrEqual(1);
+    for (const g of killed)
+      for (const sn of g.snapshots) expect(Object.keys(sn.tags)).not.toContain('FsConsistent');
+    console.log(
+      `[vm] kill -9 while frozen: data writable after ${Number(w![1]).toFixed(0)} ms, / after ${Number(w![2]).toFixed(0)} ms (guest clock)`,
+    );
+  });
+});
