@@ -114,12 +114,13 @@ export class DiskStore {
   }
 
   /**
-   * A file's content in an XFS image (a snapshot): read from a reflink copy mounted here, so
-   * its log is replayed as a restored disk's would be; then xfs_repair -n must find nothing.
+   * A snapshot's filesystem as a restored disk's would be used: a reflink copy mounted here
+   * (ext4 processes its orphan list, XFS replays its log: what any mount does), a file read,
+   * then unmounted and checked read-only (e2fsck -fn / xfs_repair -n), which must find nothing.
    */
-  xfsCat(file: string, path: string): string {
-    const copy = join(this.mnt, `xfs-check-${process.pid}.img`);
-    const at = join(this.root, 'xfs-check');
+  inspect(file: string, fsType: 'ext4' | 'xfs', path: string): { content: string; fsck: string } {
+    const copy = join(this.mnt, `check-${process.pid}.img`);
+    const at = join(this.root, 'check');
     mkdirSync(at, { recursive: true });
     must('cp', ['--reflink=always', file, copy]);
     try {
@@ -130,8 +131,12 @@ export class DiskStore {
       } finally {
         must('umount', [at]);
       }
-      must('xfs_repair', ['-n', copy]);
-      return content;
+      const r =
+        fsType === 'ext4'
+          ? spawnSync('e2fsck', ['-fn', copy], { encoding: 'utf8' })
+          : spawnSync('xfs_repair', ['-n', copy], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${fsType} check of ${file}: ${r.stdout}${r.stderr}`);
+      return { content, fsck: `${r.stdout}${r.stderr}` };
     } finally {
       rmSync(copy, { force: true });
     }
@@ -263,16 +268,9 @@ export function listGroups(pool: string): StoredGroup[] {
   return existsSync(dir) ? readdirSync(dir).map((id) => readGroup(pool, id)) : [];
 }
 
-/** e2fsck -fn of an ext4 image: exit 0 means nothing to repair (and no journal to replay). */
-export function ext4Clean(file: string): { ok: boolean; output: string } {
-  const r = spawnSync('e2fsck', ['-fn', file], { encoding: 'utf8' });
-  const needsRecovery = /needs_recovery/.test(
-    spawnSync('dumpe2fs', ['-h', file], { encoding: 'utf8' }).stdout,
-  );
-  return { ok: r.status === 0 && !needsRecovery, output: `${r.stdout}${r.stderr}` };
-}
-
-/** A file's content in an ext4 image, read without mounting it (debugfs). */
-export function ext4Cat(file: string, path: string): string {
-  return spawnSync('debugfs', ['-R', `cat ${path}`, file], { encoding: 'utf8' }).stdout;
+/** Whether an ext4 image has a journal to replay (a frozen ext4 has none: freeze flushes it). */
+export function ext4NeedsRecovery(file: string): boolean {
+  const r = spawnSync('dumpe2fs', ['-h', file], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`dumpe2fs ${file}: ${r.stderr}`);
+  return /needs_recovery/.test(r.stdout);
 }
