@@ -115,10 +115,14 @@ export class DiskStore {
 
   /**
    * A snapshot's filesystem as a restored disk's would be used: a reflink copy mounted here
-   * (ext4 processes its orphan list, XFS replays its log: what any mount does), a file read,
-   * then unmounted and checked read-only (e2fsck -fn / xfs_repair -n), which must find nothing.
+   * (ext4 processes its orphan list, XFS and btrfs replay their logs: what any mount does), a
+   * file read, then unmounted and checked read-only (FSCK), which must find nothing.
    */
-  inspect(file: string, fsType: 'ext4' | 'xfs', path: string): { content: string; fsck: string } {
+  inspect(
+    file: string,
+    fsType: 'ext4' | 'xfs' | 'btrfs',
+    path: string,
+  ): { content: string; fsck: string } {
     const copy = join(this.mnt, `check-${process.pid}.img`);
     const at = join(this.root, 'check');
     mkdirSync(at, { recursive: true });
@@ -131,10 +135,8 @@ export class DiskStore {
       } finally {
         must('umount', [at]);
       }
-      const r =
-        fsType === 'ext4'
-          ? spawnSync('e2fsck', ['-fn', copy], { encoding: 'utf8' })
-          : spawnSync('xfs_repair', ['-n', copy], { encoding: 'utf8' });
+      const [fsck, ...args] = FSCK[fsType];
+      const r = spawnSync(fsck!, [...args, copy], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`${fsType} check of ${file}: ${r.stdout}${r.stderr}`);
       return { content, fsck: `${r.stdout}${r.stderr}` };
     } finally {
@@ -147,6 +149,13 @@ export class DiskStore {
     rmSync(this.root, { recursive: true, force: true });
   }
 }
+
+/** Read-only checks that exit 0 only when there is nothing to repair. */
+const FSCK = {
+  ext4: ['e2fsck', '-fn'],
+  xfs: ['xfs_repair', '-n'],
+  btrfs: ['btrfs', 'check', '--readonly'],
+};
 
 export interface BootOptions {
   readonly image: GuestImage;

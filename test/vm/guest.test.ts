@@ -2,7 +2,7 @@
 // root filesystem and its XFS data disk while the emulated cloud clones the guest's disk images
 // from outside (test/support/vm.ts). Commands reach the guest only as RunCommand does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { Region, type Instance } from '../../tools/emulator/region.js';
 import { requireRoot } from '../support/lab.js';
@@ -26,6 +26,7 @@ const VENDOR_COMMAND =
 
 const SYS = 'd-vmsys000000000001';
 const DATA = 'd-vmdata00000000002';
+const BTRFS = 'd-vmbtrfs0000000003';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -52,10 +53,12 @@ describe.runIf(requireRoot())('a Debian guest VM whose cloud is the emulator', (
     name: string,
     from: { sys: string; data: string },
     cache: 'writeback' | 'none' = 'writeback',
+    more: { id: string; from: string }[] = [],
   ): Promise<{ vm: Instance; guest: Guest; pool: string; disks: CloudDisk[] }> {
     const { pool, disks } = store.pool(name, [
       { id: SYS, from: from.sys },
       { id: DATA, from: from.data },
+      ...more,
     ]);
     const vm = await region.addInstance({
       pool,
@@ -252,8 +255,22 @@ systemctl stop mariadb; umount /data && xfs_repair -n /dev/disk/by-id/virtio-${D
     console.log(`[vm] fleet run of the guest: ${seconds(Date.now() - t0)}`);
   });
 
-  it('kill -9 of the agent inside the guest while frozen: / and /data writable again within 1 s; the next run succeeds', async () => {
-    const second = await boot('vm-2', { sys: image.root, data: image.data }, 'none');
+  it('kill -9 of the agent inside the guest while frozen: /, /data and a btrfs subvolume writable again within 1 s; the next run succeeds and covers all three', async () => {
+    const blank = join(logs, 'blank.img');
+    closeSync(openSync(blank, 'w'));
+    truncateSync(blank, 2 ** 30);
+    const second = await boot('vm-2', { sys: image.root, data: image.data }, 'none', [
+      { id: BTRFS, from: blank },
+    ]);
+    // A third disk, btrfs, mounted by subvolume as Fedora and openSUSE mount theirs.
+    const dev = `/dev/disk/by-id/virtio-${BTRFS.slice(2)}`;
+    const made = await op.run(
+      second.vm,
+      `set -e; mkfs.btrfs -q ${dev}; mkdir -p /mnt/top /srv/app; mount ${dev} /mnt/top
+btrfs subvolume create /mnt/top/@app > /dev/null; umount /mnt/top; mount -o subvol=@app ${dev} /srv/app
+findmnt -no FSTYPE,OPTIONS /srv/app`,
+    );
+    expect(made.text, made.text).toMatch(/^btrfs\s.*subvol=\/@app/m);
     second.vm.emulator.faults['slow-create'] = 6000; // the group call holds the freeze
     // The agent holds its log while frozen, so the guest cannot tell; the cloud can.
     const started = await op.run(
@@ -271,23 +288,24 @@ systemctl stop mariadb; umount /data && xfs_repair -n /dev/disk/by-id/virtio-${D
 pid=$(cut -d' ' -f1 /run/app-snapshot-plugin/lock)
 t0=$EPOCHREALTIME; kill -9 "$pid"
 touch /data/after-kill; t1=$EPOCHREALTIME; touch /var/tmp/after-kill; t2=$EPOCHREALTIME
-awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "WRITABLE-MS data %.1f root %.1f\\n", (b-a)*1000, (c-a)*1000 }'
+touch /srv/app/after-kill; t3=$EPOCHREALTIME
+awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" 'BEGIN { printf "WRITABLE-MS data %.1f root %.1f btrfs %.1f\\n", (b-a)*1000, (c-a)*1000, (d-a)*1000 }'
 S
 bash /dev/shm/kill.sh; sleep 1; cat /dev/shm/run.log`,
     );
     expect(r.InvocationStatus, r.text).toBe('Success');
-    const w = /WRITABLE-MS data ([\d.]+) root ([\d.]+)/.exec(r.text);
+    const w = /WRITABLE-MS data ([\d.]+) root ([\d.]+) btrfs ([\d.]+)/.exec(r.text);
     expect(w, r.text).not.toBeNull();
-    expect(Number(w![1])).toBeLessThan(1000);
-    expect(Number(w![2])).toBeLessThan(1000);
+    for (const ms of w!.slice(1)) expect(Number(ms)).toBeLessThan(1000);
     await new Promise((res) => setTimeout(res, 6500)); // the held group call ends
     second.vm.emulator.faults['slow-create'] = 0;
     const next = await op.run(
       second.vm,
-      `${SCRIPTS}echo cache-none > /data/marker; echo cache-none > /root/marker\n${VENDOR_COMMAND}`,
+      `${SCRIPTS}for f in /data /root /srv/app; do echo cache-none > $f/marker; done\n${VENDOR_COMMAND}`,
     );
     expect(next.InvocationStatus, next.text).toBe('Success');
     expect(next.text).toContain('AppConsistent');
+    expect(next.text).toContain('Freeze filesystems (3): ');
     // cache=none (O_DIRECT on the host): what the freeze flushed is in the clone as well.
     const groupId = /snapshotgroup="(ssg-[a-z0-9]+)"/.exec(
       next.text.trim().split('\n').pop()!,
@@ -301,13 +319,22 @@ bash /dev/shm/kill.sh; sleep 1; cat /dev/shm/run.log`,
       );
     expect(store.inspect(snap(SYS), 'ext4', 'root/marker').content).toBe('cache-none\n');
     expect(store.inspect(snap(DATA), 'xfs', 'marker').content).toBe('cache-none\n');
+    expect(store.inspect(snap(BTRFS), 'btrfs', '@app/marker').content).toBe('cache-none\n');
+    expect(group.snapshots).toHaveLength(3);
+    for (const sn of group.snapshots) expect(sn.tags.AppConsistent).toBe('True');
     // The killed run's group, made after the thaw by the held call, carries no consistency claim.
     const killed = listGroups(second.pool).filter((g) => g.name === 'killed');
     expect(killed.length).toBeLessThanOrEqual(1);
     for (const g of killed)
-      for (const sn of g.snapshots) expect(Object.keys(sn.tags)).not.toContain('FsConsistent');
+      for (const sn of g.snapshots) {
+        expect(sn.tags.AppConsistent).toBeUndefined();
+        expect(sn.tags.FsConsistent).toBeUndefined();
+      }
     console.log(
-      `[vm] kill -9 while frozen: data writable after ${Number(w![1]).toFixed(0)} ms, / after ${Number(w![2]).toFixed(0)} ms (guest clock)`,
+      `[vm] kill -9 while frozen: writable again after ${w!
+        .slice(1)
+        .map((ms, k) => `${['/data', '/', '/srv/app (btrfs)'][k]} ${Number(ms).toFixed(0)} ms`)
+        .join(', ')} (guest clock)`,
     );
   });
 });

@@ -50,13 +50,20 @@ function run(cmd: GuestCommand): void {
     timedOut = true;
     child.kill('SIGKILL');
   }, cmd.timeoutS * 1000);
-  child.on('close', (code, signal) => {
+  let done = false;
+  const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+    if (done) return;
+    done = true;
     clearTimeout(timer);
     clearInterval(ticker);
     running.delete(cmd.id);
     const exit = code ?? (signal ? 128 + 9 : 255);
     void flush().then(() => post(`/done?id=${cmd.id}&exit=${exit}&timedOut=${timedOut ? 1 : 0}`));
-  });
+  };
+  // Normally at 'close' (all output read); after a timeout at the shell's exit: what it left
+  // running may hold the output open for as long as it likes.
+  child.on('exit', (code, signal) => timedOut && finish(code, signal));
+  child.on('close', finish);
 }
 
 function stop(id: string): void {

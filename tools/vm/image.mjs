@@ -7,9 +7,9 @@
 // Usage: node tools/vm/image.mjs DEB   (APP_SNAPSHOT_CACHE moves the cache, as for the runtimes)
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { compileExecutable } from '../../packaging/executable.mjs';
 import { cacheDir } from '../../packaging/registry.mjs';
@@ -40,6 +40,9 @@ try {
     compileExecutable(cjs, tool, 'x64');
     const r = spawnSync('bash', [script, deb, tool, out], { stdio: ['ignore', 2, 2] });
     if (r.status !== 0) process.exit(r.status ?? 1);
+    // One image is kept: older keys are older inputs (about 1 GB each).
+    for (const old of readdirSync(dirname(out)))
+      if (old !== basename(out)) rmSync(join(dirname(out), old), { recursive: true, force: true });
   }
   process.stdout.write(`${out}\n`);
 } finally {

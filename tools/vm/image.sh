@@ -24,7 +24,7 @@ trap cleanup EXIT
 
 step "debootstrap bookworm (minbase)"
 debootstrap --variant=minbase \
-  --include=systemd-sysv,udev,initramfs-tools,util-linux,e2fsprogs,xfsprogs,kmod,iproute2,procps,mariadb-server \
+  --include=systemd-sysv,udev,initramfs-tools,util-linux,e2fsprogs,xfsprogs,kmod,iproute2,procps,btrfs-progs,mariadb-server \
   bookworm "$R" "$MIRROR" > "$W/debootstrap.log" 2>&1 || { tail -20 "$W/debootstrap.log" >&2; exit 1; }
 
 step "the cloud kernel (initramfs-tools builds the initrd in the chroot)"
