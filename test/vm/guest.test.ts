@@ -216,6 +216,7 @@ systemctl stop mariadb; umount /data && xfs_repair -n /dev/disk/by-id/virtio-${D
     expect(max).toBeLessThan(firstAfter); // and none acknowledged after the thaw
     expect(check.text).toContain('XFS-REPAIR-N 0');
     expect(check.text).toMatch(/^xfs\s+rw/m);
+    await restored.guest.kill();
     console.log(
       `[vm] MariaDB: ${seconds(runMs)} (server start, writer, run); freeze window ${freezeWindowMs(r.text).toFixed(0)} ms (guest clock); ` +
         `restore: ${seconds(Date.now() - t1)}; rows ${count} (acknowledged before the freeze: ${lastBefore}, first after the thaw: ${firstAfter})`,
@@ -253,6 +254,7 @@ systemctl stop mariadb; umount /data && xfs_repair -n /dev/disk/by-id/virtio-${D
     for (const sn of group.snapshots)
       expect(sn.tags).toMatchObject({ AppConsistent: 'True', 'db.LockTime': expect.any(String) });
     console.log(`[vm] fleet run of the guest: ${seconds(Date.now() - t0)}`);
+    await first.guest.kill(); // done with it: an idle guest still costs CPU under emulation
   });
 
   it('kill -9 of the agent inside the guest while frozen: /, /data and a btrfs subvolume writable again within 1 s; the next run succeeds and covers all three', async () => {
@@ -334,7 +336,9 @@ bash /dev/shm/kill.sh; sleep 1; cat /dev/shm/run.log`,
       `[vm] kill -9 while frozen: writable again after ${w!
         .slice(1)
         .map((ms, k) => `${['/data', '/', '/srv/app (btrfs)'][k]} ${Number(ms).toFixed(0)} ms`)
-        .join(', ')} (guest clock)`,
+        .join(
+          ', ',
+        )} (guest clock); the next run's freeze window ${freezeWindowMs(next.text).toFixed(0)} ms`,
     );
   });
 });
