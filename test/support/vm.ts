@@ -31,7 +31,24 @@ export interface GuestImage {
   readonly data: string;
 }
 
+/** What the suite needs on the host, named in one line when missing (Debian's packages). */
+const PREREQUISITES: Record<string, string> = {
+  'qemu-system-x86_64': 'qemu-system-x86',
+  debootstrap: 'debootstrap',
+  socat: 'socat',
+  'mkfs.xfs': 'xfsprogs',
+  'mkfs.btrfs': 'btrfs-progs',
+  dumpe2fs: 'e2fsprogs',
+};
+
 export function guestImage(): GuestImage {
+  const missing = Object.entries(PREREQUISITES).filter(
+    ([tool]) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0,
+  );
+  if (missing.length)
+    throw new Error(
+      `the guest VM suite needs ${missing.map(([t]) => t).join(', ')}: apt-get install ${[...new Set(missing.map(([, p]) => p))].join(' ')}`,
+    );
   const version = (
     JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
   ).version;
@@ -233,10 +250,14 @@ export class Operator {
     timeoutS = 300,
   ): Promise<InvocationResult & { text: string }> {
     const invokeId = await this.cloud.runCommand([i.id], content, timeoutS, 'vm-test');
+    // The guest enforces the timeout; a guest that died never answers: give up a minute later.
+    const until = Date.now() + (timeoutS + 60) * 1000;
     for (;;) {
       const [r] = await this.cloud.results(invokeId);
       if (r && FINAL.has(r.InvocationStatus))
         return { ...r, text: Buffer.from(r.Output ?? '', 'base64').toString('utf8') };
+      if (Date.now() > until)
+        throw new Error(`no result from ${i.id} ${timeoutS + 60} s after RunCommand: ${content}`);
       await new Promise((res) => setTimeout(res, 250));
     }
   }
@@ -250,9 +271,17 @@ export class Operator {
 /** Waits until the guest's Cloud Assistant said hello (its boot time, as a user sees it). */
 export async function online(i: Instance, guest: Guest, timeoutMs = 180_000): Promise<number> {
   const until = Date.now() + timeoutMs;
+  let exit: number | null | undefined;
+  void guest.exited.then((code) => (exit = code));
   while (!i.channel?.online) {
-    if (Date.now() > until)
-      throw new Error(`the guest never came online; console:\n${guest.consoleText().slice(-3000)}`);
+    const why =
+      exit !== undefined
+        ? `QEMU exited (${exit})`
+        : Date.now() > until
+          ? `not online after ${timeoutMs / 1000} s`
+          : undefined;
+    if (why)
+      throw new Error(`the guest: ${why}; its console:\n${guest.consoleText().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   return i.channel.onlineAt! - guest.startedAt;
