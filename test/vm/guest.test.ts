@@ -103,6 +103,8 @@ describe.runIf(requireRoot())('a Debian guest VM whose cloud is the emulator', (
     if (logs) rmSync(logs, { recursive: true, force: true });
   });
 
+  // vm-1 serves the first four scenarios, in order (the fleet run finds the MariaDB the third
+  // one started); the kill scenario has a guest of its own.
   let first: { vm: Instance; guest: Guest; pool: string; disks: CloudDisk[] };
 
   it('the vendor-documented RunCommand on noexec /run: one group of the system and data disks, both filesystems frozen, AppConsistent', async () => {
