@@ -12,8 +12,13 @@
 # Usage: image.sh DEB TOOL OUT   (TOOL: the compiled tools/vm/guest-tool.ts)
 set -euo pipefail
 DEB=${1:?usage: image.sh DEB TOOL OUT}; TOOL=${2:?usage: image.sh DEB TOOL OUT}; OUT=${3:?usage: image.sh DEB TOOL OUT}
+# The host's own Debian mirror (a proxy or a local mirror works for debootstrap too).
+[ -n "${MIRROR:-}" ] || MIRROR=$(grep -hoE '^(URIs:|deb)( \[[^]]*\])? +https?://[^ ]+' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
+  | grep -v -- '-security' | grep -oE 'https?://[^ ]+' | head -1 || true)
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
-W=$(mktemp -d /tmp/asp-vmbuild-XXXXXX); R=$W/rootfs
+# Built next to OUT, not in /tmp: a hardened host's /tmp is noexec, and the chroot execs.
+mkdir -p "$(dirname "$OUT")"
+W=$(mktemp -d "$OUT.build-XXXXXX"); R=$W/rootfs
 t0=$(date +%s)
 step() { echo "[vm:image +$(( $(date +%s) - t0 ))s] $*" >&2; }
 cleanup() {
@@ -22,13 +27,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step "debootstrap bookworm (minbase)"
+step "debootstrap bookworm (minbase) from $MIRROR"
 debootstrap --variant=minbase \
   --include=systemd-sysv,udev,initramfs-tools,util-linux,e2fsprogs,xfsprogs,kmod,iproute2,procps,btrfs-progs,mariadb-server \
   bookworm "$R" "$MIRROR" > "$W/debootstrap.log" 2>&1 || { tail -20 "$W/debootstrap.log" >&2; exit 1; }
 
 step "the cloud kernel (initramfs-tools builds the initrd in the chroot)"
-kpkg=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+[ -n "$kpkg" ] || { echo "apt knows no linux-image-cloud-amd64: a Debian host with its package lists is needed (apt-get update)" >&2; exit 1; }
 (cd "$W" && apt-get download -q -o APT::Sandbox::User=root "$kpkg" > /dev/null)
 cp "$W"/"$kpkg"_*.deb "$R/tmp/kernel.deb"
 cp "$DEB" "$R/tmp/agent.deb"
