@@ -5,6 +5,9 @@
 //                    --root (default /var/lib/app-snapshot-plugin/fleet), Cloud Assistant
 //                    included; writes the operator's credentials to <root>/operator.env (0600)
 //                    and prints how to run `fleet run` against it. Ctrl-C removes the labs.
+//   --vm             one instance that is a Debian guest VM under QEMU (tools/vm/machine.ts:
+//                    the guest image is built on first use), our deb installed in it; prints
+//                    how to run `fleet run` against it. Ctrl-C powers it off and removes it.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.js';
@@ -13,6 +16,7 @@ import { systemRunner } from '../../src/system/runner.js';
 import { FAULTS, type Fault } from './faults.js';
 import { Region } from './region.js';
 import { Emulator } from './server.js';
+import { DiskStore, Guest, guestImage, online } from '../vm/machine.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string) => {
@@ -91,15 +95,8 @@ async function region(n: number): Promise<void> {
     pluginManager: join(import.meta.dirname, 'acs-plugin-manager.js'),
     instances,
   });
-  const url = await r.start(Number(opt('port') ?? 0));
-  const key = r.sts.issueAccessKey();
-  const envFile = join(root, 'operator.env');
-  writeFileSync(
-    envFile,
-    `export ALIBABA_CLOUD_ACCESS_KEY_ID=${key.accessKeyId}\nexport ALIBABA_CLOUD_ACCESS_KEY_SECRET=${key.accessKeySecret}\nexport APP_SNAPSHOT_ECS_ENDPOINT=${url}\n`,
-    { mode: 0o600 },
-  );
-  chmodSync(envFile, 0o600);
+  await r.start(Number(opt('port') ?? 0));
+  const envFile = operatorEnv(r, root);
   process.stdout.write(
     [
       `# ${n} instances in ${r.regionId}, tagged app=demo: ${r.instances.map((i) => i.id).join(' ')}`,
@@ -118,6 +115,65 @@ async function region(n: number): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
+/** An operator's AccessKey for the region and its endpoint, in a 0600 file to source. */
+function operatorEnv(r: Region, dir: string): string {
+  const key = r.sts.issueAccessKey();
+  const envFile = join(dir, 'operator.env');
+  writeFileSync(
+    envFile,
+    `export ALIBABA_CLOUD_ACCESS_KEY_ID=${key.accessKeyId}\nexport ALIBABA_CLOUD_ACCESS_KEY_SECRET=${key.accessKeySecret}\nexport APP_SNAPSHOT_ECS_ENDPOINT=${r.url}\n`,
+    { mode: 0o600 },
+  );
+  chmodSync(envFile, 0o600);
+  return envFile;
+}
+
+async function vm(): Promise<void> {
+  const image = guestImage();
+  const store = new DiskStore();
+  const { pool, disks } = store.pool('vm-1', [
+    { id: 'd-vmsys000000000001', from: image.root },
+    { id: 'd-vmdata00000000002', from: image.data },
+  ]);
+  const r = new Region({ agent: [], pluginManager: '', instances: [] });
+  await r.start(Number(opt('port') ?? 0));
+  const dir = store.root;
+  const inst = await r.addInstance({
+    pool,
+    ...{ byIdDir: join(dir, 'by-id'), stateDir: dir, logDir: dir },
+    guest: true,
+    tags: { app: 'vm' },
+  });
+  const guest = new Guest({
+    image,
+    disks,
+    port: await r.guestListener(inst),
+    console: join(dir, 'console.log'),
+  });
+  const stop = () =>
+    void (async () => {
+      await guest.kill();
+      await r.stop();
+      store.destroy();
+    })();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.stdout.write(
+    `# booting a Debian guest under QEMU (console: ${join(dir, 'console.log')})\n`,
+  );
+  const ms = await online(inst, guest);
+  process.stdout.write(
+    [
+      `# ${inst.id} in ${r.regionId} is up (${(ms / 1000).toFixed(1)} s); its disks are ${pool}/disks, its groups go to ${pool}/groups`,
+      '# in another shell:',
+      `#   . ${operatorEnv(r, dir)}`,
+      `#   node dist/cli/main.js fleet run -Instances=${inst.id} -Region=${r.regionId} -Name=vm1 -RamRoleName=AppSnapshotRoleName`,
+      '',
+    ].join('\n'),
+  );
+}
+
 const n = Number(opt('instances') ?? 0);
-if (n > 0) await region(n);
+if (args.includes('--vm')) await vm();
+else if (n > 0) await region(n);
 else await single();
