@@ -15,6 +15,7 @@ import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { acquireLock, type Lock } from '../../src/system/lock.js';
 import { ClusterGroups } from './cluster-groups.js';
 import { GuestCommands } from './guest-commands.js';
@@ -108,7 +109,11 @@ export class Region {
     this.regionId = o.regionId ?? 'cn-hangzhou';
     this.instances = o.instances.map((io) => this.makeInstance(io));
     this.clusters = new ClusterGroups(this.instances);
-    this.bin = join(o.instances[0]?.stateDir ?? '/tmp', '..', `.asp-region-bin-${process.pid}`);
+    // Next to the first instance's state (a test's own directory); a region that starts empty
+    // (guests only: nothing runs here) keeps it in the temporary directory.
+    this.bin = o.instances[0]
+      ? join(o.instances[0].stateDir, '..', `.asp-region-bin-${process.pid}`)
+      : join(tmpdir(), `asp-region-bin-${process.pid}`);
   }
 
   private makeInstance(io: InstanceOptions): Instance {
