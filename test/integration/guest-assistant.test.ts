@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GUEST_CHANNEL } from '../../tools/emulator/guest-protocol.js';
 import { Region, type Instance } from '../../tools/emulator/region.js';
 import { Operator } from '../support/vm.js';
 
@@ -91,6 +92,14 @@ describe('the guest Cloud Assistant channel', () => {
       expect(i).toBeLessThan(100);
       await new Promise((res) => setTimeout(res, 100));
     }
+  });
+
+  it("a command's output or end the region does not know is taken and dropped (no retry loop); an unknown call is 404", async () => {
+    const base = `http://127.0.0.1:${port}${GUEST_CHANNEL}`;
+    for (const path of ['/output?id=t-unknown', '/done?id=t-unknown&exit=0&timedOut=0'])
+      expect((await fetch(`${base}${path}`, { method: 'POST', body: 'x' })).status).toBe(200);
+    expect((await fetch(`${base}/nonsense`, { method: 'POST' })).status).toBe(404);
+    expect(region.invocations.some((r) => r.invokeId === 't-unknown')).toBe(false);
   });
 
   it('the acs-plugin-manager stand-in splits --params as the real one and runs the agent', async () => {

@@ -44,17 +44,19 @@ export class GuestCommands {
   async handle(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer) {
     if (!url.pathname.startsWith(GUEST_CHANNEL)) return false;
     const op = url.pathname.slice(GUEST_CHANNEL.length);
+    // Output or an end for a command this region does not know (it was restarted): accepted and
+    // dropped, so the guest's service does not retry it forever.
     const rec = this.records.get(url.searchParams.get('id') ?? '');
     if (op === '/hello') this.onlineAt ??= Date.now();
     else if (op === '/next') return this.next(res);
-    else if (op === '/output' && rec) rec.output = Buffer.concat([rec.output, body]);
-    else if (op === '/done' && rec) {
-      this.records.delete(rec.invokeId);
-      this.settle(
-        rec,
-        Number(url.searchParams.get('exit')),
-        url.searchParams.get('timedOut') === '1',
-      );
+    else if (op === '/output') {
+      if (rec) rec.output = Buffer.concat([rec.output, body]);
+    } else if (op === '/done') {
+      if (rec) {
+        this.records.delete(rec.invokeId);
+        const timedOut = url.searchParams.get('timedOut') === '1';
+        this.settle(rec, Number(url.searchParams.get('exit')), timedOut);
+      }
     } else {
       res.writeHead(404).end();
       return true;

@@ -5,6 +5,7 @@
 // own process group: its timeout SIGKILLs the shell alone (as Cloud Assistant does), a stop
 // request SIGTERMs the group (as StopInvocation does in the emulator's other instances).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
 import { GUEST_CHANNEL, type GuestCommand, type GuestPoll } from '../emulator/guest-protocol.js';
 
 const BASE = `${process.env.ASP_ASSISTANT_URL ?? 'http://100.100.100.200'}${GUEST_CHANNEL}`;
@@ -39,7 +40,8 @@ function run(cmd: GuestCommand): void {
     if (!pending.length) return chain;
     const chunk = Buffer.concat(pending);
     pending = [];
-    chain = chain.then(() => post(`/output?id=${cmd.id}`, chunk));
+    // A chunk the host never took is dropped: the end must still be reported.
+    chain = chain.then(() => post(`/output?id=${cmd.id}`, chunk)).catch(() => undefined);
     return chain;
   };
   const ticker = setInterval(() => void flush(), 200);
@@ -57,8 +59,10 @@ function run(cmd: GuestCommand): void {
     clearTimeout(timer);
     clearInterval(ticker);
     running.delete(cmd.id);
-    const exit = code ?? (signal ? 128 + 9 : 255);
-    void flush().then(() => post(`/done?id=${cmd.id}&exit=${exit}&timedOut=${timedOut ? 1 : 0}`));
+    const exit = code ?? 128 + (signal ? constants.signals[signal] : 127);
+    flush()
+      .then(() => post(`/done?id=${cmd.id}&exit=${exit}&timedOut=${timedOut ? 1 : 0}`))
+      .catch((e: unknown) => process.stderr.write(`asp-assistant: ${cmd.id}: ${String(e)}\n`));
   };
   // Normally at 'close' (all output read); after a timeout at the shell's exit: what it left
   // running may hold the output open for as long as it likes.
