@@ -16,7 +16,6 @@ import {
   Operator,
   listGroups,
   readGroup,
-  type CloudDisk,
   type GuestImage,
 } from '../support/vm.js';
 import { backgroundRun, MARIADB_UP, SCRIPTS, WRITER_START, WRITER_STOP } from './guest-scripts.js';
@@ -24,9 +23,21 @@ import { backgroundRun, MARIADB_UP, SCRIPTS, WRITER_START, WRITER_STOP } from '.
 const VENDOR_COMMAND =
   'acs-plugin-manager --exec --plugin app-snapshot-plugin --params=-RamRoleName="AppSnapshotRoleName",-InstantAccess=true,-EnableFsFreeze=true,-TimeoutInSeconds=30,-PreScriptPath="/tmp/prescript.sh",-PostScriptPath="/tmp/postscript.sh",-InstantAccessRetentionDays=1,-ExcludeDiskId="",-Name="LinuxApp1"';
 
-const SYS = 'd-vmsys000000000001';
-const DATA = 'd-vmdata00000000002';
-const BTRFS = 'd-vmbtrfs0000000003';
+/** A disk id unique in the region, as the cloud's are (a cluster group spans instances). */
+const diskId = (instance: string, role: string) =>
+  `d-${`${instance.replace(/[^a-z0-9]/g, '')}${role}`.padEnd(18, '0').slice(0, 18)}`;
+
+interface Booted {
+  readonly vm: Instance;
+  readonly guest: Guest;
+  readonly pool: string;
+  /** Cloud disk id by role: sys, data, and any more the test attached. */
+  readonly ids: Record<string, string>;
+}
+
+/** The group id on a vendor log's last line. */
+const lastGroupId = (text: string) =>
+  /snapshotgroup="(ssg-[a-z0-9]+)"/.exec(text.trim().split('\n').pop() ?? '')?.[1];
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -51,15 +62,14 @@ describe.runIf(requireRoot())('a Debian guest VM whose cloud is the emulator', (
   /** A new instance whose disks are copies of `from`, booted, its Cloud Assistant online. */
   async function boot(
     name: string,
-    from: { sys: string; data: string },
+    from: Record<string, string> & { sys: string; data: string },
     cache: 'writeback' | 'none' = 'writeback',
-    more: { id: string; from: string }[] = [],
-  ): Promise<{ vm: Instance; guest: Guest; pool: string; disks: CloudDisk[] }> {
-    const { pool, disks } = store.pool(name, [
-      { id: SYS, from: from.sys },
-      { id: DATA, from: from.data },
-      ...more,
-    ]);
+  ): Promise<Booted> {
+    const ids = Object.fromEntries(Object.keys(from).map((role) => [role, diskId(name, role)]));
+    const { pool, disks } = store.pool(
+      name,
+      Object.entries(from).map(([role, file]) => ({ id: ids[role]!, from: file })),
+    );
     const vm = await region.addInstance({
       pool,
       byIdDir: join(logs, name, 'by-id'),
@@ -77,7 +87,14 @@ describe.runIf(requireRoot())('a Debian guest VM whose cloud is the emulator', (
     console.log(
       `[vm] ${name} (cache=${cache}): Cloud Assistant online ${seconds(ms)}, boot finished ${seconds(Date.now() - guest.startedAt)} after QEMU started`,
     );
-    return { vm, guest, pool, disks };
+    return { vm, guest, pool, ids };
+  }
+
+  /** The image file of the snapshot of `b`'s disk `role` in group `groupId`. */
+  function snapshotOf(b: Booted, groupId: string, role: string): string {
+    const sn = readGroup(b.pool, groupId).snapshots.find((x) => x.diskId === b.ids[role]);
+    if (!sn) throw new Error(`group ${groupId} has no snapshot of ${b.ids[role]}`);
+    return store.snapshotFile(b.pool, groupId, sn.id);
   }
 
   beforeAll(async () => {
@@ -105,7 +122,7 @@ describe.runIf(requireRoot())('a Debian guest VM whose cloud is the emulator', (
 
   // vm-1 serves the first four scenarios, in order (the fleet run finds the MariaDB the third
   // one started); the kill scenario has a guest of its own.
-  let first: { vm: Instance; guest: Guest; pool: string; disks: CloudDisk[] };
+  let first: Booted;
 
   it('the vendor-documented RunCommand on noexec /run: one group of the system and data disks, both filesystems frozen, AppConsistent', async () => {
     first = await boot('vm-1', { sys: image.root, data: image.data });
@@ -128,21 +145,19 @@ exit $code`,
     expect(r.text).toMatch(/pre-script ran at [\d.]+\npost-script ran at/);
     expect(r.text).toContain('Freeze filesystems (2): /data | /');
     expect(r.text).toContain('Thaw filesystems done (on request)');
-    const last = r.text.trim().split('\n').pop()!;
-    const groupId = /snapshotgroup="(ssg-[a-z0-9]+)"/.exec(last)?.[1];
-    expect(groupId, last).toBeDefined();
-    const group = readGroup(first.pool, groupId!);
-    expect(group.snapshots.map((s) => s.diskId).sort()).toEqual([DATA, SYS].sort());
+    const groupId = lastGroupId(r.text)!;
+    expect(groupId, r.text).toBeDefined();
+    const group = readGroup(first.pool, groupId);
+    expect(group.snapshots.map((s) => s.diskId).sort()).toEqual(Object.values(first.ids).sort());
     for (const s of group.snapshots) {
       expect(s.tags.AppConsistent).toBe('True');
       expect(s.tags.FsConsistent).toBeUndefined();
     }
     // The clones, from outside the guest: the frozen state, and nothing to repair.
-    const snap = (disk: string) =>
-      store.snapshotFile(first.pool, groupId!, group.snapshots.find((s) => s.diskId === disk)!.id);
-    expect(ext4NeedsRecovery(snap(SYS))).toBe(false);
-    expect(store.inspect(snap(SYS), 'ext4', 'root/marker').content).toBe('before-freeze\n');
-    expect(store.inspect(snap(DATA), 'xfs', 'marker').content).toBe('before-freeze\n');
+    const snap = (role: string) => snapshotOf(first, groupId, role);
+    expect(ext4NeedsRecovery(snap('sys'))).toBe(false);
+    expect(store.inspect(snap('sys'), 'ext4', 'root/marker').content).toBe('before-freeze\n');
+    expect(store.inspect(snap('data'), 'xfs', 'marker').content).toBe('before-freeze\n');
     console.log(
       `[vm] vendor RunCommand: ${seconds(runMs)} end to end; freeze window ${freezeWindowMs(r.text).toFixed(0)} ms (guest clock)`,
     );
@@ -156,17 +171,16 @@ exit $code`,
 acs-plugin-manager --exec --plugin app-snapshot-plugin --params=-RamRoleName="AppSnapshotRoleName",-EnableFsFreeze=false,-Name="nofreeze"`,
     );
     expect(r.InvocationStatus, r.text).toBe('Success');
-    const groupId = /snapshotgroup="(ssg-[a-z0-9]+)"/.exec(r.text.trim().split('\n').pop()!)![1]!;
+    const groupId = lastGroupId(r.text)!;
     const group = readGroup(first.pool, groupId);
     for (const sn of group.snapshots) {
       expect(sn.tags.AppConsistent).toBeUndefined();
       expect(sn.tags.FsConsistent).toBeUndefined();
     }
-    const snap = (disk: string) =>
-      store.snapshotFile(first.pool, groupId, group.snapshots.find((sn) => sn.diskId === disk)!.id);
+    const snap = (role: string) => snapshotOf(first, groupId, role);
     // The same check that finds the marker after a freeze does not find it here.
-    expect(store.inspect(snap(SYS), 'ext4', 'root/marker').content).not.toContain(mark);
-    expect(store.inspect(snap(DATA), 'xfs', 'marker').content).not.toContain(mark);
+    expect(store.inspect(snap('sys'), 'ext4', 'root/marker').content).not.toContain(mark);
+    expect(store.inspect(snap('data'), 'xfs', 'marker').content).not.toContain(mark);
   });
 
   it('MariaDB on the data disk under a writer, the built-in quiescer; restored by booting a second guest from the group', async () => {
@@ -188,25 +202,24 @@ exit $code`,
     const [lastBefore, firstAfter] = [Number(acks![2]), Number(acks![3])];
     expect(lastBefore).toBeGreaterThan(10); // the writer was writing before the freeze
     expect(firstAfter).toBeGreaterThan(lastBefore); // and after the thaw
-    const groupId = /snapshotgroup="(ssg-[a-z0-9]+)"/.exec(r.text.trim().split('\n').pop()!)![1]!;
+    const groupId = lastGroupId(r.text)!;
     const group = readGroup(first.pool, groupId);
     for (const s of group.snapshots) expect(s.tags.AppConsistent).toBe('True');
 
     // Restore: new disks from the group's snapshots, a new instance booted from them.
     const t1 = Date.now();
-    const snap = (disk: string) =>
-      store.snapshotFile(first.pool, groupId, group.snapshots.find((s) => s.diskId === disk)!.id);
+    const snap = (role: string) => snapshotOf(first, groupId, role);
     // Mountable without repair (ext4 keeps an orphan list of open, deleted files: a mount
     // processes it; e2fsck -n alone would call those errors).
-    expect(ext4NeedsRecovery(snap(SYS))).toBe(false);
-    store.inspect(snap(SYS), 'ext4', 'etc/hostname');
-    store.inspect(snap(DATA), 'xfs', 'mysql/ibdata1');
-    const restored = await boot('vm-restored', { sys: snap(SYS), data: snap(DATA) });
+    expect(ext4NeedsRecovery(snap('sys'))).toBe(false);
+    store.inspect(snap('sys'), 'ext4', 'etc/hostname');
+    store.inspect(snap('data'), 'xfs', 'mysql/ibdata1');
+    const restored = await boot('vm-restored', { sys: snap('sys'), data: snap('data') });
     const check = await op.run(
       restored.vm,
       `findmnt -no FSTYPE,OPTIONS /data
 systemctl start mariadb && mariadb -N -B -e "SELECT COUNT(*), COALESCE(MIN(id),0), COALESCE(MAX(id),0) FROM bank.t" | sed 's/^/ROWS /'
-systemctl stop mariadb; umount /data && xfs_repair -n /dev/disk/by-id/virtio-${DATA.slice(2)} > /dev/null 2>&1; echo "XFS-REPAIR-N $?"`,
+systemctl stop mariadb; dev=$(findmnt -no SOURCE /data); umount /data && xfs_repair -n "$dev" > /dev/null 2>&1; echo "XFS-REPAIR-N $?"`,
     );
     expect(check.InvocationStatus, check.text).toBe('Success');
     const rows = /ROWS\s+(\d+)\s+(\d+)\s+(\d+)/.exec(check.text);
@@ -252,7 +265,7 @@ systemctl stop mariadb; umount /data && xfs_repair -n /dev/disk/by-id/virtio-${D
       Consistency: 'AppConsistent',
     });
     const group = readGroup(first.pool, row.SnapshotGroupId);
-    expect(group.snapshots.map((sn) => sn.diskId).sort()).toEqual([DATA, SYS].sort());
+    expect(group.snapshots.map((sn) => sn.diskId).sort()).toEqual(Object.values(first.ids).sort());
     for (const sn of group.snapshots)
       expect(sn.tags).toMatchObject({ AppConsistent: 'True', 'db.LockTime': expect.any(String) });
     console.log(`[vm] fleet run of the guest: ${seconds(Date.now() - t0)}`);
@@ -263,11 +276,9 @@ systemctl stop mariadb; umount /data && xfs_repair -n /dev/disk/by-id/virtio-${D
     const blank = join(logs, 'blank.img');
     closeSync(openSync(blank, 'w'));
     truncateSync(blank, 2 ** 30);
-    const second = await boot('vm-2', { sys: image.root, data: image.data }, 'none', [
-      { id: BTRFS, from: blank },
-    ]);
+    const second = await boot('vm-2', { sys: image.root, data: image.data, btrfs: blank }, 'none');
     // A third disk, btrfs, mounted by subvolume as Fedora and openSUSE mount theirs.
-    const dev = `/dev/disk/by-id/virtio-${BTRFS.slice(2)}`;
+    const dev = `/dev/disk/by-id/virtio-${second.ids.btrfs!.slice(2)}`;
     const made = await op.run(
       second.vm,
       `set -e; mkfs.btrfs -q ${dev}; mkdir -p /mnt/top /srv/app; mount ${dev} /mnt/top
@@ -311,19 +322,12 @@ bash /dev/shm/kill.sh; sleep 1; cat /dev/shm/run.log`,
     expect(next.text).toContain('AppConsistent');
     expect(next.text).toContain('Freeze filesystems (3): ');
     // cache=none (O_DIRECT on the host): what the freeze flushed is in the clone as well.
-    const groupId = /snapshotgroup="(ssg-[a-z0-9]+)"/.exec(
-      next.text.trim().split('\n').pop()!,
-    )![1]!;
+    const groupId = lastGroupId(next.text)!;
     const group = readGroup(second.pool, groupId);
-    const snap = (disk: string) =>
-      store.snapshotFile(
-        second.pool,
-        groupId,
-        group.snapshots.find((sn) => sn.diskId === disk)!.id,
-      );
-    expect(store.inspect(snap(SYS), 'ext4', 'root/marker').content).toBe('cache-none\n');
-    expect(store.inspect(snap(DATA), 'xfs', 'marker').content).toBe('cache-none\n');
-    expect(store.inspect(snap(BTRFS), 'btrfs', '@app/marker').content).toBe('cache-none\n');
+    const snap = (role: string) => snapshotOf(second, groupId, role);
+    expect(store.inspect(snap('sys'), 'ext4', 'root/marker').content).toBe('cache-none\n');
+    expect(store.inspect(snap('data'), 'xfs', 'marker').content).toBe('cache-none\n');
+    expect(store.inspect(snap('btrfs'), 'btrfs', '@app/marker').content).toBe('cache-none\n');
     expect(group.snapshots).toHaveLength(3);
     for (const sn of group.snapshots) expect(sn.tags.AppConsistent).toBe('True');
     // The killed run's group, made after the thaw by the held call, carries no consistency claim.
@@ -341,6 +345,71 @@ bash /dev/shm/kill.sh; sleep 1; cat /dev/shm/run.log`,
         .join(
           ', ',
         )} (guest clock); the next run's freeze window ${freezeWindowMs(next.text).toFixed(0)} ms`,
+    );
+    await second.guest.kill();
+  });
+
+  it("cluster run across two guests: one group over both instances' four disks, made while both held their freeze; ClusterConsistent", async () => {
+    const t0 = Date.now();
+    const [a, b] = await Promise.all(
+      ['vm-c1', 'vm-c2'].map((name) => boot(name, { sys: image.root, data: image.data })),
+    );
+    const bootMs = Date.now() - t0;
+    for (const g of [a!, b!]) {
+      const r = await op.run(
+        g.vm,
+        `${SCRIPTS}echo ${g.vm.id} > /data/marker; echo ${g.vm.id} > /root/marker`,
+      );
+      expect(r.InvocationStatus, r.text).toBe('Success');
+    }
+    const t1 = Date.now();
+    // The coordinator listens on the host's loopback; a guest reaches it at QEMU's gateway.
+    const r = await operatorCli(
+      region,
+      region.sts.issueAccessKey(),
+      [
+        'cluster',
+        'run',
+        `-Instances=${a!.vm.id},${b!.vm.id}`,
+        `-Region=${region.regionId}`,
+        ...['--advertise', '100.100.100.2', '--listen', '127.0.0.1:0'],
+        '-Name=cluster-vm',
+        '-RamRoleName=AppSnapshotRoleName',
+        '-PreScriptPath=/tmp/prescript.sh',
+        '-PostScriptPath=/tmp/postscript.sh',
+        ...['--output', 'json'],
+      ],
+      { home: mkdtempSync(join(logs, 'home-')) },
+    );
+    expect(r.code, `${r.stdout}${r.stderr}`).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.ClusterConsistent).toBe(true);
+    for (const i of j.Instances)
+      expect(i).toMatchObject({
+        ExitCode: 0,
+        HeldAtPointInTime: true,
+        Consistency: 'AppConsistent',
+      });
+    const create = region.requests.filter(
+      (q) => q.action === 'CreateSnapshotGroup' && q.params.Name === 'cluster-vm',
+    );
+    expect(create).toHaveLength(1);
+    expect(create[0]!.params.InstanceId).toBeUndefined();
+    expect(Object.keys(create[0]!.params).filter((k) => k.startsWith('DiskId.'))).toHaveLength(4);
+    for (const g of [a!, b!]) {
+      const parts = listGroups(g.pool);
+      expect(parts).toHaveLength(1);
+      expect(parts[0]!.snapshots.map((sn) => sn.diskId).sort()).toEqual(
+        Object.values(g.ids).sort(),
+      );
+      for (const sn of parts[0]!.snapshots)
+        expect(sn.tags).toEqual({ AppConsistent: 'True', ClusterConsistent: 'True' });
+      const snap = (role: string) => snapshotOf(g, parts[0]!.id, role);
+      expect(store.inspect(snap('sys'), 'ext4', 'root/marker').content).toBe(`${g.vm.id}\n`);
+      expect(store.inspect(snap('data'), 'xfs', 'marker').content).toBe(`${g.vm.id}\n`);
+    }
+    console.log(
+      `[vm] cluster run over two guests: both booted in ${seconds(bootMs)}, the run ${seconds(Date.now() - t1)}`,
     );
   });
 });
