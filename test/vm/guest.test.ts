@@ -90,6 +90,22 @@ describe.runIf(requireRoot())('a Debian guest VM whose cloud is the emulator', (
     return { vm, guest, pool, ids };
   }
 
+  /** The operator's CLI on the host (fleet run, cluster run) against the region, JSON out. */
+  const operatorRun = (command: string[], instances: Booted[], ...params: string[]) =>
+    operatorCli(
+      region,
+      region.sts.issueAccessKey(),
+      [
+        ...command,
+        `-Instances=${instances.map((b) => b.vm.id).join(',')}`,
+        `-Region=${region.regionId}`,
+        '-RamRoleName=AppSnapshotRoleName',
+        ...params,
+        ...['--output', 'json'],
+      ],
+      { home: mkdtempSync(join(logs, 'home-')) },
+    );
+
   /** The image file of the snapshot of `b`'s disk `role` in group `groupId`. */
   function snapshotOf(b: Booted, groupId: string, role: string): string {
     const sn = readGroup(b.pool, groupId).snapshots.find((x) => x.diskId === b.ids[role]);
@@ -239,24 +255,8 @@ systemctl stop mariadb; dev=$(findmnt -no SOURCE /data); umount /data && xfs_rep
   });
 
   it('fleet run from the host: the guest snapshots its MariaDB through Cloud Assistant, AppConsistent', async () => {
-    const home = mkdtempSync(join(logs, 'home-'));
     const t0 = Date.now();
-    const r = await operatorCli(
-      region,
-      region.sts.issueAccessKey(),
-      [
-        'fleet',
-        'run',
-        `-Instances=${first.vm.id}`,
-        `-Region=${region.regionId}`,
-        '-Name=fleet-vm',
-        '-RamRoleName=AppSnapshotRoleName',
-        '-Apps=db',
-        '--output',
-        'json',
-      ],
-      { home },
-    );
+    const r = await operatorRun(['fleet', 'run'], [first], '-Name=fleet-vm', '-Apps=db');
     expect(r.code, `${r.stdout}${r.stderr}`).toBe(0);
     const row = JSON.parse(r.stdout).Instances[0];
     expect(row).toMatchObject({
@@ -364,22 +364,12 @@ bash /dev/shm/kill.sh; sleep 1; cat /dev/shm/run.log`,
     }
     const t1 = Date.now();
     // The coordinator listens on the host's loopback; a guest reaches it at QEMU's gateway.
-    const r = await operatorCli(
-      region,
-      region.sts.issueAccessKey(),
-      [
-        'cluster',
-        'run',
-        `-Instances=${a!.vm.id},${b!.vm.id}`,
-        `-Region=${region.regionId}`,
-        ...['--advertise', '100.100.100.2', '--listen', '127.0.0.1:0'],
-        '-Name=cluster-vm',
-        '-RamRoleName=AppSnapshotRoleName',
-        '-PreScriptPath=/tmp/prescript.sh',
-        '-PostScriptPath=/tmp/postscript.sh',
-        ...['--output', 'json'],
-      ],
-      { home: mkdtempSync(join(logs, 'home-')) },
+    const r = await operatorRun(
+      ['cluster', 'run', '--advertise', '100.100.100.2', '--listen', '127.0.0.1:0'],
+      [a!, b!],
+      '-Name=cluster-vm',
+      '-PreScriptPath=/tmp/prescript.sh',
+      '-PostScriptPath=/tmp/postscript.sh',
     );
     expect(r.code, `${r.stdout}${r.stderr}`).toBe(0);
     const j = JSON.parse(r.stdout);
