@@ -2,7 +2,7 @@
 // (tools/emulator/guest-commands.ts), run on the host: the real service process, real HTTP,
 // real `sh -c`. What the guest suite (test/vm) relies on, checked without booting a guest.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GUEST_CHANNEL } from '../../tools/emulator/guest-protocol.js';
@@ -42,6 +42,10 @@ describe('the guest Cloud Assistant channel', () => {
     assistant?.kill('SIGKILL');
     await region?.stop();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a region that starts with no instances makes nothing at / (its stand-in directory was /.asp-region-bin-PID)', () => {
+    expect(existsSync(`/.asp-region-bin-${process.pid}`)).toBe(false);
   });
 
   it('before the service says hello the instance answers ClientNotRunning', async () => {
