@@ -5,10 +5,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ecsClient, EcsApiError, type EcsApi } from '../../src/engines/ecs/client.js';
+import { STAND_IN } from '../support/operator.js';
 import { Region } from '../../tools/emulator/region.js';
 import { agentArgv, requireRoot, TestLab } from '../support/lab.js';
-
-const STAND_IN = join(import.meta.dirname, '../../dist-tools/tools/emulator/acs-plugin-manager.js');
 
 interface Snap {
   SnapshotId: string;

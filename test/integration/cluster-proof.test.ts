@@ -11,10 +11,9 @@ import { Region } from '../../tools/emulator/region.js';
 import { audit, createBank, TransferWriter } from '../support/bank.js';
 import { agentArgv, requireRoot, TestLab } from '../support/lab.js';
 import { HAVE_MARIADB, TestMariadb } from '../support/mariadb.js';
-import { operatorCli } from '../support/operator.js';
+import { operatorCli, STAND_IN } from '../support/operator.js';
 import { restoredMariadb } from '../support/restore.js';
 
-const STAND_IN = join(import.meta.dirname, '../../dist-tools/tools/emulator/acs-plugin-manager.js');
 const enabled =
   requireRoot() && (HAVE_MARIADB || process.env.APP_SNAPSHOT_REQUIRE_INTEGRATION === '1');
 

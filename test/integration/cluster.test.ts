@@ -6,9 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Region } from '../../tools/emulator/region.js';
 import { agentArgv, requireRoot, TestLab, timeout, writeCompletes } from '../support/lab.js';
-import { operatorCli, type OperatorOptions } from '../support/operator.js';
-
-const STAND_IN = join(import.meta.dirname, '../../dist-tools/tools/emulator/acs-plugin-manager.js');
+import { operatorCli, type OperatorOptions, STAND_IN } from '../support/operator.js';
 
 describe.skipIf(!requireRoot())('cluster run across emulated instances', () => {
   const labs: TestLab[] = [];

@@ -17,9 +17,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Region } from '../../tools/emulator/region.js';
 import { agentArgv, requireRoot, TestLab } from '../support/lab.js';
 import { TestMariadb } from '../support/mariadb.js';
-import { operatorCli, type OperatorOptions, type OperatorRun } from '../support/operator.js';
-
-const STAND_IN = join(import.meta.dirname, '../../dist-tools/tools/emulator/acs-plugin-manager.js');
+import {
+  operatorCli,
+  type OperatorOptions,
+  type OperatorRun,
+  STAND_IN,
+} from '../support/operator.js';
 
 describe.skipIf(!requireRoot())('fleet run through emulated Cloud Assistant', () => {
   const labs: TestLab[] = [];

@@ -3,7 +3,14 @@
 // region issued, no aliyun CLI profile unless the test writes one, and short polling.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Region } from '../../tools/emulator/region.js';
+import { join } from 'node:path';
 import { agentArgv } from './lab.js';
+
+/** The built acs-plugin-manager stand-in a Region runs commands through (RegionOptions). */
+export const STAND_IN = join(
+  import.meta.dirname,
+  '../../dist-tools/tools/emulator/acs-plugin-manager.js',
+);
 
 export interface OperatorRun {
   code: number | null;

@@ -6,7 +6,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, truncateSync } from 'node:fs'
 import { join } from 'node:path';
 import { Region, type Instance } from '../../tools/emulator/region.js';
 import { requireRoot } from '../support/lab.js';
-import { operatorCli } from '../support/operator.js';
+import { operatorCli, STAND_IN } from '../support/operator.js';
 import {
   DiskStore,
   ext4NeedsRecovery,
@@ -119,10 +119,7 @@ describe.runIf(requireRoot())('a Debian guest VM whose cloud is the emulator', (
     logs = mkdtempSync('/tmp/asp-vmlogs-');
     region = new Region({
       agent: [],
-      pluginManager: join(
-        import.meta.dirname,
-        '../../dist-tools/tools/emulator/acs-plugin-manager.js',
-      ),
+      pluginManager: STAND_IN,
       instances: [],
     });
     await region.start();
