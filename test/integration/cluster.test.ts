@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Region } from '../../tools/emulator/region.js';
-import { agentArgv, requireRoot, TestLab, timeout, writeCompletes } from '../support/lab.js';
+import { agentArgv, AT_ONCE_MS, expectThawedWithin, requireRoot, TestLab } from '../support/lab.js';
 import { operatorCli, type OperatorOptions, STAND_IN } from '../support/operator.js';
 
 describe.skipIf(!requireRoot())('cluster run across emulated instances', () => {
@@ -145,10 +145,7 @@ describe.skipIf(!requireRoot())('cluster run across emulated instances', () => {
   }
   const thawed = async () => {
     for (const lab of labs)
-      for (let d = 0; d < 2; d++)
-        expect(await Promise.race([writeCompletes(lab.mount(d)), timeout(5000)])).not.toBe(
-          'timeout',
-        );
+      for (let d = 0; d < 2; d++) await expectThawedWithin(lab.mount(d), AT_ONCE_MS);
   };
 
   it('the coordinator killed while every instance is frozen: each agent thaws at once and says why', async () => {

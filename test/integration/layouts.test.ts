@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRoot, TestLab, withJson, writeCompletes } from '../support/lab.js';
+import { AT_ONCE_MS, expectThawedWithin, requireRoot, TestLab, withJson } from '../support/lab.js';
 import { assertNoexec, noexecDir, runInNamespace } from '../support/namespace.js';
 
 /** The environment a systemd service gives the agent: no HOME, short PATH, no TTY. */
@@ -59,13 +59,7 @@ describe.skipIf(!requireRoot())('distribution layouts (private mount namespaces)
       o,
     ).then(withJson);
   const nothingFrozen = async () => {
-    for (const d of lab.state.disks) {
-      const ms = await Promise.race([
-        writeCompletes(d.mountPoint),
-        new Promise<number>((r) => setTimeout(() => r(-1), 5000)),
-      ]);
-      expect(ms, `${d.mountPoint} still frozen`).toBeGreaterThanOrEqual(0);
-    }
+    for (const d of lab.state.disks) await expectThawedWithin(d.mountPoint, AT_ONCE_MS);
   };
   const tags = (json: any) =>
     Object.fromEntries(json.Snapshots.map((s: any) => [s.DiskId, s.Tags]));

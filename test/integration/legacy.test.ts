@@ -11,7 +11,16 @@ import { Emulator } from '../../tools/emulator/server.js';
 import { agentEnvFor, emulatorByIdDir } from '../support/emulator.js';
 import { AGENT_IN_ROOT, KERNEL310, glibc217, LegacyRoot } from '../support/legacy-root.js';
 import { HAVE_MARIADB, TestMariadb } from '../support/mariadb.js';
-import { requireRoot, TestLab, timeout, withJson, writeCompletes } from '../support/lab.js';
+import {
+  AT_ONCE_MS,
+  expectFrozen,
+  expectThawedWithin,
+  requireRoot,
+  TestLab,
+  timeout,
+  withJson,
+  writeProbe,
+} from '../support/lab.js';
 import { runCommand } from '../support/plugin-manager.js';
 
 const BIN = join(import.meta.dirname, '../../dist/packages/app-snapshot-plugin-linux-x64');
@@ -185,10 +194,11 @@ describe.skipIf(!requireRoot() || !built)(
               new RegExp(`^${root.dir}/usr/lib64/(lib[a-z]+-2\\.17|ld-2\\.17)\\.so$`),
             );
         }
-        const probe = writeCompletes(lab.mount(1));
+        const blocked = await expectFrozen(lab.mount(1));
         held.child.kill('SIGKILL');
-        await probe; // the watchdog saw the pipe close and thawed
-        expect(await writeCompletes(lab.mount(0))).toBeGreaterThanOrEqual(0);
+        // The watchdog saw the pipe close and thawed: at once, not at the 60 s deadline.
+        await blocked.thawedWithin(AT_ONCE_MS);
+        await expectThawedWithin(lab.mount(0), AT_ONCE_MS);
       } finally {
         held.child.kill('SIGKILL');
         for (const d of lab.state.disks) spawnSync('fsfreeze', ['-u', d.mountPoint]);
@@ -216,8 +226,7 @@ describe.skipIf(!requireRoot() || !built)(
         const r = withJson(await held.done);
         expect(r.code).toBe(11);
         expect(r.json.Error).toMatch(/watchdog/);
-        for (const i of [0, 1])
-          expect(await writeCompletes(lab.mount(i))).toBeGreaterThanOrEqual(0);
+        for (const i of [0, 1]) await expectThawedWithin(lab.mount(i), AT_ONCE_MS);
         for (const s of r.json.Snapshots ?? []) expect(s.Tags ?? {}).toEqual({});
       } finally {
         held.child.kill('SIGKILL');
@@ -292,7 +301,7 @@ async function frozenMarker(stateDir: string) {
 /** Resolves once a write to `mount` blocks (the probe completes later, at the thaw). */
 async function untilFrozen(mount: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    if ((await Promise.race([writeCompletes(mount), timeout(200)])) === 'timeout') return;
+    if ((await Promise.race([writeProbe(mount), timeout(200)])) === 'timeout') return;
   }
   throw new Error(`${mount} never froze`);
 }

@@ -11,7 +11,14 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentArgv, requireRoot, runCli, TestLab, writeCompletes } from '../support/lab.js';
+import {
+  agentArgv,
+  AT_ONCE_MS,
+  expectThawedWithin,
+  requireRoot,
+  runCli,
+  TestLab,
+} from '../support/lab.js';
 import { spawn } from 'node:child_process';
 import { dies } from '../support/proc.js';
 import { vendorStyleScripts } from '../support/scripts.js';
@@ -36,7 +43,7 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
   const groupCount = () =>
     existsSync(join(lab.pool, 'groups')) ? readdirSync(join(lab.pool, 'groups')).length : 0;
   const assertThawed = async () => {
-    for (const i of [0, 1]) expect(await writeCompletes(lab.mount(i))).toBeGreaterThanOrEqual(0);
+    for (const i of [0, 1]) await expectThawedWithin(lab.mount(i), AT_ONCE_MS);
   };
 
   it('takes an AppConsistent group: both filesystems frozen, every snapshot tagged, log file written', async () => {

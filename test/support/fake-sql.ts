@@ -2,6 +2,47 @@ import type { SqlConn, SqlConnect } from '../../src/apps/sql-conn.js';
 
 export type Rule = [RegExp, Record<string, unknown>[] | Error];
 
+/**
+ * What the fake "server" holds, as the real ones do: the statements that take a backup lock
+ * and those that end it, per session; a session that ends or is lost drops what it held. The
+ * quiescer contract asks it (isLocked) instead of trusting the quiescer's own word.
+ */
+const TAKES: [RegExp, string][] = [
+  [/^BACKUP STAGE BLOCK_COMMIT/i, 'backup-stage'],
+  [/^LOCK INSTANCE FOR BACKUP/i, 'instance'],
+  [/^FLUSH TABLES WITH READ LOCK/i, 'ftwrl'],
+  [/pg_(backup_start|start_backup)\(/i, 'pg-backup'],
+  [/SUSPEND_FOR_SNAPSHOT_BACKUP = ON/i, 'suspend'],
+];
+const ENDS: [RegExp, string][] = [
+  [/^BACKUP STAGE END/i, 'backup-stage'],
+  [/^UNLOCK INSTANCE/i, 'instance'],
+  [/^UNLOCK TABLES/i, 'ftwrl'],
+  [/pg_(backup_stop|stop_backup)\(/i, 'pg-backup'],
+  [/SUSPEND_FOR_SNAPSHOT_BACKUP = OFF/i, 'suspend'],
+  // SQL Server: a successful metadata-only backup ends the suspension it records.
+  [/^BACKUP (DATABASE|GROUP) .* WITH METADATA_ONLY/is, 'suspend'],
+];
+
+export class FakeServerLocks {
+  private readonly held = new Map<number, Set<string>>();
+  /** Called for each statement a session sends. */
+  see(thread: number, sql: string): void {
+    const mine = this.held.get(thread) ?? new Set<string>();
+    for (const [re, kind] of TAKES) if (re.test(sql)) mine.add(kind);
+    for (const [re, kind] of ENDS) if (re.test(sql)) mine.delete(kind);
+    this.held.set(thread, mine);
+  }
+  /** The session ended or was lost: what it held is gone. */
+  drop(thread: number): void {
+    this.held.delete(thread);
+  }
+  /** Whether any session holds a backup lock now. */
+  locked(): boolean {
+    return [...this.held.values()].some((kinds) => kinds.size > 0);
+  }
+}
+
 /** A scripted SQL session: answers by the first matching rule and logs every statement. */
 export class FakeSql implements SqlConn {
   private lostListener: ((e: Error) => void) | undefined;
@@ -10,12 +51,14 @@ export class FakeSql implements SqlConn {
     private readonly rules: Rule[],
     readonly log: string[],
     readonly label: string,
+    private readonly server = new FakeServerLocks(),
   ) {}
 
   async query(sql: string): Promise<Record<string, unknown>[]> {
     this.log.push(`${this.label}: ${sql}`);
     const hit = this.rules.find(([re]) => re.test(sql));
     if (hit?.[1] instanceof Error) throw hit[1];
+    this.server.see(this.threadId, sql);
     return hit?.[1] ?? [];
   }
 
@@ -24,11 +67,13 @@ export class FakeSql implements SqlConn {
   }
 
   lose(): void {
+    this.server.drop(this.threadId);
     this.lostListener?.(new Error('PROTOCOL_CONNECTION_LOST'));
   }
 
   async end(): Promise<void> {
     this.log.push(`${this.label}: END`);
+    this.server.drop(this.threadId);
   }
 }
 
@@ -37,13 +82,15 @@ export function fakeConnect(rules: Rule[]): {
   connect: SqlConnect;
   log: string[];
   sessions: FakeSql[];
+  server: FakeServerLocks;
 } {
   const log: string[] = [];
   const sessions: FakeSql[] = [];
+  const server = new FakeServerLocks();
   const connect: SqlConnect = async () => {
-    const s = new FakeSql(10 + sessions.length, rules, log, sessions.length ? 'c' : 'h');
+    const s = new FakeSql(10 + sessions.length, rules, log, sessions.length ? 'c' : 'h', server);
     sessions.push(s);
     return s;
   };
-  return { connect, log, sessions };
+  return { connect, log, sessions, server };
 }

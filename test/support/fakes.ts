@@ -314,11 +314,24 @@ export class FakeQuiescer implements AppQuiescer {
   readonly type = 'mysql' as const;
   events: string[] = [];
   fail: Partial<Record<'prepare' | 'quiesce' | 'release', AgentError>> = {};
-  lose = false;
+  /** The "application's" lock: taken by quiesce, ended by release, close or a loss. */
+  private holding = false;
+  private lost = false;
   constructor(
     readonly name: string,
     private readonly freezer?: FakeFreezer,
   ) {}
+  /** The application dropped the lock (a killed session): verify() must see it. */
+  set lose(v: boolean) {
+    this.lost = v;
+    if (v) this.holding = false;
+  }
+  get lose(): boolean {
+    return this.lost;
+  }
+  get locked(): boolean {
+    return this.holding;
+  }
   async prepare(): Promise<void> {
     this.events.push('prepare');
     if (this.fail.prepare) throw this.fail.prepare;
@@ -329,20 +342,23 @@ export class FakeQuiescer implements AppQuiescer {
   async quiesce(): Promise<Held> {
     this.events.push(`quiesce${this.freezer?.frozenNow ? ' WHILE FROZEN' : ''}`);
     if (this.fail.quiesce) throw this.fail.quiesce;
+    this.holding = true;
     return {
       mode: 'fake-lock',
       facts: { LockTime: '2026-11-24 00:00:00.000001', Gtid: '0-1-7' },
       verify: async () => {
         this.events.push(`verify${this.freezer?.frozenNow ? ' WHILE FROZEN' : ''}`);
-        return !this.lose;
+        return !this.lost;
       },
       release: async () => {
         this.events.push('release');
         if (this.fail.release) throw this.fail.release;
+        this.holding = false;
       },
     };
   }
   async close(): Promise<void> {
     this.events.push('close');
+    this.holding = false;
   }
 }

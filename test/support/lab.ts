@@ -166,16 +166,81 @@ export class TestLab {
   }
 }
 
+/** What a write probe saw: how long the write took and how it ended. */
+export interface WriteProbe {
+  readonly ms: number;
+  readonly code: number | null;
+  readonly stderr: string;
+}
+
 /**
- * Resolves once a write to `dir` completes. A write to a frozen filesystem blocks until the
- * thaw, so this tells "thawed" from "frozen" from outside without touching the freeze.
+ * Resolves once a write to `dir` ends (completes or fails). A write to a frozen filesystem
+ * blocks until the thaw, so this tells "thawed" from "frozen" from outside without touching the
+ * freeze. Use expectThawedWithin / expectFrozen, which bound it and check its status.
  */
-export function writeCompletes(dir: string): Promise<number> {
+export function writeProbe(dir: string): Promise<WriteProbe> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', `echo probe > "${dir}/.probe-$$"`], { stdio: 'ignore' });
-    child.on('close', () => resolve(performance.now() - t0));
+    const child = spawn(
+      'sh',
+      ['-c', `echo probe > "$1/.probe-$$" && rm -f "$1/.probe-$$"`, 'sh', dir],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('close', (code) => resolve({ ms: performance.now() - t0, code, stderr }));
   });
+}
+
+/**
+ * "At once" for a thaw on the integration lab: far below any run's TimeoutInSeconds used with it
+ * (>= 15 s), far above what a loaded two-core machine needs (tens of ms), so a thaw that comes
+ * only at the watchdog's deadline fails the test instead of passing late.
+ */
+export const AT_ONCE_MS = 5000;
+
+/**
+ * Asserts that a write to `dir` succeeds within `withinMs`: the filesystem is not frozen (and
+ * was thawed in time, not at some later deadline). Returns how long the write took.
+ */
+export function expectThawedWithin(dir: string, withinMs: number): Promise<number> {
+  return ended(dir, writeProbe(dir), withinMs);
+}
+
+async function ended(dir: string, probe: Promise<WriteProbe>, withinMs: number): Promise<number> {
+  const r = await Promise.race([probe, timeout(withinMs)]);
+  if (r === 'timeout')
+    throw new Error(`${dir} is still frozen: a write did not complete within ${withinMs} ms`);
+  expect(r.code, `the write to ${dir} failed: ${r.stderr}`).toBe(0);
+  return r.ms;
+}
+
+/** A write blocked by a freeze (expectFrozen): it ends at the thaw. */
+export interface BlockedWrite {
+  /** Resolves when the write ends (await it, or thawedWithin, before leaving the test). */
+  readonly ended: Promise<WriteProbe>;
+  /** Asserts the blocked write completes (exit 0) within `ms` from now; returns ms waited. */
+  thawedWithin(ms: number): Promise<number>;
+}
+
+/** Asserts that a write to `dir` is still blocked after `forMs`: the filesystem is frozen. */
+export async function expectFrozen(dir: string, forMs = 300): Promise<BlockedWrite> {
+  const probe = writeProbe(dir);
+  const r = await Promise.race([probe, timeout(forMs)]);
+  if (r !== 'timeout')
+    throw new Error(
+      `${dir} is not frozen: a write ended in ${r.ms.toFixed(0)} ms (exit ${r.code})`,
+    );
+  return {
+    ended: probe,
+    thawedWithin: async (ms) => {
+      const t0 = performance.now();
+      await ended(dir, probe, ms);
+      return performance.now() - t0;
+    },
+  };
 }
 
 export function timeout(ms: number): Promise<'timeout'> {

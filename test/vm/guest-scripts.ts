@@ -65,3 +65,21 @@ awk -v f="$freeze" -v t="$thaw" '
 export function backgroundRun(params: string): string {
   return `acs-plugin-manager --exec --plugin app-snapshot-plugin --params=${params} > /dev/shm/run.log 2>&1 &`;
 }
+
+/**
+ * Waits, inside the guest, for each event a test relies on after a boot, bounded by `limitS`
+ * each, and names the one that never came ("MISSING ..."): the boot's jobs have ended, udev has
+ * made the data disk's label link, /data is mounted. A TCG guest on a loaded two-core host can
+ * take minutes for what takes a second under KVM; no step assumes a fixed short time.
+ */
+export function bootSettled(limitS: number): string {
+  return `
+timeout ${limitS} systemctl is-system-running --wait > /dev/null
+[ $? = 124 ] && echo "MISSING the end of the boot's jobs (systemctl is-system-running --wait, ${limitS} s)"
+udevadm wait --timeout=${limitS} /dev/disk/by-label/data 2>/dev/null \\
+  || echo "MISSING the data disk's device /dev/disk/by-label/data (udev, ${limitS} s)"
+findmnt /data > /dev/null || mount /data || echo "MISSING /data mounted (fstab: LABEL=data)"
+echo "DATA-FS $(findmnt -no FSTYPE /data)"
+systemctl --failed --no-legend --plain | sed 's/^/FAILED-UNIT /'
+true`;
+}

@@ -18,7 +18,14 @@ import {
   readGroup,
   type GuestImage,
 } from '../support/vm.js';
-import { backgroundRun, MARIADB_UP, SCRIPTS, WRITER_START, WRITER_STOP } from './guest-scripts.js';
+import {
+  backgroundRun,
+  bootSettled,
+  MARIADB_UP,
+  SCRIPTS,
+  WRITER_START,
+  WRITER_STOP,
+} from './guest-scripts.js';
 
 const VENDOR_COMMAND =
   'acs-plugin-manager --exec --plugin app-snapshot-plugin --params=-RamRoleName="AppSnapshotRoleName",-InstantAccess=true,-EnableFsFreeze=true,-TimeoutInSeconds=30,-PreScriptPath="/tmp/prescript.sh",-PostScriptPath="/tmp/postscript.sh",-InstantAccessRetentionDays=1,-ExcludeDiskId="",-Name="LinuxApp1"';
@@ -38,6 +45,16 @@ interface Booted {
 /** The group id on a vendor log's last line. */
 const lastGroupId = (text: string) =>
   /snapshotgroup="(ssg-[a-z0-9]+)"/.exec(text.trim().split('\n').pop() ?? '')?.[1];
+
+/**
+ * How long one boot event may take (QEMU start → Cloud Assistant online; the boot's jobs; the
+ * data disk): generous, since a TCG guest on a loaded two-core host is many times slower than
+ * a quiet one (~18 s here); a guest that needs longer is reported with the event and console.
+ */
+const BOOT_LIMIT_S = 480;
+
+/** "At once" in a guest, for a thaw whose alternative is the 30 s deadline. */
+const AT_ONCE_MS = 5000;
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -80,10 +97,17 @@ describe.runIf(requireRoot())('a Debian guest VM whose cloud is the emulator', (
     const port = await region.guestListener(vm);
     const guest = new Guest({ image, disks, port, cache, console: join(logs, `${name}.console`) });
     guests.push(guest);
-    const ms = await online(vm, guest);
-    // Boot finished (the data disk is mounted by then: nofail mounts do not hold up the boot).
-    const ready = await op.run(vm, 'systemctl is-system-running --wait; findmnt -no FSTYPE /data');
-    expect(ready.text, guest.consoleText().slice(-3000)).toMatch(/^xfs$/m);
+    const ms = await online(vm, guest, BOOT_LIMIT_S * 1000);
+    // The boot's jobs ended, the data disk seen by udev and mounted: each waited for as an
+    // event (nofail mounts do not hold up the boot), and the failure names the one that never
+    // came, with the console.
+    const ready = await op.run(vm, bootSettled(BOOT_LIMIT_S), 3 * BOOT_LIMIT_S + 60);
+    const missing = [...ready.text.matchAll(/^(MISSING|FAILED-UNIT) (.*)$/gm)].map((m) => m[2]);
+    if (ready.InvocationStatus !== 'Success' || !/^DATA-FS xfs$/m.test(ready.text))
+      throw new Error(
+        `${name} did not finish booting: ${missing.join('; ') || ready.text}\n` +
+          `its console:\n${guest.consoleText().slice(-3000)}`,
+      );
     console.log(
       `[vm] ${name} (cache=${cache}): Cloud Assistant online ${seconds(ms)}, boot finished ${seconds(Date.now() - guest.startedAt)} after QEMU started`,
     );
@@ -269,7 +293,7 @@ systemctl stop mariadb; dev=$(findmnt -no SOURCE /data); umount /data && xfs_rep
     await first.guest.kill(); // done with it: an idle guest still costs CPU under emulation
   });
 
-  it('kill -9 of the agent inside the guest while frozen: /, /data and a btrfs subvolume writable again within 1 s; the next run succeeds and covers all three', async () => {
+  it('kill -9 of the agent inside the guest while frozen: /, /data and a btrfs subvolume writable again at once (well before the 30 s deadline); the next run succeeds and covers all three', async () => {
     const blank = join(logs, 'blank.img');
     closeSync(openSync(blank, 'w'));
     truncateSync(blank, 2 ** 30);
@@ -290,8 +314,11 @@ findmnt -no FSTYPE,OPTIONS /srv/app`,
       backgroundRun('-RamRoleName=AppSnapshotRoleName,-Name=killed'),
     );
     expect(started.InvocationStatus, started.text).toBe('Success');
-    for (let i = 0; second.vm.emulator.createGroupArrivals === 0; i++) {
-      expect(i, 'the run never called CreateSnapshotGroup').toBeLessThan(600);
+    for (const until = Date.now() + BOOT_LIMIT_S * 1000; !second.vm.emulator.createGroupArrivals;) {
+      if (Date.now() > until)
+        throw new Error(
+          `the run never called CreateSnapshotGroup within ${BOOT_LIMIT_S} s: ${(await op.run(second.vm, 'cat /dev/shm/run.log')).text}`,
+        );
       await new Promise((res) => setTimeout(res, 100));
     }
     const r = await op.run(
@@ -308,7 +335,9 @@ bash /dev/shm/kill.sh; sleep 1; cat /dev/shm/run.log`,
     expect(r.InvocationStatus, r.text).toBe('Success');
     const w = /WRITABLE-MS data ([\d.]+) root ([\d.]+) btrfs ([\d.]+)/.exec(r.text);
     expect(w, r.text).not.toBeNull();
-    for (const ms of w!.slice(1)) expect(Number(ms)).toBeLessThan(1000);
+    // The watchdog thaws when the agent's pipe closes, not at the deadline 30 s after the
+    // freeze: a bound a slow TCG guest keeps (tens of ms here) that a deadline thaw cannot.
+    for (const ms of w!.slice(1)) expect(Number(ms)).toBeLessThan(AT_ONCE_MS);
     await new Promise((res) => setTimeout(res, 6500)); // the held group call ends
     second.vm.emulator.faults['slow-create'] = 0;
     const next = await op.run(
@@ -348,11 +377,13 @@ bash /dev/shm/kill.sh; sleep 1; cat /dev/shm/run.log`,
 
   it("cluster run across two guests: one group over both instances' four disks, made while both held their freeze; ClusterConsistent", async () => {
     const t0 = Date.now();
-    const [a, b] = await Promise.all(
-      ['vm-c1', 'vm-c2'].map((name) => boot(name, { sys: image.root, data: image.data })),
-    );
+    // One after the other: side by side, two TCG guests with two vCPUs each on a two-core host
+    // made a boot take more than a minute (and once missed the data disk's old 10 s device
+    // timeout); one at a time costs about the same wall time (2 x ~18 s against ~40 s).
+    const a = await boot('vm-c1', { sys: image.root, data: image.data });
+    const b = await boot('vm-c2', { sys: image.root, data: image.data });
     const bootMs = Date.now() - t0;
-    for (const g of [a!, b!]) {
+    for (const g of [a, b]) {
       const r = await op.run(
         g.vm,
         `${SCRIPTS}echo ${g.vm.id} > /data/marker; echo ${g.vm.id} > /root/marker`,
@@ -363,7 +394,7 @@ bash /dev/shm/kill.sh; sleep 1; cat /dev/shm/run.log`,
     // The coordinator listens on the host's loopback; a guest reaches it at QEMU's gateway.
     const r = await operatorRun(
       ['cluster', 'run', '--advertise', '100.100.100.2', '--listen', '127.0.0.1:0'],
-      [a!, b!],
+      [a, b],
       '-Name=cluster-vm',
       '-PreScriptPath=/tmp/prescript.sh',
       '-PostScriptPath=/tmp/postscript.sh',
@@ -383,7 +414,7 @@ bash /dev/shm/kill.sh; sleep 1; cat /dev/shm/run.log`,
     expect(create).toHaveLength(1);
     expect(create[0]!.params.InstanceId).toBeUndefined();
     expect(Object.keys(create[0]!.params).filter((k) => k.startsWith('DiskId.'))).toHaveLength(4);
-    for (const g of [a!, b!]) {
+    for (const g of [a, b]) {
       const parts = listGroups(g.pool);
       expect(parts).toHaveLength(1);
       expect(parts[0]!.snapshots.map((sn) => sn.diskId).sort()).toEqual(

@@ -232,7 +232,7 @@ export class Guest {
 }
 
 /** Waits until the guest's Cloud Assistant said hello (its boot time, as a user sees it). */
-export async function online(i: Instance, guest: Guest, timeoutMs = 180_000): Promise<number> {
+export async function online(i: Instance, guest: Guest, timeoutMs = 480_000): Promise<number> {
   const until = Date.now() + timeoutMs;
   let exit: number | null | undefined;
   void guest.exited.then((code) => (exit = code));
@@ -241,7 +241,7 @@ export async function online(i: Instance, guest: Guest, timeoutMs = 180_000): Pr
       exit !== undefined
         ? `QEMU exited (${exit})`
         : Date.now() > until
-          ? `not online after ${timeoutMs / 1000} s`
+          ? `its Cloud Assistant never said hello within ${timeoutMs / 1000} s of QEMU's start`
           : undefined;
     if (why)
       throw new Error(`the guest: ${why}; its console:\n${guest.consoleText().slice(-3000)}`);

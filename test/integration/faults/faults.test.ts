@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMarker } from '../../../src/freeze/marker.js';
 import { startHeld, type HeldRun } from '../../support/held-run.js';
-import { requireRoot, TestLab, timeout, writeCompletes } from '../../support/lab.js';
+import {
+  expectThawedWithin,
+  requireRoot,
+  TestLab,
+  timeout,
+  writeProbe,
+} from '../../support/lab.js';
 import { vendorStyleScripts } from '../../support/scripts.js';
 
 const T = 2; // TimeoutInSeconds in these cases
@@ -31,13 +37,10 @@ describe.skipIf(!requireRoot())('fault matrix on a real lab', () => {
 
   /** Every group filesystem takes a write within `withinMs` from now. */
   const thawedWithin = async (withinMs: number) => {
-    for (const i of [0, 1]) {
-      const r = await Promise.race([writeCompletes(lab.mount(i)), timeout(withinMs)]);
-      expect(r, `${lab.mount(i)} still frozen after ${withinMs} ms`).not.toBe('timeout');
-    }
+    for (const i of [0, 1]) await expectThawedWithin(lab.mount(i), withinMs);
   };
   const frozenNow = async () =>
-    (await Promise.race([writeCompletes(lab.mount(0)), timeout(300)])) === 'timeout';
+    (await Promise.race([writeProbe(lab.mount(0)), timeout(300)])) === 'timeout';
   const untagged = (json: any) =>
     json.Snapshots.every((s: any) => Object.keys(s.Tags).length === 0);
   const nextRunSucceeds = async () => {
@@ -53,7 +56,7 @@ describe.skipIf(!requireRoot())('fault matrix on a real lab', () => {
   };
   /** Time from the freeze until the filesystems take writes again, minus T. */
   const measurePast = async (name: string, frozenAt: number) => {
-    await Promise.race([writeCompletes(lab.mount(0)), timeout(T * 1000 + 5000)]);
+    await expectThawedWithin(lab.mount(0), T * 1000 + 5000);
     pastDeadline[name] = Math.round(performance.now() - frozenAt - T * 1000);
   };
 

@@ -21,6 +21,7 @@ describeQuiescerContract('mysql on MariaDB (fake session)', () => {
   return {
     quiescer: new MysqlQuiescer('db', { type: 'mysql', socketPath: '/s' }, f.connect),
     lose: () => f.sessions[0]!.lose(),
+    isLocked: () => f.server.locked(),
   };
 });
 
@@ -29,6 +30,7 @@ describeQuiescerContract('mysql on MySQL 8.4 (fake session)', () => {
   return {
     quiescer: new MysqlQuiescer('db', { type: 'mysql', host: 'h' }, f.connect),
     lose: () => f.sessions[0]!.lose(),
+    isLocked: () => f.server.locked(),
   };
 });
 
@@ -50,6 +52,7 @@ describeQuiescerContract('postgresql backup mode (fake session)', () => {
       (p) => p,
     ),
     lose: () => f.sessions[0]!.lose(),
+    isLocked: () => f.server.locked(),
   };
 });
 
@@ -58,18 +61,19 @@ describeQuiescerContract('postgresql atomic mode (fake session)', () => {
   return {
     quiescer: new PostgresQuiescer('pg', { type: 'postgresql' }, f.connect, (p) => p),
     lose: () => f.sessions[0]!.lose(),
+    isLocked: () => f.server.locked(),
     holdsLock: false,
   };
 });
 
 describeQuiescerContract('sqlserver (fake session)', () => {
-  let suspended = 1;
   const f = fakeConnect([
     [/ProductMajorVersion/, [{ spid: 5, major: 16 }]],
     [/^SELECT @@SPID AS spid$/, [{ spid: 5 }]],
     [/SYSDATETIME/, [{ t: '2026-11-24 00:00:00.0000001' }]],
   ]);
-  // The suspension count answers what the "server" currently holds.
+  // The suspension count answers what the "server" currently holds (SUSPEND ... ON / OFF).
+  const suspended = () => (f.server.locked() ? 1 : 0);
   const q = new SqlServerQuiescer(
     'sql',
     {
@@ -84,14 +88,25 @@ describeQuiescerContract('sqlserver (fake session)', () => {
       const c = await f.connect();
       const query = c.query.bind(c);
       c.query = async (sql: string) =>
-        /dm_server_suspend_status/.test(sql) ? [{ n: suspended }] : query(sql);
+        /dm_server_suspend_status/.test(sql) ? [{ n: suspended() }] : query(sql);
       return c;
     },
   );
-  return { quiescer: q, lose: () => (suspended = 0) };
+  // Lost: the server ended the suspension (every session's hold is gone).
+  return {
+    quiescer: q,
+    lose: () => f.sessions.forEach((s) => s.lose()),
+    isLocked: () => f.server.locked(),
+  };
 });
 
 describeQuiescerContract('fake (test double)', () => {
   const q = new FakeQuiescer('db');
-  return { quiescer: q, lose: () => (q.lose = true) };
+  return {
+    quiescer: q,
+    lose: () => {
+      q.lose = true;
+    },
+    isLocked: () => q.locked,
+  };
 });

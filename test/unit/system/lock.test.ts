@@ -52,16 +52,17 @@ describe('lock', () => {
     lock.release(); // not ours: left alone
     expect(readFileSync(join(d, 'lock'), 'utf8')).toBe('1 1\n');
   });
-  it('a full or unwritable state directory is exit 1 with one clear line, no partial file', () => {
+  // A really full one (ENOSPC, no inodes left): test/integration/lock.test.ts, on a tiny tmpfs.
+  it('a state directory path that is a file is exit 1 with one clear line, and nothing written', () => {
     const d = dir();
-    chmodSync(d, 0o500);
     // root ignores mode bits; a file in place of the directory fails for everyone
     const file = join(d, 'not-a-dir');
-    chmodSync(d, 0o700);
     writeFileSync(file, '');
     expect(() => acquireLock(file)).toThrow(
       expect.objectContaining({ exitCode: 1, message: expect.stringMatching(/state directory/) }),
     );
+    expect(readdirSync(d)).toEqual(['not-a-dir']);
+    expect(readFileSync(file, 'utf8')).toBe('');
   });
   it('tells a live process from a reused pid by start time', () => {
     expect(isAlive(process.pid, processStartTime(process.pid))).toBe(true);

@@ -1,0 +1,73 @@
+// The quiescer contract against a real MariaDB server (a private one of the test's own): the
+// "is it locked" question goes to the server, as a commit from another session that must wait
+// while BACKUP STAGE BLOCK_COMMIT is held (lock_wait_timeout=1 makes the wait an answer).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { MysqlQuiescer } from '../../src/apps/mysql.js';
+import { mysql2Connect } from '../../src/apps/mysql2-conn.js';
+import { describeQuiescerContract } from '../contract/quiescer-contract.js';
+import { requireRoot } from '../support/lab.js';
+import { HAVE_MARIADB, TestMariadb } from '../support/mariadb.js';
+
+describe.runIf(requireRoot() && HAVE_MARIADB)('MySQL quiescer on a real MariaDB', () => {
+  let root: string;
+  let server: TestMariadb;
+  beforeAll(async () => {
+    root = mkdtempSync('/tmp/asp-qmaria-');
+    server = new TestMariadb({
+      datadir: join(root, 'data'),
+      binlogDir: join(root, 'binlog'),
+      runDir: join(root, 'run'),
+      name: 'contract',
+    });
+    server.init();
+    await server.start();
+    const c = await server.connect();
+    await c.query('CREATE DATABASE probe');
+    await c.query('CREATE TABLE probe.t (id INT AUTO_INCREMENT PRIMARY KEY) ENGINE=InnoDB');
+    await c.end();
+  });
+  afterAll(async () => {
+    await server?.stop();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  /** Whether a commit from a session of its own has to wait: the server's own answer. */
+  async function commitsWait(): Promise<boolean> {
+    const c = await server.connect();
+    try {
+      await c.query('SET SESSION lock_wait_timeout = 1');
+      await c.query('INSERT INTO probe.t VALUES ()');
+      return false;
+    } catch (e) {
+      if ((e as { errno?: number }).errno === 1205) return true; // ER_LOCK_WAIT_TIMEOUT
+      throw e;
+    } finally {
+      c.destroy();
+    }
+  }
+
+  describeQuiescerContract('mysql on a real MariaDB (BACKUP STAGE)', () => {
+    const config = { type: 'mysql', socketPath: server.socket, user: 'root' } as const;
+    const sessions: number[] = [];
+    const q = new MysqlQuiescer('db', config, async () => {
+      const s = await mysql2Connect(config);
+      sessions.push(s.threadId);
+      return s;
+    });
+    return {
+      quiescer: q,
+      // The holder (its first session) is killed on the server, as a DBA's KILL would.
+      lose: async () => {
+        const c = await server.connect();
+        try {
+          await c.query(`KILL ${sessions[0]!}`);
+        } finally {
+          c.destroy();
+        }
+      },
+      isLocked: commitsWait,
+    };
+  });
+});
