@@ -8,35 +8,29 @@
 //   --vm             one instance that is a Debian guest VM under QEMU (tools/vm/machine.ts:
 //                    the guest image is built on first use), our deb installed in it; prints
 //                    how to run `fleet run` against it. Ctrl-C powers it off and removes it.
+//   --faults, --apps, --env: every instance's or one instance's (K:) faults and agent settings
+//                    (tools/emulator/options.ts); a bad argument or fault is exit 2.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.js';
 import { DEFAULT_LAB_ROOT } from '../../src/system/paths.js';
 import { systemRunner } from '../../src/system/runner.js';
-import { FAULTS, type Fault } from './faults.js';
+import { parseEmulatorArgs, UsageError, type EmulatorOptions } from './options.js';
 import { Region } from './region.js';
 import { Emulator } from './server.js';
 import { DiskStore, Guest, guestImage, online } from '../vm/machine.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-
-function parseFaults(): Partial<Record<Fault, number | boolean>> {
-  const faults: Partial<Record<Fault, number | boolean>> = {};
-  for (const f of (opt('faults') ?? '').split(',').filter(Boolean)) {
-    const [name, value] = f.split('=');
-    if (!(FAULTS as readonly string[]).includes(name!))
-      throw new Error(`unknown fault ${name} (${FAULTS.join(', ')})`);
-    faults[name as Fault] = value === undefined ? true : Number(value);
-  }
-  return faults;
+let o: EmulatorOptions;
+try {
+  o = parseEmulatorArgs(process.argv.slice(2));
+} catch (e) {
+  if (!(e instanceof UsageError)) throw e;
+  process.stderr.write(`emulator: ${e.message}\n`);
+  process.exit(2);
 }
 
 async function single(): Promise<void> {
-  const root = opt('root') ?? DEFAULT_LAB_ROOT;
+  const root = o.root ?? DEFAULT_LAB_ROOT;
   const lab = new Lab(systemRunner, root).status();
   if (!lab) {
     process.stderr.write(`no lab at ${root}: run 'app-snapshot-plugin lab up' first\n`);
@@ -46,15 +40,16 @@ async function single(): Promise<void> {
   const emulator = new Emulator({
     pool: lab.pool,
     byIdDir: join(root, 'by-id'),
-    faults: parseFaults(),
+    faults: o.faultsFor(1),
   });
-  const url = await emulator.start(Number(opt('port') ?? 0));
+  const url = await emulator.start(o.port);
   process.stdout.write(
     [
       `export APP_SNAPSHOT_METADATA_URL=${url}`,
       `export APP_SNAPSHOT_ECS_ENDPOINT=${url}`,
       `export APP_SNAPSHOT_DISK_BY_ID_DIR=${join(root, 'by-id')}`,
       `export APP_SNAPSHOT_RAM_ROLE=${emulator.roleName}`,
+      ...Object.entries(o.envFor(1)).map(([k, v]) => `export ${k}=${JSON.stringify(v)}`),
       `# instance ${emulator.instanceId} in ${emulator.regionId}; then, in another shell:`,
       `#   app-snapshot-plugin -Engine=ecs -RamRoleName=${emulator.roleName} -Name=cloud1`,
       '',
@@ -66,7 +61,7 @@ async function single(): Promise<void> {
 }
 
 async function region(n: number): Promise<void> {
-  const root = opt('root') ?? '/var/lib/app-snapshot-plugin/fleet';
+  const root = o.root ?? '/var/lib/app-snapshot-plugin/fleet';
   const labs: Lab[] = [];
   const instances = [];
   for (let k = 1; k <= n; k++) {
@@ -88,6 +83,8 @@ async function region(n: number): Promise<void> {
       logDir: join(base, 'logs'),
       name: `instance-${k}`,
       tags: { app: 'demo' },
+      env: o.envFor(k),
+      faults: o.faultsFor(k),
     });
   }
   const r = new Region({
@@ -95,7 +92,7 @@ async function region(n: number): Promise<void> {
     pluginManager: join(import.meta.dirname, 'acs-plugin-manager.js'),
     instances,
   });
-  await r.start(Number(opt('port') ?? 0));
+  await r.start(o.port);
   const envFile = operatorEnv(r, root);
   process.stdout.write(
     [
@@ -136,13 +133,15 @@ async function vm(): Promise<void> {
     { id: 'd-vmdata00000000002', from: image.data },
   ]);
   const r = new Region({ agent: [], pluginManager: '', instances: [] });
-  await r.start(Number(opt('port') ?? 0));
+  await r.start(o.port);
   const dir = store.root;
   const inst = await r.addInstance({
     pool,
     ...{ byIdDir: join(dir, 'by-id'), stateDir: dir, logDir: dir },
     guest: true,
     tags: { app: 'vm' },
+    env: o.envFor(1),
+    faults: o.faultsFor(1),
   });
   const guest = new Guest({
     image,
@@ -173,7 +172,6 @@ async function vm(): Promise<void> {
   );
 }
 
-const n = Number(opt('instances') ?? 0);
-if (args.includes('--vm')) await vm();
-else if (n > 0) await region(n);
+if (o.mode === 'vm') await vm();
+else if (o.mode === 'region') await region(o.instances);
 else await single();

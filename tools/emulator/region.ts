@@ -38,6 +38,8 @@ export interface InstanceOptions {
   readonly assistant?: boolean;
   /** More environment for the agent on this instance (e.g. APP_SNAPSHOT_APPS_CONFIG). */
   readonly env?: Record<string, string>;
+  /** Faults this instance's API and metadata start with (tests may change them later). */
+  readonly faults?: Emulator['faults'];
   /** Another run holds the agent's lock during the first command here: that run exits 16. */
   readonly busyOnce?: boolean;
   /**
@@ -126,6 +128,7 @@ export class Region {
       ...(io.zoneId ? { zoneId: io.zoneId } : {}),
       sts: this.sts,
       progressMs: this.o.progressMs ?? 300,
+      ...(io.faults ? { faults: io.faults } : {}),
     });
     const channel = io.guest
       ? new GuestCommands((rec, code, timedOut) =>
