@@ -7,7 +7,7 @@ import { EXIT } from './exit-codes.js';
  * thing to report); otherwise the first (primary) failure decides; unknown errors are 255.
  */
 export function exitCodeFor(primary: unknown, secondaries: readonly unknown[] = []): number {
-  const all = [primary, ...secondaries].filter((e) => e !== undefined);
+  const all = [primary, ...secondaries];
   if (all.some((e) => e instanceof AgentError && e.kind === 'ThawFailed')) return EXIT.ThawFailed;
   if (primary === undefined) return secondaries.length ? exitCodeFor(secondaries[0]) : 0;
   return primary instanceof AgentError ? primary.exitCode : EXIT.Unknown;

@@ -32,6 +32,16 @@ describe('exitCodeFor', () => {
     expect(exitCodeFor(undefined)).toBe(0);
     expect(describeError(new TypeError('boom'))).toBe('unexpected error: TypeError: boom');
     expect(stackOf(new TypeError('boom'))).toMatch(/^\s+at /);
+    // A thrown non-Error says what it was; a stack keeps its frames one per line.
+    expect(describeError('a string')).toBe('unexpected error: a string');
+    const e = new Error('deep');
+    e.stack = [
+      'Error: deep',
+      ...Array.from({ length: 9 }, (_, k) => `    at f${k} (x.js:${k})`),
+    ].join('\n');
+    expect(stackOf(e)).toBe(
+      Array.from({ length: 7 }, (_, k) => `    at f${k} (x.js:${k})`).join('\n'),
+    );
     expect(stackOf(new AgentError('TagFailed', 'x'))).toBeUndefined();
   });
 });
