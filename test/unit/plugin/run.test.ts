@@ -143,6 +143,10 @@ describe('runSnapshot: failures keep the pairs closed', () => {
     h.freezer.failThaw = true;
     const r = await runSnapshot(h.deps, params(...SCRIPTS));
     expect(r.ExitCode).toBe(12);
+    // The group was made while frozen, but a run that could not thaw claims nothing.
+    expect(r.SnapshotGroupId).toBe('ssg-mem1');
+    expect(tagsOf(r).every((t) => Object.keys(t).length === 0)).toBe(true);
+    expect(r.Warnings.join('\n')).toMatch(/crash-consistent only/);
     // Invariant 3 holds even here: the application is released (the script has its own timeout).
     expect(h.scripts.ran).toEqual(['pre', 'post WHILE FROZEN', 'cleanup']);
   });
