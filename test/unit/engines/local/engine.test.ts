@@ -2,12 +2,12 @@ import { constants, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalEngine } from '../../../src/engines/local/engine.js';
-import { Pool } from '../../../src/engines/local/pool.js';
-import { systemRunner } from '../../../src/system/runner.js';
-import { describeEngineContract } from '../../contract/engine-contract.js';
-import { copyPool } from '../../support/pool.js';
-import { tmp } from '../../support/tmp.js';
+import { LocalEngine } from '../../../../src/engines/local/engine.js';
+import { Pool } from '../../../../src/engines/local/pool.js';
+import { systemRunner } from '../../../../src/system/runner.js';
+import { describeEngineContract } from '../../../contract/engine-contract.js';
+import { copyPool } from '../../../support/pool.js';
+import { tmp } from '../../../support/tmp.js';
 
 const engineIn = (poolDir: string) => new LocalEngine({ poolDir, runner: systemRunner });
 

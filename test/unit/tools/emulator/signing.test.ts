@@ -5,7 +5,7 @@ import {
   parseAcs3Authorization,
   percentEncode,
   v1Signature,
-} from '../../../tools/emulator/signing.js';
+} from '../../../../tools/emulator/signing.js';
 
 describe('RPC v1 signature', () => {
   it('matches the documented test vector', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEmulatorArgs, UsageError } from '../../../tools/emulator/options.js';
+import { parseEmulatorArgs, UsageError } from '../../../../tools/emulator/options.js';
 
 const bad = (argv: string[], message: RegExp) =>
   expect(() => parseEmulatorArgs(argv)).toThrow(
