@@ -38,7 +38,12 @@ export interface ParticipantReport {
   frozenUntil: number;
   exitCode: number | null;
   consistency: string;
-  /** Its `frozen` was live when the group was created. */
+  /** The mount points it says it froze (its `done`). */
+  frozen: string[];
+  /**
+   * Its `frozen` was live when the group was created, and its own report (`done`) says its
+   * filesystems were frozen across the point in time: never from an exit code alone.
+   */
   heldAtPointInTime: boolean;
 }
 
@@ -68,6 +73,7 @@ export class Coordinator {
         frozenUntil: 0,
         exitCode: null,
         consistency: 'None',
+        frozen: [],
         heldAtPointInTime: false,
       });
   }
@@ -114,6 +120,8 @@ export class Coordinator {
     await this.waitFor(() => this.settled(), this.o.finalTimeoutMs);
     this.server?.close();
     for (const s of this.sockets.values()) s.destroy();
+    // An instance that never said `done` never said its freeze held.
+    for (const p of all()) if (p.state !== 'done') p.heldAtPointInTime = false;
     return { groupId: this.groupId, aborted: this.abortWhy, participants: all() };
   }
 
@@ -208,7 +216,12 @@ export class Coordinator {
       p.state = 'done';
       p.exitCode = Number.isInteger(m.exitCode) ? m.exitCode : null;
       p.consistency = String(m.consistency);
-      this.o.log(`${p.instanceId} done: exit ${p.exitCode} ${p.consistency}`);
+      p.frozen = (Array.isArray(m.frozen) ? m.frozen : []).map(String);
+      // Live at the group call is not enough: the instance itself must say its freeze held.
+      if (m.freezeHeld !== true) p.heldAtPointInTime = false;
+      this.o.log(
+        `${p.instanceId} done: exit ${p.exitCode} ${p.consistency}, froze ${p.frozen.length} filesystem(s)${m.freezeHeld === true ? '' : ', the freeze did not hold across the point in time'}`,
+      );
     }
   }
 

@@ -115,9 +115,20 @@ export class ParticipantEngine implements SnapshotEngine {
   }
 
   /** The run's outcome for the coordinator; then the connection ends. */
-  finish(exitCode: number, consistency: string): void {
+  finish(r: {
+    ExitCode: number;
+    Consistency: string;
+    Frozen: readonly string[];
+    FreezeHeld: boolean;
+  }): void {
     if (!this.socket) return;
-    send(this.socket, { t: 'done', exitCode, consistency });
+    send(this.socket, {
+      t: 'done',
+      exitCode: r.ExitCode,
+      consistency: r.Consistency,
+      frozen: [...r.Frozen],
+      freezeHeld: r.FreezeHeld,
+    });
     this.socket.end();
   }
 

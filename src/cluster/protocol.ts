@@ -6,7 +6,8 @@
 //                                       <-   freeze            | abort {why}
 //   frozen {remainingMs, disks}         ->   (every instance frozen and live: one group)
 //                                       <-   created {groupId} | abort {why}   (= thaw now)
-//   done {exitCode, consistency}        ->
+//   done {exitCode, consistency,        ->   (what it froze, and whether its freeze held from
+//         frozen, freezeHeld}                  before the point in time until after it)
 //
 // A participant answers only the message its state expects; anything else (late, duplicate,
 // unknown) is ignored, so nothing can make it freeze twice or after an abort. Losing the
@@ -16,7 +17,15 @@ import type { Socket } from 'node:net';
 export type ToCoordinator =
   | { t: 'prepared'; token: string; timeoutMs: number }
   | { t: 'frozen'; remainingMs: number; disks: string[] }
-  | { t: 'done'; exitCode: number; consistency: string };
+  | {
+      t: 'done';
+      exitCode: number;
+      consistency: string;
+      /** The mount points it froze. */
+      frozen: string[];
+      /** Its filesystems were frozen across the point in time (the run's FreezeHeld). */
+      freezeHeld: boolean;
+    };
 
 export type ToParticipant =
   { t: 'freeze' } | { t: 'created'; groupId: string } | { t: 'abort'; why: string };

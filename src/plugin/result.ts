@@ -25,6 +25,12 @@ export interface RunResult {
   /** Monotonic clock stamps (ns) for benchmarks: shared by processes on one machine. */
   Marks: { firstFreezeNs?: string; thawEndNs?: string };
   Frozen: string[];
+  /**
+   * The filesystems of the group's disks were frozen (or there were none to freeze) from
+   * before the point in time until after it. False when the freeze was disabled, failed, or
+   * ended early: what a cluster coordinator checks before it claims ClusterConsistent.
+   */
+  FreezeHeld: boolean;
   Scripts: { Role: 'pre' | 'post'; Path: string; ExitCode: number | null; TimedOut: boolean }[];
   /** Built-in quiescers: how each locked, how long, whether it held, what it recorded. */
   Apps: {
@@ -48,6 +54,7 @@ export function emptyResult(): RunResult {
     Timings: {},
     Marks: {},
     Frozen: [],
+    FreezeHeld: false,
     Scripts: [],
     Apps: [],
     Warnings: [],

@@ -190,10 +190,12 @@ class Run {
     if (!group) return;
     const { result } = this;
     result.SnapshotGroupId = group.id;
+    const freezeHeld = this.window?.freezeHeld ?? false;
+    result.FreezeHeld = this.params.enableFsFreeze && freezeHeld;
     group = await this.timed('wait', () =>
       waitGroup(this.deps, group!, this.params.groupTimeoutInSeconds),
     );
-    const consistency = decide(plan, this.params, appOk, this.window?.freezeHeld ?? false);
+    const consistency = decide(plan, this.params, appOk, freezeHeld);
     result.Consistency = consistency;
     if (consistency !== 'None' && !this.errors.some(isFreezeOrThaw)) {
       await this.timed('tag', () => tag(this.deps, result, plan, group!, consistency)).catch(

@@ -33,7 +33,16 @@ export async function validate(deps: Deps, params: Params): Promise<RunPlan> {
   why.push(...scripts.why);
   const apps = deps.apps.map((a) => `${a.type} app ${a.name}`);
   let intent: Consistency;
-  if (scripts.pre || apps.length) intent = 'AppConsistent';
+  if (apps.length && !params.enableFsFreeze) {
+    // The vendor's rule (no freeze, the user's scripts vouch) is about the user's scripts. Our
+    // quiescers know better: a locked database may still have pages in the page cache that
+    // only a freeze writes out, and a clone of a live filesystem restored without them fails
+    // (aria_log_control too short, ibdata1 of another size: test/integration/cluster-proof).
+    intent = 'None';
+    why.unshift(
+      `EnableFsFreeze=false: the built-in quiescers' databases may have pages no freeze flushed, so no AppConsistent claim (freeze, or vouch with your own pre-script)`,
+    );
+  } else if (scripts.pre || apps.length) intent = 'AppConsistent';
   else intent = params.enableFsFreeze ? 'FsConsistent' : 'None';
   if (apps.length) why.unshift(`built-in quiescer(s): ${apps.join(', ')}`);
   if (scripts.pre)

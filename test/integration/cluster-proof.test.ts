@@ -167,4 +167,47 @@ describe.skipIf(!enabled)('cluster proof: money between two MariaDB instances', 
     expect(bad.orphanCredits).toBeGreaterThan(0);
     expect(bad.conserved).toBe(false);
   });
+
+  it('-EnableFsFreeze=false with the built-in quiescers under load: no instance held a freeze, so nothing is claimed (issue 27)', async () => {
+    writer.start();
+    await new Promise((r) => setTimeout(r, 300));
+    const ids = region.instances.map((i) => i.id);
+    const c = await cli([
+      'cluster',
+      'run',
+      `-Instances=${ids.join(',')}`,
+      '--advertise',
+      '127.0.0.1',
+      '--listen',
+      '127.0.0.1:0',
+      '-Name=bank-nofreeze',
+      '-EnableFsFreeze=false',
+    ]);
+    await new Promise((r) => setTimeout(r, 300));
+    await writer.stop();
+    const j = JSON.parse(c.stdout);
+    expect(j.ClusterConsistent, c.stderr).toBe(false);
+    for (const i of j.Instances)
+      expect(i).toMatchObject({ HeldAtPointInTime: false, Consistency: 'None' });
+    const parts = [part(labs[0]!, 'bank-nofreeze'), part(labs[1]!, 'bank-nofreeze')];
+    for (const t of parts.flatMap((p) => p.tags)) {
+      expect(t.AppConsistent).toBeUndefined();
+      expect(t.FsConsistent).toBeUndefined();
+      expect(t.ClusterConsistent).toBeUndefined();
+    }
+    // What a restore of such a clone shows (it may or may not start: the tags claim neither).
+    const starts: string[] = [];
+    for (const [k, lab] of labs.entries()) {
+      const { server, cleanup } = restoredMariadb(lab, part(lab, 'bank-nofreeze').images, `nf${k}`);
+      try {
+        await server.start();
+        starts.push('started');
+      } catch (e) {
+        starts.push(`did not start: ${(e as Error).message.split('\n')[0]}`);
+      } finally {
+        await cleanup();
+      }
+    }
+    console.log(`no-freeze cluster group (exit ${c.code}), restores: ${starts.join('; ')}`);
+  });
 });

@@ -60,7 +60,7 @@ export async function snapshotCommand(
   } finally {
     trap.release();
   }
-  participant?.finish(result.ExitCode, result.Consistency);
+  participant?.finish(result);
   if (output === 'json') io.out(`${JSON.stringify(result, null, 2)}\n`);
   if (output === 'invocation')
     io.out(`${JSON.stringify(invocationResult(result.ExitCode, log.text()))}\n`);

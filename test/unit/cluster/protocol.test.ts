@@ -67,6 +67,14 @@ async function world(n: number, over: Partial<CoordinatorOptions> = {}): Promise
   };
 }
 
+/** A participant's run result as `finish` takes it; FreezeHeld as the run found it. */
+const done = (code: number, consistency: string, freezeHeld = true) => ({
+  ExitCode: code,
+  Consistency: consistency,
+  Frozen: freezeHeld ? ['/data'] : [],
+  FreezeHeld: freezeHeld,
+});
+
 const request = (disks: string[], ms = 5000): CreateGroupRequest => ({
   name: 'c1',
   description: '',
@@ -90,8 +98,8 @@ describe('cluster protocol', () => {
     expect(ga.id).toBe('ssg-cluster0000000001');
     expect(gb.id).toBe(ga.id);
     expect(w.created).toEqual([expect.arrayContaining(['d-a1', 'd-a2', 'd-b1'])]);
-    a.finish(0, 'FsConsistent');
-    b.finish(0, 'AppConsistent');
+    a.finish(done(0, 'FsConsistent'));
+    b.finish(done(0, 'AppConsistent'));
     const o = await outcome;
     expect(o.aborted).toBe('');
     expect(
@@ -100,6 +108,33 @@ describe('cluster protocol', () => {
       ['i-0', 0, 'FsConsistent', true],
       ['i-1', 0, 'AppConsistent', true],
     ]);
+  });
+
+  it('a participant whose run froze nothing (EnableFsFreeze=false) is not held at the point in time, whatever its exit code and consistency word', async () => {
+    const w = await world(2);
+    const outcome = w.coordinator.run();
+    const [a, b] = [w.member(0), w.member(1)];
+    await Promise.all([a.warmUp(), b.warmUp()]);
+    await Promise.all([a.createGroup(request(['d-a'])), b.createGroup(request(['d-b']))]);
+    a.finish(done(0, 'AppConsistent'));
+    b.finish(done(0, 'AppConsistent', false));
+    const o = await outcome;
+    expect(o.participants.map((p) => [p.frozen, p.heldAtPointInTime])).toEqual([
+      [['/data'], true],
+      [[], false],
+    ]);
+    expect(w.lines.join('\n')).toMatch(/i-1 done: .*the freeze did not hold/);
+  });
+
+  it('a participant that never reports its end is not held at the point in time', async () => {
+    const w = await world(2, { finalTimeoutMs: 300 });
+    const outcome = w.coordinator.run();
+    const [a, b] = [w.member(0), w.member(1)];
+    await Promise.all([a.warmUp(), b.warmUp()]);
+    await Promise.all([a.createGroup(request(['d-a'])), b.createGroup(request(['d-b']))]);
+    a.finish(done(0, 'FsConsistent'));
+    const o = await outcome;
+    expect(o.participants.map((p) => p.heldAtPointInTime)).toEqual([true, false]);
   });
 
   it('the coordinator killed while every participant is frozen: each stops waiting at once (thaws)', async () => {
@@ -133,8 +168,8 @@ describe('cluster protocol', () => {
     await until(() => w.lines.filter((l) => / prepared$/.test(l)).length === 2);
     w.coordinator.participantEnded('i-2', 'exit 9 before it joined');
     await Promise.all(prepared.map((x) => expect(x).rejects.toThrow(/aborted: i-2: exit 9/)));
-    a.finish(4, 'None');
-    b.finish(4, 'None');
+    a.finish(done(4, 'None'));
+    b.finish(done(4, 'None'));
     expect((await outcome).aborted).toMatch(/i-2/);
     expect(w.created).toEqual([]);
   });
@@ -156,8 +191,8 @@ describe('cluster protocol', () => {
     ];
     c.destroy(); // killed before it reported frozen
     await Promise.all(frozen.map((x) => expect(x).rejects.toThrow(/aborted: i-2 disconnected/)));
-    a.finish(4, 'None');
-    b.finish(4, 'None');
+    a.finish(done(4, 'None'));
+    b.finish(done(4, 'None'));
     await outcome;
     expect(w.created).toEqual([]);
   });
@@ -181,7 +216,7 @@ describe('cluster protocol', () => {
       expect(pb).rejects.toThrow(),
     ]);
     release();
-    a.finish(4, 'None');
+    a.finish(done(4, 'None'));
     const o = await outcome;
     expect(o.groupId).toBe('ssg-late0000000000000');
     expect(o.aborted).toMatch(/i-1/);
@@ -197,8 +232,8 @@ describe('cluster protocol', () => {
     await expect(a.createGroup(request(['d-a'], 30_000))).rejects.toThrow(
       /not every instance frozen in time/,
     );
-    b.finish(11, 'None'); // b's freeze failed; its run ends and reports
-    a.finish(4, 'None');
+    b.finish(done(11, 'None')); // b's freeze failed; its run ends and reports
+    a.finish(done(4, 'None'));
     const o = await outcome;
     expect(w.created).toEqual([]);
     expect(o.groupId).toBe('');
@@ -213,8 +248,8 @@ describe('cluster protocol', () => {
     const pb = b.createGroup(request(['d-b'], 300)); // less than the live margin left
     await expect(pa).rejects.toThrow(/no longer frozen/);
     await expect(pb).rejects.toThrow();
-    a.finish(4, 'None');
-    b.finish(4, 'None');
+    a.finish(done(4, 'None'));
+    b.finish(done(4, 'None'));
     await outcome;
     expect(w.created).toEqual([]);
   });
@@ -242,7 +277,7 @@ describe('cluster protocol', () => {
     await new Promise((r) => setTimeout(r, 100));
     await expect(a.createGroup(request(['d-a']))).rejects.toThrow(/not cleared to freeze/);
     expect(g.id).toBe('ssg-cluster0000000001');
-    a.finish(0, 'FsConsistent');
+    a.finish(done(0, 'FsConsistent'));
     expect((await outcome).participants[0]!.exitCode).toBe(0);
     expect(w.created).toHaveLength(1);
   });

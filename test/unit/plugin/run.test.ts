@@ -56,6 +56,7 @@ describe('runSnapshot: results and tags', () => {
     expect([none.ExitCode, none.Consistency, tagsOf(none)[0]]).toEqual([0, 'None', {}]);
     const app = await runSnapshot(harness().deps, params('-EnableFsFreeze=false', ...SCRIPTS));
     expect(app.Consistency).toBe('AppConsistent');
+    expect([none.FreezeHeld, app.FreezeHeld]).toEqual([false, false]); // nothing was frozen
   });
 
   it('tags nothing on a disk with an unfreezable writable filesystem', async () => {
@@ -354,6 +355,21 @@ describe('runSnapshot: built-in quiescers', () => {
       expect.objectContaining({ Name: 'db1', Held: true, Mode: 'fake-lock' }),
     ]);
     expect(r.Timings.quiesce).toBeGreaterThan(0);
+  });
+
+  it('without a freeze claims nothing: a locked database may have pages no freeze flushed (scripts or not)', async () => {
+    for (const words of [['-EnableFsFreeze=false'], ['-EnableFsFreeze=false', ...SCRIPTS]]) {
+      const { h, app } = withApp();
+      const r = await runSnapshot(h.deps, params(...words));
+      expect(r.ExitCode).toBe(0);
+      expect(app.events).toContain('quiesce'); // the lock is still taken as asked
+      expect([r.Consistency, r.FreezeHeld, tagsOf(r)[0]]).toEqual(['None', false, {}]);
+      expect(r.Warnings.join('\n')).toMatch(/EnableFsFreeze=false: the built-in quiescers/);
+    }
+    // With the freeze, the same run is AppConsistent and says its freeze held.
+    const { h } = withApp();
+    const r = await runSnapshot(h.deps, params());
+    expect([r.Consistency, r.FreezeHeld]).toEqual(['AppConsistent', true]);
   });
 
   it('is AppConsistent without any script', async () => {
