@@ -103,6 +103,11 @@ export class ParticipantEngine implements SnapshotEngine {
     return this.inner.listGroups();
   }
 
+  /** Never asked: this wrapper's createGroup does not throw GroupCallUnanswered. */
+  findGroup(req: CreateGroupRequest, since: Date): Promise<GroupInfo | undefined> {
+    return this.inner.findGroup(req, since);
+  }
+
   deleteGroup(groupId: string): Promise<void> {
     return this.inner.deleteGroup(groupId);
   }

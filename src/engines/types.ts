@@ -1,3 +1,4 @@
+import { AgentError } from '../report/errors.js';
 import type { Deadline } from '../system/clock.js';
 
 /**
@@ -12,7 +13,13 @@ import type { Deadline } from '../system/clock.js';
  *   point in time is fixed (the caller thaws then), not when the data is fully stored.
  *   Calling it again with the same clientToken returns the same group, never a second one.
  *   Errors: SnapshotQuotaExceeded (14), SnapshotInProgress (16) when a group is already
- *   being created on one of the disks, CreateGroupFailed (4) otherwise.
+ *   being created on one of the disks, CreateGroupFailed (4) otherwise: each means no group
+ *   was made. GroupCallUnanswered when the request may have reached the service but no
+ *   answer came (timeout, reset, 5xx, the deadline): a group may exist.
+ * - findGroup(): the group a createGroup request made, if it exists now (the same
+ *   clientToken where the engine keeps it; else the same name, created at or after `since`,
+ *   over the same disks where its snapshots are listed); undefined otherwise. Never creates.
+ *   The run calls it, after the thaw, only after GroupCallUnanswered (plugin/unanswered.ts).
  * - describeGroup(): current status; 'accomplished' once every snapshot is usable.
  * - tagSnapshots(): adds (overwrites) tags on the given snapshots.
  * - listGroups() / deleteGroup() / rollbackGroup(): management; rollback restores each
@@ -30,6 +37,7 @@ export interface SnapshotEngine {
   validate(): Promise<void>;
   describeDisks(): Promise<EngineDisk[]>;
   createGroup(request: CreateGroupRequest): Promise<GroupInfo>;
+  findGroup(request: CreateGroupRequest, since: Date): Promise<GroupInfo | undefined>;
   describeGroup(groupId: string): Promise<GroupInfo>;
   tagSnapshots(
     snapshotIds: readonly string[],
@@ -96,6 +104,27 @@ export interface GroupInfo {
 export interface RollbackResult {
   readonly groupId: string;
   readonly disks: { diskId: string; snapshotId: string }[];
+}
+
+/** See the contract: the request may have reached the service, and no answer came. */
+export class GroupCallUnanswered extends AgentError {
+  constructor(message: string, cause?: unknown) {
+    super('CreateGroupFailed', message, { cause });
+    this.name = 'GroupCallUnansweredError';
+  }
+}
+
+/**
+ * Whether `g` is what `req` asked for: the same name, created at or after `since` (less a
+ * minute for the clocks of the instance and the service), over the same disks when its
+ * snapshots are listed (a group just created may list none yet).
+ */
+export function madeBy(g: GroupInfo, req: CreateGroupRequest, since: Date): boolean {
+  if (g.clientToken && g.clientToken === req.clientToken) return true;
+  if (g.name !== req.name || Date.parse(g.createdAt) < since.getTime() - 60_000) return false;
+  if (!g.snapshots.length) return true;
+  const disks = g.snapshots.map((s) => s.diskId).sort();
+  return disks.join(',') === [...req.diskIds].sort().join(',');
 }
 
 /**

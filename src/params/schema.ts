@@ -116,6 +116,13 @@ export const PARAMS = [
     help: 'How long to wait for the snapshot group to be accomplished after the thaw (exit 6 past it).',
   },
   {
+    name: 'DeleteUnclaimedGroup',
+    type: 'bool',
+    default: false,
+    origin: 'ours',
+    help: 'When CreateSnapshotGroup got no answer but a group came of it (crash-consistent at best, untagged, reported by id): delete that group instead of keeping it.',
+  },
+  {
     name: 'EnableWriters',
     type: 'bool',
     default: true,

@@ -18,6 +18,7 @@ export interface Params {
   timeoutInSeconds: number;
   scriptTimeoutInSeconds: number;
   groupTimeoutInSeconds: number;
+  deleteUnclaimedGroup: boolean;
   enableWriters: boolean;
   apps: string[];
   engine: EngineName;

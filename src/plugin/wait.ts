@@ -65,7 +65,7 @@ function stopWaitingIfInterrupted(interrupt: AbortSignal, groupId: string): void
   );
 }
 
-function sleepUnlessInterrupted(interrupt: AbortSignal, ms: number): Promise<void> {
+export function sleepUnlessInterrupted(interrupt: AbortSignal, ms: number): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(t);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { GroupInfo } from '../engines/types.js';
+import { GroupCallUnanswered, type CreateGroupRequest, type GroupInfo } from '../engines/types.js';
 import { Deadline, monoNs } from '../system/clock.js';
 import type { Freezer, ThawOutcome } from '../freeze/types.js';
 import type { Params } from '../params/index.js';
@@ -7,6 +7,7 @@ import { AgentError } from '../report/errors.js';
 import type { Deps } from './deps.js';
 import { stopIfInterrupted } from './interrupt.js';
 import type { Phase, RunResult } from './result.js';
+import { settleUnanswered } from './unanswered.js';
 import type { RunPlan } from './validate.js';
 
 export type Timed = <T>(phase: Phase, fn: () => Promise<T>) => Promise<T>;
@@ -55,11 +56,13 @@ export async function snapshotWindow(
   let frozen: { deadline: Deadline } | undefined;
   let pointInTimeNs: bigint | undefined;
   let thaw: { outcome?: ThawOutcome; error?: unknown } = {};
+  let sent: { request: CreateGroupRequest; at: Date } | undefined;
   try {
     stopIfInterrupted(deps.interrupt, 'the freeze');
     frozen = await freeze(w, watchdog);
     stopIfInterrupted(deps.interrupt, 'the snapshot group was created');
-    group = await createGroup(w, frozen?.deadline);
+    sent = { request: groupRequest(plan, params, frozen?.deadline), at: new Date() };
+    group = await createGroup(w, sent.request);
     pointInTimeNs = BigInt(monoNs());
   } catch (e) {
     error = e;
@@ -68,6 +71,24 @@ export async function snapshotWindow(
   }
   const held: ReturnType<typeof freezeHeldUntil> =
     frozen && thaw.outcome ? freezeHeldUntil(thaw.outcome, pointInTimeNs) : { ok: true };
+  if (error instanceof GroupCallUnanswered && sent) {
+    // After the thaw, never inside it: the lookup may take seconds.
+    ({ group, error } = await settleUnanswered(
+      deps,
+      params,
+      {
+        request: sent.request,
+        sentAt: sent.at,
+        error,
+        frozen: Boolean(frozen),
+        freezeEndedEarly: held.ok ? undefined : held.why,
+      },
+      (m) => {
+        result.Warnings.push(m);
+        deps.log.warn(m);
+      },
+    ));
+  }
   if (!held.ok) {
     error ??= new AgentError(
       'FreezeFailed',
@@ -116,21 +137,28 @@ async function freeze(
   });
 }
 
+/** What the run asks the engine for; the ClientToken makes every retry the same group. */
+function groupRequest(
+  plan: RunPlan,
+  params: Params,
+  deadline: Deadline | undefined,
+): CreateGroupRequest {
+  return {
+    name: params.name,
+    description: params.description,
+    diskIds: plan.disks.map((d) => d.id),
+    instantAccess: params.instantAccess,
+    instantAccessRetentionDays: params.instantAccessRetentionDays,
+    clientToken: randomUUID(),
+    ...(deadline ? { deadline } : {}),
+  };
+}
+
 /** The group call: it returns once the point in time is fixed, inside the deadline. */
-async function createGroup(w: WindowCtx, deadline: Deadline | undefined): Promise<GroupInfo> {
-  const { deps, plan, params, timed } = w;
+async function createGroup(w: WindowCtx, request: CreateGroupRequest): Promise<GroupInfo> {
+  const { deps, plan, timed } = w;
   deps.log.info(`Create snapshot group for disks: ${plan.disks.map((d) => d.id).join(', ')}`);
-  const group = await timed('snapshot', () =>
-    deps.engine.createGroup({
-      name: params.name,
-      description: params.description,
-      diskIds: plan.disks.map((d) => d.id),
-      instantAccess: params.instantAccess,
-      instantAccessRetentionDays: params.instantAccessRetentionDays,
-      clientToken: randomUUID(),
-      ...(deadline ? { deadline } : {}),
-    }),
-  );
+  const group = await timed('snapshot', () => deps.engine.createGroup(request));
   deps.log.info(`SnapshotGroup created, GroupId=${group.id}`);
   return group;
 }

@@ -64,6 +64,23 @@ export function describeEngineContract(
       expect((await engine.listGroups()).length).toBe(before + 1);
     });
 
+    it('finds the group a request made, and none for a request that made none', async () => {
+      const engine = await make();
+      const since = new Date();
+      const name = `find-${randomUUID().slice(0, 8)}`;
+      const req = await request(engine, { name });
+      expect(await engine.findGroup(req, since)).toBeUndefined();
+      const g = await engine.createGroup(req);
+      expect((await engine.findGroup(req, since))?.id).toBe(g.id);
+      // Another name, or only groups made before `since`: not ours.
+      expect(await engine.findGroup(await request(engine, { name: `${name}-x` }), since)).toBe(
+        undefined,
+      );
+      const later = new Date(Date.now() + 3_600_000);
+      expect(await engine.findGroup({ ...req, clientToken: randomUUID() }, later)).toBeUndefined();
+      expect((await engine.listGroups()).filter((x) => x.id === g.id)).toHaveLength(1);
+    });
+
     it('tags snapshots and refuses unknown snapshot ids with TagFailed', async () => {
       const engine = await make();
       const created = await engine.createGroup(await request(engine));

@@ -5,6 +5,7 @@ import type {
   RollbackResult,
   SnapshotEngine,
 } from '../../src/engines/types.js';
+import { GroupCallUnanswered, madeBy } from '../../src/engines/types.js';
 import { monoNs, type Deadline } from '../../src/system/clock.js';
 import type { AppQuiescer, Held } from '../../src/apps/types.js';
 import type { Freezer, FreezeOutcome, ThawOutcome } from '../../src/freeze/types.js';
@@ -28,6 +29,11 @@ export class MemoryEngine implements SnapshotEngine {
   /** describeGroup answers 'progressing' this many times first (Infinity: stuck). */
   progressPolls = 0;
   describeCalls = 0;
+  /** createGroup's answer never comes: the group was 'made' anyway, or none was ('lost'). */
+  unanswered: 'made' | 'lost' | undefined;
+  /** findGroup sees a made group only from this call on (a service lists it late). */
+  visibleFromFind = 1;
+  findCalls = 0;
   private n = 0;
   constructor(public disks: EngineDisk[] = memoryDisks(2)) {}
 
@@ -40,6 +46,7 @@ export class MemoryEngine implements SnapshotEngine {
     if (same) return same;
     this.onCreate();
     if (this.fail.create) throw this.fail.create;
+    if (this.unanswered === 'lost') throw new GroupCallUnanswered('no answer (lost)');
     for (const d of req.diskIds) {
       if (!this.disks.some((x) => x.id === d))
         throw new AgentError('CreateGroupFailed', `no disk ${d}`);
@@ -69,7 +76,12 @@ export class MemoryEngine implements SnapshotEngine {
       })),
     };
     this.groups.set(id, g);
+    if (this.unanswered === 'made') throw new GroupCallUnanswered('no answer (made)');
     return g;
+  }
+  async findGroup(req: CreateGroupRequest, since: Date): Promise<GroupInfo | undefined> {
+    if (++this.findCalls < this.visibleFromFind) return undefined;
+    return [...this.groups.values()].find((g) => madeBy(g, req, since));
   }
   async describeGroup(id: string): Promise<GroupInfo> {
     const g = this.groups.get(id);

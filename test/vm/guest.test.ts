@@ -202,10 +202,16 @@ exit $code`,
 
   it('negative control: without the freeze the clone misses what the guest had not written back, and no snapshot claims consistency', async () => {
     const mark = `unflushed-${Date.now()}`;
+    // The kernel's own writeback is held off for the test (dirty data expires after 30 s by
+    // default, and a run on a slow, loaded host takes longer than that): only a freeze, or
+    // its absence, decides what the clone holds. The defaults come back afterwards.
     const r = await op.run(
       first.vm,
-      `echo ${mark} > /data/marker; echo ${mark} > /root/marker
-acs-plugin-manager --exec --plugin app-snapshot-plugin --params=-RamRoleName="AppSnapshotRoleName",-EnableFsFreeze=false,-Name="nofreeze"`,
+      `sysctl -q vm.dirty_expire_centisecs=360000 vm.dirty_writeback_centisecs=0
+echo ${mark} > /data/marker; echo ${mark} > /root/marker
+acs-plugin-manager --exec --plugin app-snapshot-plugin --params=-RamRoleName="AppSnapshotRoleName",-EnableFsFreeze=false,-Name="nofreeze"; code=$?
+sysctl -q vm.dirty_expire_centisecs=3000 vm.dirty_writeback_centisecs=500
+exit $code`,
     );
     expect(r.InvocationStatus, r.text).toBe('Success');
     const groupId = lastGroupId(r.text)!;

@@ -4,6 +4,10 @@ export const FAULT_HELP = {
   unavailable: 'the next N API calls answer 503 ServiceUnavailable',
   slow: 'every API answer waits N ms',
   'slow-create': 'CreateSnapshotGroup answers after N ms (the agent is frozen meanwhile)',
+  'slow-answer':
+    'CreateSnapshotGroup makes the group on arrival, as the service does, and answers N ms later',
+  'cut-create':
+    'CreateSnapshotGroup makes the group, then closes the connection without an answer (every attempt)',
   quota: 'CreateSnapshotGroup: 403 QuotaExceed.Snapshot',
   'in-progress': 'CreateSnapshotGroup: 403 IncorrectDiskStatus.CreatingSnapshot',
   'create-error': 'CreateSnapshotGroup: 403 CreateSnapshot.Failed',

@@ -241,6 +241,7 @@ export class Region {
       this.requests.push({ action, params: safe, code: 'error' in out ? out.error[1] : 'OK' });
       if ('error' in out)
         return send(res, out.error[0], { Code: out.error[1], Message: out.error[2] });
+      if (out.cut) return void res.socket?.destroy();
       send(res, 200, out.body);
     };
     if (auth.error) return answer({ error: auth.error });

@@ -203,7 +203,8 @@ export class Emulator {
     if (!out)
       return fail(400, 'InvalidAction.NotFound', `Specified action ${action} is not valid.`);
     if ('error' in out) return fail(...out.error);
-    record('OK');
+    record(out.cut ? 'Cut' : 'OK');
+    if (out.cut) return void res.socket?.destroy();
     send(res, 200, out.body);
   }
 
@@ -301,7 +302,8 @@ export class Emulator {
       return notFound('InvalidDiskId.NotFound', `The specified DiskId ${unknown} does not exist.`);
     const token = p.ClientToken ?? randomUUID();
     const same = [...this.groups].find(([, g]) => g.token === token);
-    if (same) return { body: { SnapshotGroupId: same[0] } };
+    // The same ClientToken is the same group, answered (or not) like the first call.
+    if (same) return this.answerCreate(same[0]);
     // The real clone, while the agent holds the freeze.
     const g = await this.engine.createGroup({
       name: p.Name,
@@ -312,7 +314,17 @@ export class Emulator {
       clientToken: token,
     });
     this.groups.set(g.id, { createdAt: Date.now(), token, faults: { ...this.faults } });
-    return { body: { SnapshotGroupId: g.id } };
+    return this.answerCreate(g.id);
+  }
+
+  /**
+   * The group exists whatever happens to the answer (a service does not undo a group because
+   * its caller went away): slow-answer holds the answer back, cut-create never sends one.
+   */
+  private async answerCreate(id: string): Promise<Answer> {
+    if (this.faults['slow-answer'])
+      await new Promise((r) => setTimeout(r, Number(this.faults['slow-answer'])));
+    return { body: { SnapshotGroupId: id }, ...(this.faults['cut-create'] ? { cut: true } : {}) };
   }
 
   private async describeGroups(p: Record<string, string>): Promise<Answer> {
@@ -333,7 +345,7 @@ export class Emulator {
     for (const [id, meta] of this.groups) {
       if (wanted.length && !wanted.includes(id)) continue;
       const g = await this.engine.describeGroup(id).catch(() => undefined);
-      if (!g) continue;
+      if (!g || (p.Name !== undefined && g.name !== p.Name)) continue;
       const age = Date.now() - meta.createdAt;
       const done = !meta.faults.stuck && age >= progressMs;
       const status = done
@@ -408,7 +420,8 @@ export class Emulator {
   }
 }
 
-export type Answer = { body: unknown } | { error: [number, string, string] };
+/** An answer; `cut`: the connection is closed without one (the work is done all the same). */
+export type Answer = { body: unknown; cut?: boolean } | { error: [number, string, string] };
 
 function notFound(code: string, message: string): Answer {
   return { error: [404, code, message] };

@@ -75,7 +75,9 @@ export function ecsClient(o: EcsClientOptions): EcsApi {
         });
       } catch (e) {
         const err = e as PopError;
-        if (err.code) {
+        // The service's error has a code and an HTTP answer; a socket's (ECONNRESET,
+        // ETIMEDOUT ...) has a code and none: that one is a transport failure below.
+        if (err.code && (err.entry?.response?.statusCode !== undefined || err.data)) {
           throw new EcsApiError(
             err.code,
             err.data?.Message ?? 'request failed',
@@ -84,7 +86,8 @@ export function ecsClient(o: EcsClientOptions): EcsApi {
           );
         }
         // Transport failures (refused, reset, timeout) and non-JSON answers.
-        const what = String((e as Error).name ?? 'Error').replace(/Error$/, '') || 'Network';
+        const what =
+          err.code ?? (String((e as Error).name ?? 'Error').replace(/Error$/, '') || 'Network');
         throw new EcsApiError(
           `Network.${what}`,
           String(err.message ?? e).split(', URL:')[0]!,

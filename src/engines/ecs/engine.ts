@@ -8,10 +8,10 @@ import type {
   SnapshotEngine,
   SnapshotInfo,
 } from '../types.js';
-import { pendingGroup } from '../types.js';
+import { GroupCallUnanswered, madeBy, pendingGroup } from '../types.js';
 import type { CallOptions, EcsApi } from './client.js';
 import { deviceForSerial, DEFAULT_LOOKUP, type DeviceLookup } from './devices.js';
-import { toAgentError, type EcsCall } from './errors.js';
+import { mayHaveCreated, toAgentError, type EcsCall } from './errors.js';
 import type { MetadataClient } from './metadata.js';
 
 /** The ESSD family: the only categories a snapshot group takes. */
@@ -142,9 +142,25 @@ export class EcsEngine implements SnapshotEngine {
         ClientToken: req.clientToken,
       },
       req.deadline ? { deadline: req.deadline } : {},
-    );
+    ).catch((e: unknown) => {
+      const cause = (e as { cause?: unknown }).cause ?? e;
+      if (!mayHaveCreated(cause)) throw e;
+      throw new GroupCallUnanswered(
+        `${(e as Error).message}; the request may have reached the service`,
+        e,
+      );
+    });
     // The point in time is fixed now: return at once so the caller thaws; waiting is later.
     return pendingGroup(r.SnapshotGroupId, req);
+  }
+
+  async findGroup(req: CreateGroupRequest, since: Date): Promise<GroupInfo | undefined> {
+    const { instanceId } = await this.instance();
+    // DescribeSnapshotGroups lists no ClientToken: the name, the time and the disks tell.
+    const found = (await this.groups({ InstanceId: instanceId, Name: req.name })).filter((g) =>
+      madeBy(g, req, since),
+    );
+    return found.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))[0];
   }
 
   private async groups(filter: Record<string, unknown>): Promise<GroupInfo[]> {

@@ -71,6 +71,17 @@ export function toAgentError(call: EcsCall, e: unknown): AgentError {
   });
 }
 
+/**
+ * Whether a failed CreateSnapshotGroup may have made a group: every failure but a refusal by
+ * the service (its error code says no) and a request never sent (the deadline came first).
+ * A failure we cannot place (not the service's error) counts as "may have".
+ */
+export function mayHaveCreated(e: unknown): boolean {
+  if (!(e instanceof EcsApiError)) return true;
+  if (e.code === 'Network.Deadline') return false;
+  return isRetryable(e);
+}
+
 /** Worth another try: throttling, service unavailable, 5xx, transport failures. */
 export function isRetryable(e: unknown): boolean {
   if (!(e instanceof EcsApiError)) return false;

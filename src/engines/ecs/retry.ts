@@ -29,8 +29,11 @@ export function withRetry(api: EcsApi, p: RetryPolicy): EcsApi {
       const start = Date.now();
       const budget = typeof p.budgetMs === 'function' ? p.budgetMs(action) : p.budgetMs;
       const left = () => o.deadline?.remainingMs() ?? Infinity;
+      let last: unknown;
       for (let attempt = 0; ; attempt++) {
         if (left() < minAttempt) {
+          // An attempt was sent already: its failure stands (it may have reached the service).
+          if (attempt > 0) throw last;
           throw new EcsApiError(
             'Network.Deadline',
             `${action} not sent: the freeze deadline leaves ${Math.round(left())} ms`,
@@ -43,6 +46,7 @@ export function withRetry(api: EcsApi, p: RetryPolicy): EcsApi {
             timeoutMs: Math.min(p.attemptTimeoutMs, left()),
           });
         } catch (e) {
+          last = e;
           const wait = Math.floor(random() * Math.min(p.maxMs, p.baseMs * 2 ** attempt));
           if (!isRetryable(e) || Date.now() - start + wait > budget) throw e;
           if (wait + minAttempt > left()) throw e;

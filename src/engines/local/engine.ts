@@ -221,6 +221,12 @@ export class LocalEngine implements SnapshotEngine {
     }
   }
 
+  async findGroup(req: CreateGroupRequest): Promise<GroupInfo | undefined> {
+    this.config();
+    const g = this.pool.groups().find((x) => x.clientToken === req.clientToken);
+    return g && strip(g);
+  }
+
   async listGroups(): Promise<GroupInfo[]> {
     this.config();
     return this.pool.groups().map(strip);

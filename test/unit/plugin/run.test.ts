@@ -440,3 +440,63 @@ describe('runSnapshot: built-in quiescers', () => {
     expect(r.Consistency).toBe('FsConsistent');
   });
 });
+
+describe('runSnapshot: a group call whose answer never came (issue 27)', () => {
+  const unanswered = (how: 'made' | 'lost', visibleFromFind = 1) => {
+    const h = harness();
+    h.engine.unanswered = how;
+    h.engine.visibleFromFind = visibleFromFind;
+    return h;
+  };
+
+  it('the group came of it: reported by id, untagged, crash-consistent at best, exit 11', async () => {
+    const h = unanswered('made', 3); // listed only at the third look, as a service may
+    const r = await runSnapshot(h.deps, params(...SCRIPTS));
+    expect(r.ExitCode).toBe(11);
+    expect(r.SnapshotGroupId).toBe('ssg-mem1');
+    expect(tagsOf(r)).toEqual([{}, {}]);
+    expect(r.Consistency).toBe('None');
+    expect(r.Error).toMatch(/no answer, so its point in time cannot be shown .* ssg-mem1 is kept/);
+    expect(r.Warnings.join('\n')).toMatch(/made snapshot group ssg-mem1 all the same/);
+    expect(h.engine.findCalls).toBe(3);
+    expect(h.freezer.events.indexOf('thaw')).toBeGreaterThan(-1); // looked after the thaw
+    expect(h.scripts.ran).toEqual(['pre', 'post', 'cleanup']);
+    expect(h.out.at(-1)).toMatch(/\[snapshotgroup="ssg-mem1"\]/); // the id on the last line
+  });
+
+  it('DeleteUnclaimedGroup=true: the group it made is deleted, and the run says so', async () => {
+    const h = unanswered('made');
+    const r = await runSnapshot(h.deps, params('-DeleteUnclaimedGroup=true'));
+    expect(r.ExitCode).toBe(11);
+    expect(r.SnapshotGroupId).toBeUndefined();
+    expect(h.engine.groups.size).toBe(0);
+    expect(r.Error).toMatch(/the group ssg-mem1 it made was deleted \(DeleteUnclaimedGroup=true\)/);
+  });
+
+  it('no group came of it within the bound (GroupTimeoutInSeconds): exit 4, and it says so', async () => {
+    const h = unanswered('lost');
+    const r = await runSnapshot(h.deps, params('-GroupTimeoutInSeconds=1'));
+    expect(r.ExitCode).toBe(4);
+    expect(r.SnapshotGroupId).toBeUndefined();
+    expect(r.Error).toMatch(/no answer \(lost\); the request may|no group came of it within 1 s/);
+    expect(r.Error).toMatch(/no group came of it within 1 s/);
+    expect(h.engine.findCalls).toBeGreaterThan(1);
+  });
+
+  it('the freeze ended at the deadline meanwhile: exit 11 whatever the HTTP layer said, the group reported', async () => {
+    const h = unanswered('made');
+    h.freezer.lateThaw = true;
+    const r = await runSnapshot(h.deps, params());
+    expect(r.ExitCode).toBe(11);
+    expect(r.SnapshotGroupId).toBe('ssg-mem1');
+    expect(r.Error).toMatch(/thawed \(by the watchdog: deadline\).*ssg-mem1 is kept/);
+  });
+
+  it('a refusal by the service is not looked for: no group was made (exit 14)', async () => {
+    const h = harness();
+    h.engine.fail.create = new AgentError('SnapshotQuotaExceeded', 'quota');
+    const r = await runSnapshot(h.deps, params());
+    expect(r.ExitCode).toBe(14);
+    expect(h.engine.findCalls).toBe(0);
+  });
+});
