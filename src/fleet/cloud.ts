@@ -27,6 +27,21 @@ export const FINAL = new Set([
   'Invalid',
 ]);
 
+/** RunCommand's Name is 1-128 characters (the ECS SDK's RunCommandRequest). */
+export const COMMAND_NAME_MAX = 128;
+
+/**
+ * The command's name as the console shows it: cut to COMMAND_NAME_MAX characters (not bytes:
+ * a -Name may be Chinese), ending in "..." when cut. The run's -Name itself travels whole, in
+ * the command content.
+ */
+export function commandName(name: string): string {
+  const chars = [...name];
+  return chars.length <= COMMAND_NAME_MAX
+    ? name
+    : `${chars.slice(0, COMMAND_NAME_MAX - 3).join('')}...`;
+}
+
 export class FleetCloud {
   constructor(
     private readonly api: EcsApi,
@@ -80,7 +95,7 @@ export class FleetCloud {
       CommandContent: Buffer.from(content).toString('base64'),
       ContentEncoding: 'Base64',
       Timeout: timeoutS,
-      Name: name,
+      Name: commandName(name),
     };
     instances.forEach((id, n) => (params[`InstanceId.${n + 1}`] = id));
     const r = await this.api.call<{ InvokeId: string }>('RunCommand', params);

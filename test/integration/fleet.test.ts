@@ -174,6 +174,26 @@ describe.skipIf(!requireRoot())('fleet run through emulated Cloud Assistant', ()
     }
   });
 
+  it("a -Name of 128 characters: RunCommand's Name is cut to its 128, the group keeps the whole name", async () => {
+    const name = `n${'x'.repeat(127)}`;
+    const before = region.requests.length;
+    const r = await fleet([
+      `-Instances=${id('a-plain')}`,
+      '-Region=cn-hangzhou',
+      `-Name=${name}`,
+      '-RamRoleName=AppSnapshotRoleName',
+      '-Engine=ecs',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const calls = region.requests.slice(before);
+    const run = calls.find((q) => q.action === 'RunCommand')!;
+    expect(run.code).toBe('OK');
+    expect([...run.params.Name!].length).toBe(128);
+    expect(run.params.Name).toMatch(/^app-snapshot-plugin nx+\.\.\.$/);
+    const create = calls.find((q) => q.action === 'CreateSnapshotGroup')!;
+    expect(create.params.Name).toBe(name);
+  });
+
   it('refuses bad agent parameters before anything runs (exit 2)', async () => {
     const before = region.requests.length;
     const r = await fleet([`-Instances=${id('a-plain')}`, '-Name=x', '-TimeoutInSeconds=abc']);

@@ -326,6 +326,8 @@ export class Region {
   }
 
   private runCommand(p: Record<string, string>): Answer {
+    const limits = runCommandLimits(p);
+    if (limits) return { error: [400, ...limits] };
     if (p.Type !== 'RunShellScript')
       return {
         error: [
@@ -495,4 +497,22 @@ export class Region {
       },
     };
   }
+}
+
+/**
+ * The documented limits of RunCommand's parameters (the ECS SDK's RunCommandRequest and the
+ * Cloud Assistant documentation): what the service refuses, the emulator refuses.
+ */
+function runCommandLimits(p: Record<string, string>): [string, string] | undefined {
+  const chars = (v: string | undefined) => [...(v ?? '')].length;
+  if (!chars(p.Name) || chars(p.Name) > 128)
+    return ['InvalidParameter.Name', `Name must be 1 to 128 characters, not ${chars(p.Name)}.`];
+  if (chars(p.Description) > 512)
+    return ['InvalidParameter.Description', 'Description must be at most 512 characters.'];
+  if (Buffer.byteLength(p.CommandContent ?? '') > 18 * 1024)
+    return ['InvalidParameter.CommandContent', 'CommandContent must be at most 18 KB (Base64).'];
+  const timeout = Number(p.Timeout ?? 60);
+  if (!Number.isInteger(timeout) || timeout < 10 || timeout > 86400)
+    return ['InvalidParameter.Timeout', `Timeout must be 10 to 86400 seconds, not ${p.Timeout}.`];
+  return undefined;
 }
