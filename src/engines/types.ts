@@ -99,6 +99,8 @@ export interface GroupInfo {
   readonly instantAccess: boolean;
   readonly instantAccessRetentionDays: number;
   readonly snapshots: SnapshotInfo[];
+  /** The service's RequestId of the call that created it (createGroup's answer only). */
+  readonly requestId?: string;
 }
 
 export interface RollbackResult {
@@ -131,8 +133,9 @@ export function madeBy(g: GroupInfo, req: CreateGroupRequest, since: Date): bool
  * A group whose point in time is fixed but whose snapshots are not listed yet: what
  * createGroup returns as soon as the cloud has the call, so that the caller thaws at once.
  */
-export function pendingGroup(id: string, req: CreateGroupRequest): GroupInfo {
+export function pendingGroup(id: string, req: CreateGroupRequest, requestId?: string): GroupInfo {
   return {
+    ...(requestId ? { requestId } : {}),
     id,
     name: req.name,
     description: req.description,

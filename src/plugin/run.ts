@@ -193,7 +193,7 @@ class Run {
     const freezeHeld = this.window?.freezeHeld ?? false;
     result.FreezeHeld = this.params.enableFsFreeze && freezeHeld;
     group = await this.timed('wait', () =>
-      waitGroup(this.deps, group!, this.params.groupTimeoutInSeconds),
+      waitGroup(this.deps, group!, this.params.groupTimeoutInSeconds, this.window?.calledAt),
     );
     const consistency = decide(plan, this.params, appOk, freezeHeld);
     result.Consistency = consistency;

@@ -8,6 +8,8 @@ export async function waitGroup(
   deps: Deps,
   group: GroupInfo,
   timeoutS: number,
+  /** performance.now() when the group call was sent (TotalCost counts from there). */
+  calledAt?: number,
 ): Promise<GroupInfo> {
   let g = group;
   stopWaitingIfInterrupted(deps.interrupt, g.id);
@@ -46,8 +48,12 @@ export async function waitGroup(
       `snapshot ${bad.id} of disk ${bad.diskId} is ${bad.status} (${bad.progress}%)`,
     );
   }
+  // The vendor's two lines (its spelling): TotalCost from the call to accomplished, QueryCost
+  // the wait for it after the thaw.
+  const end = performance.now();
+  deps.log.info('Finished Quering SnapshotGroup Progress');
   deps.log.info(
-    `Finish SnapshotGroup =${g.id} Creation, TotalCost=${goDuration(performance.now() - start)}`,
+    `Finish SnapshotGroup =${g.id} Creation, TotalCost=${goDuration(end - (calledAt ?? start))}, QueryCost=${goDuration(end - start)}`,
   );
   return g;
 }

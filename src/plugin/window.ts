@@ -4,6 +4,7 @@ import { Deadline, monoNs } from '../system/clock.js';
 import type { Freezer, ThawOutcome } from '../freeze/types.js';
 import type { Params } from '../params/index.js';
 import { AgentError } from '../report/errors.js';
+import { goDuration } from '../report/log-format.js';
 import type { Deps } from './deps.js';
 import { stopIfInterrupted } from './interrupt.js';
 import type { Phase, RunResult } from './result.js';
@@ -34,6 +35,8 @@ export interface WindowOutcome {
   readonly group: GroupInfo | undefined;
   /** Freeze held from before the point in time until after it (or there was nothing to freeze). */
   readonly freezeHeld: boolean;
+  /** performance.now() when the group call was sent: the vendor's TotalCost counts from it. */
+  readonly calledAt: number | undefined;
   readonly error: unknown;
   readonly thawError: unknown;
 }
@@ -56,12 +59,16 @@ export async function snapshotWindow(
   let frozen: { deadline: Deadline } | undefined;
   let pointInTimeNs: bigint | undefined;
   let thaw: { outcome?: ThawOutcome; error?: unknown } = {};
-  let sent: { request: CreateGroupRequest; at: Date } | undefined;
+  let sent: { request: CreateGroupRequest; at: Date; calledAt: number } | undefined;
   try {
     stopIfInterrupted(deps.interrupt, 'the freeze');
     frozen = await freeze(w, watchdog);
     stopIfInterrupted(deps.interrupt, 'the snapshot group was created');
-    sent = { request: groupRequest(plan, params, frozen?.deadline), at: new Date() };
+    sent = {
+      request: groupRequest(plan, params, frozen?.deadline),
+      at: new Date(),
+      calledAt: performance.now(),
+    };
     group = await createGroup(w, sent.request);
     pointInTimeNs = BigInt(monoNs());
   } catch (e) {
@@ -96,7 +103,7 @@ export async function snapshotWindow(
     );
   }
   const freezeHeld = !thaw.error && held.ok && !error;
-  return { group, freezeHeld, error, thawError: thaw.error };
+  return { group, freezeHeld, calledAt: sent?.calledAt, error, thawError: thaw.error };
 }
 
 interface WindowCtx {
@@ -158,8 +165,13 @@ function groupRequest(
 async function createGroup(w: WindowCtx, request: CreateGroupRequest): Promise<GroupInfo> {
   const { deps, plan, timed } = w;
   deps.log.info(`Create snapshot group for disks: ${plan.disks.map((d) => d.id).join(', ')}`);
+  const t0 = performance.now();
   const group = await timed('snapshot', () => deps.engine.createGroup(request));
-  deps.log.info(`SnapshotGroup created, GroupId=${group.id}`);
+  // The vendor's line: the call's RequestId (the ClientToken where no service answers, as on
+  // the local engine) and its cost; the wait's costs follow in "Finish SnapshotGroup".
+  deps.log.info(
+    `SnapshotGroup, requestid=${group.requestId ?? request.clientToken}, GroupId=${group.id}, Cost:${goDuration(performance.now() - t0)}`,
+  );
   return group;
 }
 

@@ -48,6 +48,13 @@ describe.skipIf(!requireRoot())('ecs engine against the emulator', () => {
     expect(r.json.Error).toBeUndefined();
     expect(r.code).toBe(0);
     expect(r.json.Consistency).toBe('AppConsistent');
+    // The vendor's figures: the call's RequestId and cost, then the totals from the call.
+    expect(r.stderr).toMatch(
+      /SnapshotGroup, requestid=[0-9A-F-]{36}, GroupId=ssg-\w+, Cost:[\d.]+(ms|s|µs)"/,
+    );
+    expect(r.stderr).toMatch(
+      /Finish SnapshotGroup =ssg-\w+ Creation, TotalCost=[\d.]+\w+, QueryCost=/,
+    );
     // Disk serials resolved to the lab's loop devices, so both filesystems were frozen.
     expect(r.json.Frozen.sort()).toEqual([lab.mount(0), lab.mount(1)].sort());
     expect(r.json.Snapshots).toHaveLength(2);

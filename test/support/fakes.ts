@@ -41,10 +41,13 @@ export class MemoryEngine implements SnapshotEngine {
   async describeDisks(): Promise<EngineDisk[]> {
     return this.disks;
   }
+  /** How long createGroup takes (the service's answer time). */
+  createDelayMs = 0;
   async createGroup(req: CreateGroupRequest): Promise<GroupInfo> {
     const same = [...this.groups.values()].find((g) => g.clientToken === req.clientToken);
     if (same) return same;
     this.onCreate();
+    if (this.createDelayMs) await new Promise((r) => setTimeout(r, this.createDelayMs));
     if (this.fail.create) throw this.fail.create;
     if (this.unanswered === 'lost') throw new GroupCallUnanswered('no answer (lost)');
     for (const d of req.diskIds) {

@@ -128,7 +128,7 @@ export class EcsEngine implements SnapshotEngine {
 
   async createGroup(req: CreateGroupRequest): Promise<GroupInfo> {
     const { instanceId } = await this.instance();
-    const r = await this.call<{ SnapshotGroupId: string }>(
+    const r = await this.call<{ SnapshotGroupId: string; RequestId?: string }>(
       'CreateSnapshotGroup',
       {
         InstanceId: instanceId,
@@ -151,7 +151,7 @@ export class EcsEngine implements SnapshotEngine {
       );
     });
     // The point in time is fixed now: return at once so the caller thaws; waiting is later.
-    return pendingGroup(r.SnapshotGroupId, req);
+    return pendingGroup(r.SnapshotGroupId, req, r.RequestId);
   }
 
   async findGroup(req: CreateGroupRequest, since: Date): Promise<GroupInfo | undefined> {

@@ -500,3 +500,34 @@ describe('runSnapshot: a group call whose answer never came (issue 27)', () => {
     expect(h.engine.findCalls).toBe(0);
   });
 });
+
+describe("runSnapshot: the vendor log's figures mean what they say (issue 27)", () => {
+  /** A Go duration as the log prints it ("554.192ms", "1.9560813s", "10.56µs", "0s") in ms. */
+  const ms = (d: string) => {
+    const m = /^([\d.]+)(h|m|s|ms|µs|ns)$/.exec(d)!;
+    const unit = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, µs: 1e-3, ns: 1e-6 }[m[2] as 'ms'];
+    return Number(m[1]) * unit;
+  };
+
+  it('Cost is the call, QueryCost the wait after it, TotalCost from the call to accomplished', async () => {
+    const h = harness();
+    h.engine.createDelayMs = 300;
+    h.engine.progressPolls = 2; // two polls of "progressing": a wait of about 1.5 s
+    const created = h.engine.createGroup.bind(h.engine);
+    h.engine.createGroup = async (req) => ({ ...(await created(req)), status: 'progressing' });
+    const r = await runSnapshot(h.deps, params());
+    expect(r.ExitCode).toBe(0);
+    const text = h.out.join('');
+    const call = /SnapshotGroup, requestid=([\w-]+), GroupId=ssg-mem1, Cost:([^"]+)"/.exec(text);
+    expect(call, text).not.toBeNull();
+    expect(call![1]).toMatch(/^[0-9a-f-]{36}$/); // no service here: the ClientToken stands in
+    const fin =
+      /Finish SnapshotGroup =ssg-mem1 Creation, TotalCost=([^,]+), QueryCost=([^"]+)"/.exec(text);
+    expect(fin, text).not.toBeNull();
+    expect(text).toContain('Finished Quering SnapshotGroup Progress');
+    const [cost, total, query] = [ms(call![2]!), ms(fin![1]!), ms(fin![2]!)];
+    expect(cost).toBeGreaterThanOrEqual(290);
+    expect(query).toBeGreaterThanOrEqual(1400);
+    expect(total).toBeGreaterThanOrEqual(cost + query);
+  });
+});
