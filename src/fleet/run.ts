@@ -65,6 +65,7 @@ export async function runFleet(o: FleetRunOptions): Promise<InstanceOutcome[]> {
     pending = await retryable(o, outcomes, attempt, started);
     if (pending.length) await (o.sleep ?? sleep)(jitter(o, attempt));
   }
+  await groupsOfUnknownEnds(o, outcomes.values(), started);
   for (const out of outcomes.values()) saveLog(o.logsDir, out);
   // Instances never started (interrupted before their batch).
   return o.instances.map(
@@ -140,6 +141,26 @@ async function retryable(
     again.push(out.instanceId);
   }
   return again;
+}
+
+/**
+ * A row whose run timed out, was stopped or whose end is unknown cannot say whether its group
+ * call reached the cloud: look for a group of this run's name on that instance, so that the
+ * operator never has to guess (it is untagged: nothing vouched for it).
+ */
+async function groupsOfUnknownEnds(
+  o: FleetRunOptions,
+  outcomes: Iterable<InstanceOutcome>,
+  started: number,
+): Promise<void> {
+  for (const out of outcomes) {
+    if (out.groupId || out.exitCode !== null) continue;
+    const groups = await o.cloud.groupsSince(out.instanceId, o.name, started).catch(() => []);
+    if (!groups.length) continue;
+    out.groupId = groups.join(',');
+    out.firstError =
+      `${out.firstError} (group ${out.groupId} of this run exists there, untagged: crash-consistent at best)`.trim();
+  }
 }
 
 function jitter(o: FleetRunOptions, attempt: number): number {

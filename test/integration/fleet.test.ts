@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Region } from '../../tools/emulator/region.js';
 import { agentArgv, requireRoot, TestLab } from '../support/lab.js';
 import { TestMariadb } from '../support/mariadb.js';
+import { listGroups } from '../support/vm.js';
 import {
   operatorCli,
   type OperatorOptions,
@@ -291,6 +292,37 @@ describe.skipIf(!requireRoot())('fleet run through emulated Cloud Assistant', ()
     });
     // Cloud Assistant killed the shell only (as the real one does): the agent finishes alone.
     await untilUnlocked(labs[0]!);
+  });
+
+  it('a command that times out with its group call in flight: the row names the group the call made (issue 27)', async () => {
+    const inst = region.instances.find((i) => i.o.name === 'a-plain')!;
+    inst.emulator.faults = { 'slow-answer': 14_000 }; // made on arrival, answered after the Timeout
+    try {
+      const r = await fleet([
+        `-Instances=${inst.id}`,
+        '-Region=cn-hangzhou',
+        '-Name=inflight1',
+        '-Engine=ecs',
+        '-RamRoleName=AppSnapshotRoleName',
+        '--timeout',
+        '10',
+        '--output',
+        'json',
+      ]);
+      expect(r.code).toBe(20);
+      const row = JSON.parse(r.stdout).Instances[0];
+      expect(row).toMatchObject({ ExitCode: null, InvocationStatus: 'Timeout' });
+      const made = listGroups(labs[0]!.pool).filter((g) => g.name === 'inflight1');
+      expect(made).toHaveLength(1);
+      // Named by the agent's own report when its output reached the row (it looked the group
+      // up itself), else by fleet run's lookup (unit test): either way, never a guess.
+      expect(row.SnapshotGroupId).toBe(made[0]!.id);
+      expect(row.Error).toContain(made[0]!.id);
+      for (const sn of made[0]!.snapshots) expect(sn.tags).toEqual({});
+    } finally {
+      inst.emulator.faults = {};
+      await untilUnlocked(labs[0]!); // the agent goes on alone after the shell is killed
+    }
   });
 
   it('Ctrl-C (pressed twice): StopInvocation for the running instance; its agent stops; exit 22', async () => {

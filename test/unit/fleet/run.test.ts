@@ -33,6 +33,17 @@ class FakeCloud {
         // Running on the first poll, final on the second.
         if (inv.polls < 2) return { InstanceId: id, InvocationStatus: 'Running', ExitCode: null };
         const code = this.exits[id]?.[this.attempts.get(id)! - 1] ?? 0;
+        // -1: the command outlived its Timeout; its output never said how the run ended.
+        if (code === -1)
+          return {
+            InstanceId: id,
+            InvocationStatus: 'Timeout',
+            ExitCode: null,
+            ErrorCode: 'ExecutionTimeout',
+            Output: Buffer.from('[level="info"][message="Freeze filesystems (2)"]\n').toString(
+              'base64',
+            ),
+          };
         return {
           InstanceId: id,
           InvocationStatus: code === 0 ? 'Success' : 'Failed',
@@ -48,8 +59,12 @@ class FakeCloud {
     return Promise.resolve();
   }
 
-  groupsSince(instanceId: string): Promise<string[]> {
-    return Promise.resolve(this.groups[instanceId] ?? []);
+  readonly looked: string[] = [];
+  /** `groups`: each instance's groups named n1 made since the run started. */
+  groupsSince(instanceId: string, name: string, sinceMs: number): Promise<string[]> {
+    this.looked.push(instanceId);
+    if (!(sinceMs > 0)) throw new Error('groupsSince without a start time');
+    return Promise.resolve(name === 'n1' ? (this.groups[instanceId] ?? []) : []);
   }
 }
 
@@ -122,5 +137,26 @@ describe('runFleet', () => {
     expect(out.filter((x) => x.status === 'NotStarted').map((x) => x.instanceId)).toEqual(
       ids.slice(50),
     );
+  });
+
+  it('a row that timed out with no word of its group: the group of this run on that instance is looked up and named (issue 27)', async () => {
+    const cloud = new FakeCloud(
+      { 'i-slow': [-1], 'i-quiet': [-1] },
+      { 'i-slow': ['ssg-inflight'], 'i-ok': ['ssg-other'] },
+    );
+    const out = await runFleet(options(cloud, ['i-slow', 'i-quiet', 'i-ok']).o);
+    const row = (id: string) => out.find((x) => x.instanceId === id)!;
+    expect(row('i-slow')).toMatchObject({
+      exitCode: null,
+      status: 'Timeout',
+      groupId: 'ssg-inflight',
+    });
+    expect(row('i-slow').firstError).toMatch(
+      /group ssg-inflight of this run exists there, untagged/,
+    );
+    expect(row('i-quiet').groupId).toBe(''); // looked, none there
+    // A run that ended and said so is not second-guessed.
+    expect(cloud.looked.sort()).toEqual(['i-quiet', 'i-slow']);
+    expect(row('i-ok').groupId).toBe('');
   });
 });
