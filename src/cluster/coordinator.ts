@@ -6,9 +6,10 @@
 // or is not there in time — is `abort` to all. The safety rule that matters most: the group is
 // created only if, at that moment, every participant's `frozen` is live (its connection open,
 // its own deadline not about to pass).
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { readLines, send, type ToCoordinator } from './protocol.js';
+import { readLines, send, type ToCoordinator, type ToParticipant } from './protocol.js';
 
 /** Margin kept before a participant's own deadline: a group call must fit before it. */
 export const LIVE_MARGIN_MS = 1000;
@@ -24,8 +25,10 @@ export interface CoordinatorOptions {
   readonly freezeTimeoutMs: number;
   /** After the thaw (or abort): every participant's `done` within this (it waits and tags). */
   readonly finalTimeoutMs: number;
-  /** One group of these disks; resolves its id (the point in time). */
-  readonly createGroup: (disks: string[]) => Promise<string>;
+  /** The group's name (the run's -Name): told to the participants before the call. */
+  readonly name: string;
+  /** One group of these disks, idempotent per clientToken; resolves its id (the point in time). */
+  readonly createGroup: (disks: string[], clientToken: string) => Promise<string>;
   readonly log: (line: string) => void;
   readonly now?: () => number;
 }
@@ -51,6 +54,8 @@ export interface ClusterOutcome {
   readonly groupId: string;
   readonly aborted: string;
   readonly participants: ParticipantReport[];
+  /** The group call, when one was sent (its ClientToken, and when): a group may exist. */
+  readonly call?: { readonly clientToken: string; readonly sentAt: number };
 }
 
 export class Coordinator {
@@ -60,6 +65,8 @@ export class Coordinator {
   private phase: 'prepare' | 'freeze' | 'group' | 'thawed' | 'aborted' = 'prepare';
   private abortWhy = '';
   private groupId = '';
+  private clientToken = '';
+  private calledAt = 0;
   private wake: (() => void) | undefined;
   private readonly now: () => number;
 
@@ -122,7 +129,14 @@ export class Coordinator {
     for (const s of this.sockets.values()) s.destroy();
     // An instance that never said `done` never said its freeze held.
     for (const p of all()) if (p.state !== 'done') p.heldAtPointInTime = false;
-    return { groupId: this.groupId, aborted: this.abortWhy, participants: all() };
+    return {
+      groupId: this.groupId,
+      aborted: this.abortWhy,
+      participants: all(),
+      ...(this.clientToken
+        ? { call: { clientToken: this.clientToken, sentAt: this.calledAt } }
+        : {}),
+    };
   }
 
   /** The group, only if every `frozen` is live now; then `created` (thaw) to all at once. */
@@ -137,13 +151,22 @@ export class Coordinator {
     );
     if (dead) return this.abort(`${dead.instanceId} is no longer frozen (or about to thaw)`);
     for (const p of this.participants.values()) p.heldAtPointInTime = true;
+    this.clientToken = randomUUID();
+    this.calledAt = Date.now();
+    this.broadcast({ t: 'calling', name: this.o.name, clientToken: this.clientToken });
+    this.o.log(
+      `all frozen: CreateSnapshotGroup Name=${this.o.name} ClientToken=${this.clientToken}`,
+    );
     try {
       this.groupId = await this.o.createGroup(
         [...this.participants.values()].flatMap((p) => p.disks),
+        this.clientToken,
       );
     } catch (e) {
       for (const p of this.participants.values()) p.heldAtPointInTime = false;
-      return this.abort(`the group call failed: ${(e as Error).message}`);
+      return this.abort(
+        `the group call failed (Name=${this.o.name} ClientToken=${this.clientToken}): ${(e as Error).message}`,
+      );
     }
     // Still frozen when the call returned? A participant that left or whose deadline passed
     // meanwhile may have thawed before the point in time: its part is not consistent.
@@ -170,9 +193,7 @@ export class Coordinator {
     this.broadcast({ t: 'abort', why });
   }
 
-  private broadcast(
-    m: { t: 'freeze' } | { t: 'created'; groupId: string } | { t: 'abort'; why: string },
-  ): void {
+  private broadcast(m: ToParticipant): void {
     for (const s of this.sockets.values()) send(s, m);
   }
 

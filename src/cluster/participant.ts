@@ -40,6 +40,8 @@ export class ParticipantEngine implements SnapshotEngine {
   private why = '';
   private waiter: (() => void) | undefined;
   private groupId = '';
+  /** The coordinator's group call, once it said it is making it (`calling`). */
+  private call = '';
   private ownDisks = new Set<string>();
 
   constructor(
@@ -139,6 +141,11 @@ export class ParticipantEngine implements SnapshotEngine {
 
   /** Only the message the current state expects counts; late and duplicate ones do nothing. */
   private onMessage(m: ToParticipant): void {
+    if (m.t === 'calling' && this.state === 'frozen') {
+      // Nothing changes: should the coordinator vanish now, the failure names the call.
+      this.call = `CreateSnapshotGroup Name=${String(m.name).slice(0, 128)} ClientToken=${String(m.clientToken).slice(0, 64)}`;
+      return;
+    }
     if (m.t === 'abort' && (this.state === 'prepared' || this.state === 'frozen')) {
       this.why = `the cluster coordinator aborted: ${String(m.why).slice(0, 200)}`;
       this.state = 'aborted';
@@ -184,7 +191,10 @@ export class ParticipantEngine implements SnapshotEngine {
   }
 
   private failure(why: string): AgentError {
-    return new AgentError('CreateGroupFailed', why);
+    return new AgentError(
+      'CreateGroupFailed',
+      this.call ? `${why}; the coordinator had sent ${this.call}: a group may exist` : why,
+    );
   }
 
   /** TLS to the coordinator; refused unless its certificate has the pinned fingerprint. */

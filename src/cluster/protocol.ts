@@ -5,6 +5,9 @@
 //   prepared {token, timeoutMs}         ->   (every instance prepared, or abort all)
 //                                       <-   freeze            | abort {why}
 //   frozen {remainingMs, disks}         ->   (every instance frozen and live: one group)
+//                                       <-   calling {name, clientToken}  (sent before the call:
+//                                            should the coordinator die now, each participant
+//                                            can name what the cloud may have made)
 //                                       <-   created {groupId} | abort {why}   (= thaw now)
 //   done {exitCode, consistency,        ->   (what it froze, and whether its freeze held from
 //         frozen, freezeHeld}                  before the point in time until after it)
@@ -28,7 +31,10 @@ export type ToCoordinator =
     };
 
 export type ToParticipant =
-  { t: 'freeze' } | { t: 'created'; groupId: string } | { t: 'abort'; why: string };
+  | { t: 'freeze' }
+  | { t: 'calling'; name: string; clientToken: string }
+  | { t: 'created'; groupId: string }
+  | { t: 'abort'; why: string };
 
 /** Calls `onMessage` for every parsed line (bad lines are dropped), `onClose` once. */
 export function readLines<T>(

@@ -5,7 +5,7 @@
 // agent that ends before reporting aborts the others); the group is awaited; and it is tagged
 // ClusterConsistent only if every instance held its freeze across the point in time and its run
 // succeeded.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { EcsApi } from '../engines/ecs/client.js';
 import type { FleetCloud } from '../fleet/cloud.js';
 import { FINAL } from '../fleet/cloud.js';
@@ -33,6 +33,11 @@ export interface ClusterRunOptions {
 
 export interface ClusterReport {
   readonly groupId: string;
+  /**
+   * The group the call made although it failed (no answer): found by its name after the abort,
+   * untagged, crash-consistent at best. Empty when none was found or none was looked for.
+   */
+  readonly unclaimedGroupId: string;
   readonly aborted: string;
   readonly clusterConsistent: boolean;
   readonly instances: (InstanceOutcome & { heldAtPointInTime: boolean })[];
@@ -52,7 +57,8 @@ export async function clusterRun(o: ClusterRunOptions): Promise<ClusterReport> {
     prepareTimeoutMs: (p.preScriptPath ? p.scriptTimeoutInSeconds : 0) * 1000 + 120_000,
     freezeTimeoutMs: p.timeoutInSeconds * 1000,
     finalTimeoutMs: p.groupTimeoutInSeconds * 1000 + 120_000,
-    createGroup: (disks) => createGroup(o, p.name, disks),
+    name: p.name,
+    createGroup: (disks, clientToken) => createGroup(o, p.name, disks, clientToken),
     log: o.log,
   });
   const port = await coordinator.listen(o.listenHost, o.listenPort);
@@ -84,11 +90,16 @@ export async function clusterRun(o: ClusterRunOptions): Promise<ClusterReport> {
 }
 
 /** One group over every participant's disks; the ClientToken makes a retried call safe. */
-async function createGroup(o: ClusterRunOptions, name: string, disks: string[]): Promise<string> {
+async function createGroup(
+  o: ClusterRunOptions,
+  name: string,
+  disks: string[],
+  clientToken: string,
+): Promise<string> {
   const r = await o.api.call<{ SnapshotGroupId: string }>('CreateSnapshotGroup', {
     RegionId: o.cloud.regionId,
     Name: name,
-    ClientToken: randomUUID(),
+    ClientToken: clientToken,
     ...Object.fromEntries(disks.map((d, n) => [`DiskId.${n + 1}`, d])),
   });
   return r.SnapshotGroupId;
@@ -144,7 +155,54 @@ async function report(
       });
     o.log(`group ${c.groupId}: ${snapshots.length} snapshot(s) tagged ${CLUSTER_TAG}: True`);
   }
-  return { groupId: c.groupId, aborted: c.aborted, clusterConsistent: consistent, instances };
+  const unclaimedGroupId =
+    !c.groupId && c.call ? await unclaimedGroup(o, c.call.sentAt, c.call.clientToken) : '';
+  return {
+    groupId: c.groupId,
+    unclaimedGroupId,
+    aborted: c.aborted,
+    clusterConsistent: consistent,
+    instances,
+  };
+}
+
+/** How long a group the failed call made may take to be listed (polls every 2 s). */
+const LOOK_FOR_MS = 30_000;
+
+/**
+ * The group call failed but was sent: the cloud may have made the group. Look for it by the
+ * run's name (DescribeSnapshotGroups lists no ClientToken), made since the call, so that the
+ * operator is told its id instead of finding an untagged group in the console.
+ */
+async function unclaimedGroup(
+  o: ClusterRunOptions,
+  sentAt: number,
+  clientToken: string,
+): Promise<string> {
+  const name = agentCommand(o.agentWords).params.name;
+  o.log(
+    `the group call failed after it was sent (ClientToken ${clientToken}): looking for a group named ${name}`,
+  );
+  for (const until = Date.now() + LOOK_FOR_MS; ;) {
+    const r = await o.api
+      .call<{
+        SnapshotGroups?: {
+          SnapshotGroup?: { SnapshotGroupId: string; Name?: string; CreationTime?: string }[];
+        };
+      }>('DescribeSnapshotGroups', { RegionId: o.cloud.regionId, Name: name })
+      .catch(() => undefined);
+    const found = (r?.SnapshotGroups?.SnapshotGroup ?? []).find(
+      (g) => g.Name === name && Date.parse(g.CreationTime ?? '') >= sentAt - 60_000,
+    );
+    if (found) {
+      o.log(
+        `group ${found.SnapshotGroupId} came of the failed call: untagged, crash-consistent at best`,
+      );
+      return found.SnapshotGroupId;
+    }
+    if (Date.now() + 2000 > until) return '';
+    await new Promise((res) => setTimeout(res, 2000));
+  }
 }
 
 async function groupSnapshots(o: ClusterRunOptions, groupId: string): Promise<string[]> {

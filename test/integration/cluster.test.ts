@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Region } from '../../tools/emulator/region.js';
 import { agentArgv, AT_ONCE_MS, expectThawedWithin, requireRoot, TestLab } from '../support/lab.js';
 import { operatorCli, type OperatorOptions, STAND_IN } from '../support/operator.js';
+import { listGroups } from '../support/vm.js';
 
 describe.skipIf(!requireRoot())('cluster run across emulated instances', () => {
   const labs: TestLab[] = [];
@@ -151,19 +152,44 @@ describe.skipIf(!requireRoot())('cluster run across emulated instances', () => {
   it('the coordinator killed while every instance is frozen: each agent thaws at once and says why', async () => {
     for (const i of region.instances) i.emulator.faults = { 'slow-create': 3000 }; // the group call hangs
     try {
+      // Killed once its group call is out: the instances were told its ClientToken first.
       const r = await cluster(common('coord-killed'), (err, child) => {
-        if ((err.match(/ frozen \(/g) ?? []).length === 2) child.kill('SIGKILL');
+        if (/all frozen: CreateSnapshotGroup .*ClientToken=/.test(err)) child.kill('SIGKILL');
       });
       expect(r.code).toBeNull(); // killed
+      const token = /ClientToken=([0-9a-f-]{36})/.exec(r.stderr)![1]!;
       const runs = await finishedRuns();
       await thawed();
       for (const x of runs) {
         expect(x.exitCode).toBe(4);
         expect(x.output.toString()).toMatch(/lost the cluster coordinator/);
+        // What the cloud may have made is named, so the operator can find it.
+        expect(x.output.toString()).toContain(`ClientToken=${token}: a group may exist`);
       }
     } finally {
       for (const i of region.instances) i.emulator.faults = {};
       await new Promise((r) => setTimeout(r, 3500)); // the emulator's pending group call ends
+    }
+  });
+
+  it('a group call left without an answer: cluster run looks the group up and names it (untagged), not cluster-consistent', async () => {
+    for (const i of region.instances) i.emulator.faults = { 'cut-create': true };
+    try {
+      const r = await cluster([...common('cut-cluster'), '-TimeoutInSeconds=6']);
+      const j = JSON.parse(r.stdout);
+      expect(j.ClusterConsistent).toBe(false);
+      expect(j.SnapshotGroupId).toBe('');
+      // Aborted by whatever came first: the failed call, or an instance's own deadline meanwhile.
+      expect(j.Aborted).not.toBe('');
+      expect(j.UnclaimedGroupId, r.stderr).toMatch(/^ssg-/);
+      expect(r.stderr).toContain(`group ${j.UnclaimedGroupId} came of the failed call`);
+      await finishedRuns();
+      await thawed();
+      for (const lab of labs)
+        for (const g of listGroups(lab.pool).filter((x) => x.name === 'cut-cluster'))
+          for (const sn of g.snapshots) expect(sn.tags).toEqual({});
+    } finally {
+      for (const i of region.instances) i.emulator.faults = {};
     }
   });
 

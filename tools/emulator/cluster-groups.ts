@@ -45,8 +45,16 @@ export class ClusterGroups {
     if (diskIds.length > MAX_DISKS)
       return bad(403, 'DiskId.ValueNotSupported', `At most ${MAX_DISKS} disks in one group.`);
     const token = p.ClientToken ?? randomBytes(8).toString('hex');
+    // An instance whose answers are cut (cut-create) cuts the region's answer too: the group
+    // is made (or found by its ClientToken) all the same.
+    const cut = async () => {
+      for (const d of diskIds)
+        if ((await this.ownerOf(d))?.emulator.faults['cut-create']) return true;
+      return false;
+    };
     const same = [...this.groups].find(([, g]) => g.token === token);
-    if (same) return { body: { SnapshotGroupId: same[0] } };
+    if (same)
+      return { body: { SnapshotGroupId: same[0] }, ...((await cut()) ? { cut: true } : {}) };
     const owners = new Map<Instance, string[]>();
     for (const d of diskIds) {
       const owner = await this.ownerOf(d);
@@ -81,7 +89,7 @@ export class ClusterGroups {
       groupId: (a.answer as { body: { SnapshotGroupId: string } }).body.SnapshotGroupId,
     }));
     this.groups.set(id, { token, parts });
-    return { body: { SnapshotGroupId: id } };
+    return { body: { SnapshotGroupId: id }, ...((await cut()) ? { cut: true } : {}) };
   }
 
   /** Region-wide: every instance's own groups (not the parts of ours) and ours, merged. */

@@ -79,6 +79,7 @@ function printReport(ctx: CliContext, r: ClusterReport, code: number, json: bool
         {
           ExitCode: code,
           SnapshotGroupId: r.groupId,
+          UnclaimedGroupId: r.unclaimedGroupId,
           ClusterConsistent: r.clusterConsistent,
           Aborted: r.aborted,
           Instances: r.instances.map((i) => ({
@@ -98,6 +99,10 @@ function printReport(ctx: CliContext, r: ClusterReport, code: number, json: bool
     ctx.io.out(
       `group ${r.groupId || '-'}: ${r.clusterConsistent ? 'ClusterConsistent' : `not cluster-consistent${r.aborted ? ` (aborted: ${r.aborted})` : ''}`}\n`,
     );
+    if (r.unclaimedGroupId)
+      ctx.io.out(
+        `group ${r.unclaimedGroupId} came of the failed group call: untagged, crash-consistent at best\n`,
+      );
     for (const i of r.instances)
       ctx.io.out(
         `${i.instanceId}  ${i.exitCode ?? '-'} ${exitName(i.exitCode)}  ${i.consistency}  held=${i.heldAtPointInTime}  ${i.firstError || '-'}\n`,

@@ -43,6 +43,7 @@ async function world(n: number, over: Partial<CoordinatorOptions> = {}): Promise
     prepareTimeoutMs: 3000,
     freezeTimeoutMs: 3000,
     finalTimeoutMs: 3000,
+    name: 'c1',
     createGroup: (disks) => {
       created.push(disks);
       return Promise.resolve('ssg-cluster0000000001');
@@ -139,8 +140,9 @@ describe('cluster protocol', () => {
 
   it('the coordinator killed while every participant is frozen: each stops waiting at once (thaws)', async () => {
     let release!: () => void;
+    let calls = 0;
     const w = await world(2, {
-      createGroup: () => new Promise((r) => (release = () => r('ssg-never'))),
+      createGroup: () => (calls++, new Promise((r) => (release = () => r('ssg-never')))),
     });
     void w.coordinator.run();
     const [a, b] = [w.member(0), w.member(1)];
@@ -149,15 +151,56 @@ describe('cluster protocol', () => {
       a.createGroup(request(['d-a'], 60_000)),
       b.createGroup(request(['d-b'], 60_000)),
     ];
-    await until(() => w.created.length === 1);
+    await until(() => calls === 1);
+    // Each participant was told the call's ClientToken before the call went out.
+    const told = (p: ParticipantEngine) => (p as unknown as { call: string }).call;
+    await until(() => Boolean(told(a) && told(b)));
     const t0 = performance.now();
     // The coordinator process dies: its sockets close.
     (w.coordinator as unknown as { sockets: Map<string, { destroy(): void }> }).sockets.forEach(
       (s) => s.destroy(),
     );
-    await Promise.all(frozen.map((x) => expect(x).rejects.toThrow(/lost the cluster coordinator/)));
+    // Each says why it thawed, and what the cloud may have made meanwhile.
+    await Promise.all(
+      frozen.map((x) =>
+        expect(x).rejects.toThrow(
+          /lost the cluster coordinator .*; the coordinator had sent CreateSnapshotGroup Name=c1 ClientToken=[0-9a-f-]{36}: a group may exist/,
+        ),
+      ),
+    );
     expect(performance.now() - t0).toBeLessThan(5000); // not the 60 s deadline
     release();
+  });
+
+  it('a group call that fails: the abort, the outcome and every participant name its ClientToken (a group may exist)', async () => {
+    let token = '';
+    const w = await world(2, {
+      createGroup: (_disks, clientToken) => {
+        token = clientToken;
+        return Promise.reject(new Error('Network.RequestTimeout: ReadTimeout(1940)'));
+      },
+    });
+    const outcome = w.coordinator.run();
+    const [a, b] = [w.member(0), w.member(1)];
+    await Promise.all([a.warmUp(), b.warmUp()]);
+    const frozen = [a.createGroup(request(['d-a'])), b.createGroup(request(['d-b']))];
+    const errors = await Promise.all(
+      frozen.map((x) =>
+        x.then(
+          () => '',
+          (e: Error) => e.message,
+        ),
+      ),
+    );
+    for (const m of errors)
+      expect(m).toContain(`(Name=c1 ClientToken=${token}): Network.RequestTimeout`);
+    a.finish(done(4, 'None', false));
+    b.finish(done(4, 'None', false));
+    const o = await outcome;
+    expect(token).toMatch(/^[0-9a-f-]{36}$/);
+    expect(o.call?.clientToken).toBe(token);
+    expect(o.groupId).toBe('');
+    expect(o.aborted).toMatch(/the group call failed \(Name=c1 ClientToken=/);
   });
 
   it('one participant fails before it is prepared (its run ended): the others are aborted, nothing frozen', async () => {
