@@ -144,6 +144,28 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
     expect([r.stdout, r.stderr, ...logs].join('\n')).not.toContain(PASSWORD);
   });
 
+  it('built-in quiescer without the freeze (-EnableFsFreeze=false): no claim at all, whatever the restore shows (issue 27)', async () => {
+    const r = await snapshotUnderLoad(
+      ['-Name=dbnofreeze', '-Apps=db', '-EnableFsFreeze=false'],
+      { APP_SNAPSHOT_APPS_CONFIG: appsConfig() },
+      500,
+      300,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect([r.json.Consistency, r.json.FreezeHeld, r.json.Frozen]).toEqual(['None', false, []]);
+    for (const sn of r.json.Snapshots) {
+      expect(sn.Tags.AppConsistent).toBeUndefined();
+      expect(sn.Tags.FsConsistent).toBeUndefined();
+    }
+    expect(r.json.Warnings.join('\n')).toMatch(/EnableFsFreeze=false: the built-in quiescers/);
+    // What a restore of such a clone shows is logged: the tags claim nothing either way.
+    const found = await prove(snapshotImages(r.json.SnapshotGroupId, r.json.Snapshots), 'nofrz', {
+      lockTime: r.json.Apps[0].Facts.LockTime,
+      gtid: r.json.Apps[0].Facts.Gtid,
+    });
+    console.log(`no-freeze restore: ${found.length ? found.join('; ') : 'consistent this time'}`);
+  });
+
   it('check connects and says how the database would be quiesced, locking nothing', async () => {
     const r = await runCli(
       ['check', '-Name=check1', '-Engine=local', `-Pool=${lab.pool}`, '-Apps=db,clean', '--json'],
