@@ -1,8 +1,23 @@
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tmp } from '../../support/tmp.js';
-import { acquireLock, ensureStateDir, lockHolder } from '../../../src/system/lock.js';
+import {
+  acquireLock,
+  ensureStateDir,
+  lockHolder,
+  stateDirProblem,
+} from '../../../src/system/lock.js';
 import { isAlive, processStartTime } from '../../../src/system/process.js';
 
 const dir = () => tmp('asp-lock-');
@@ -63,6 +78,110 @@ describe('lock', () => {
     );
     expect(readdirSync(d)).toEqual(['not-a-dir']);
     expect(readFileSync(file, 'utf8')).toBe('');
+  });
+  it('names the live holder, and says whose lock it is', () => {
+    const d = dir();
+    const lock = acquireLock(d);
+    expect(() => acquireLock(d)).toThrow(
+      expect.objectContaining({
+        exitCode: 16,
+        message: `another app-snapshot-plugin run (pid ${process.pid}) is in progress; lock ${join(d, 'lock')}`,
+      }),
+    );
+    lock.release();
+  });
+  it('reads only a whole "pid starttime" line: anything around it is garbled, never a dead owner', () => {
+    for (const content of [
+      `x${process.pid} 1\n`,
+      `999999999 1\nmore`,
+      `999999999 1`,
+      ' 999999999 1\n',
+    ]) {
+      const d = dir();
+      writeFileSync(join(d, 'lock'), content);
+      expect(() => acquireLock(d), JSON.stringify(content)).toThrow(
+        expect.objectContaining({ exitCode: 16, message: expect.stringMatching(/garbled/) }),
+      );
+      expect(readFileSync(join(d, 'lock'), 'utf8')).toBe(content);
+      expect(lockHolder(d)).toBeUndefined();
+    }
+    const empty = dir();
+    writeFileSync(join(empty, 'lock'), '');
+    expect(() => acquireLock(empty)).toThrow(/the lock file is empty/);
+  });
+  it('a lock that cannot be read is never taken for a dead one', () => {
+    const d = dir();
+    mkdirSync(join(d, 'lock')); // EISDIR on read
+    expect(() => acquireLock(d)).toThrow(
+      expect.objectContaining({
+        exitCode: 16,
+        message: expect.stringMatching(/lock file is EISDIR/),
+      }),
+    );
+  });
+  it('a dead owner whose lock another run took over meanwhile: put back, and that run wins', () => {
+    // The lock we would take over changes under us: what we moved is not the dead one.
+    const d = dir();
+    writeFileSync(join(d, 'lock'), '999999999 12345\n');
+    // A live run (pid 1, its real start time) replaces the dead lock before our rename lands.
+    const live = `1 ${processStartTime(1)}\n`;
+    // node:fs's own object, and the ESM bindings lock.ts imports, both patched.
+    const fs = createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
+    const rename = fs.renameSync;
+    let swapped = false;
+    fs.renameSync = ((from: string, to: string) => {
+      if (!swapped && from === join(d, 'lock')) {
+        swapped = true;
+        writeFileSync(from, live);
+      }
+      return rename(from, to);
+    }) as typeof fs.renameSync;
+    syncBuiltinESMExports();
+    try {
+      expect(() => acquireLock(d)).toThrow(expect.objectContaining({ exitCode: 16 }));
+    } finally {
+      fs.renameSync = rename;
+      syncBuiltinESMExports();
+    }
+    expect(swapped).toBe(true);
+    expect(readFileSync(join(d, 'lock'), 'utf8')).toBe(live);
+    expect(readdirSync(d)).toEqual(['lock']);
+  });
+  it('says what went wrong with the state directory in words, not only errno codes', () => {
+    const err = (code: string) => Object.assign(new Error(code), { code });
+    expect(stateDirProblem('/s', 'write the lock in', err('ENOSPC')).message).toBe(
+      'cannot write the lock in the state directory /s: the filesystem is full (ENOSPC)',
+    );
+    expect(stateDirProblem('/s', 'create', err('EDQUOT')).message).toMatch(
+      /: the disk quota is exhausted \(EDQUOT\)$/,
+    );
+    expect(stateDirProblem('/s', 'create', err('EROFS')).message).toMatch(
+      /: the filesystem is read-only \(EROFS\)$/,
+    );
+    expect(stateDirProblem('/s', 'create', err('EACCES')).message).toMatch(
+      /: permission denied \(EACCES\)$/,
+    );
+    expect(stateDirProblem('/s', 'create', err('EIO')).message).toBe(
+      'cannot create the state directory /s: EIO',
+    );
+    expect(stateDirProblem('/s', 'create', err('EIO')).exitCode).toBe(1);
+  });
+  it('refuses a state directory that is not a directory, or is group-writable', () => {
+    const d = dir();
+    const file = join(d, 'file');
+    writeFileSync(file, '');
+    // A file where the directory should be: mkdir -p fails first (EEXIST is not a directory).
+    expect(() => ensureStateDir(file)).toThrow(expect.objectContaining({ exitCode: 1 }));
+    const link = join(d, 'link');
+    symlinkSync(d, link);
+    expect(() => ensureStateDir(link)).toThrow(/must be a directory owned by the agent's user/);
+    const group = join(d, 'group');
+    mkdirSync(group, { mode: 0o700 });
+    chmodSync(group, 0o720);
+    expect(() => ensureStateDir(group)).toThrow(/not writable by others/);
+    const mine = join(d, 'mine');
+    ensureStateDir(mine);
+    expect(statSync(mine).mode & 0o777).toBe(0o700);
   });
   it('tells a live process from a reused pid by start time', () => {
     expect(isAlive(process.pid, processStartTime(process.pid))).toBe(true);
