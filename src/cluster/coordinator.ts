@@ -27,8 +27,12 @@ export interface CoordinatorOptions {
   readonly finalTimeoutMs: number;
   /** The group's name (the run's -Name): told to the participants before the call. */
   readonly name: string;
-  /** One group of these disks, idempotent per clientToken; resolves its id (the point in time). */
-  readonly createGroup: (disks: string[], clientToken: string) => Promise<string>;
+  /**
+   * One group of these disks, idempotent per clientToken; resolves its id (the point in time).
+   * `windowMs`: what is left of the shortest frozen window (less the margin): no attempt of the
+   * call may outlive it, as no attempt of an agent's own call outlives its deadline.
+   */
+  readonly createGroup: (disks: string[], clientToken: string, windowMs: number) => Promise<string>;
   readonly log: (line: string) => void;
   readonly now?: () => number;
 }
@@ -158,9 +162,11 @@ export class Coordinator {
       `all frozen: CreateSnapshotGroup Name=${this.o.name} ClientToken=${this.clientToken}`,
     );
     try {
+      const all = [...this.participants.values()];
       this.groupId = await this.o.createGroup(
-        [...this.participants.values()].flatMap((p) => p.disks),
+        all.flatMap((p) => p.disks),
         this.clientToken,
+        Math.min(...all.map((p) => p.frozenUntil)) - LIVE_MARGIN_MS - this.now(),
       );
     } catch (e) {
       for (const p of this.participants.values()) p.heldAtPointInTime = false;

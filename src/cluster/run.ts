@@ -6,6 +6,7 @@
 // ClusterConsistent only if every instance held its freeze across the point in time and its run
 // succeeded.
 import { randomBytes } from 'node:crypto';
+import { Deadline } from '../system/clock.js';
 import type { EcsApi } from '../engines/ecs/client.js';
 import type { FleetCloud } from '../fleet/cloud.js';
 import { FINAL } from '../fleet/cloud.js';
@@ -58,7 +59,8 @@ export async function clusterRun(o: ClusterRunOptions): Promise<ClusterReport> {
     freezeTimeoutMs: p.timeoutInSeconds * 1000,
     finalTimeoutMs: p.groupTimeoutInSeconds * 1000 + 120_000,
     name: p.name,
-    createGroup: (disks, clientToken) => createGroup(o, p.name, disks, clientToken),
+    createGroup: (disks, clientToken, windowMs) =>
+      createGroup(o, p.name, disks, clientToken, windowMs),
     log: o.log,
   });
   const port = await coordinator.listen(o.listenHost, o.listenPort);
@@ -95,13 +97,18 @@ async function createGroup(
   name: string,
   disks: string[],
   clientToken: string,
+  windowMs: number,
 ): Promise<string> {
-  const r = await o.api.call<{ SnapshotGroupId: string }>('CreateSnapshotGroup', {
-    RegionId: o.cloud.regionId,
-    Name: name,
-    ClientToken: clientToken,
-    ...Object.fromEntries(disks.map((d, n) => [`DiskId.${n + 1}`, d])),
-  });
+  const r = await o.api.call<{ SnapshotGroupId: string }>(
+    'CreateSnapshotGroup',
+    {
+      RegionId: o.cloud.regionId,
+      Name: name,
+      ClientToken: clientToken,
+      ...Object.fromEntries(disks.map((d, n) => [`DiskId.${n + 1}`, d])),
+    },
+    { deadline: new Deadline(Math.max(0, windowMs)) },
+  );
   return r.SnapshotGroupId;
 }
 

@@ -26,6 +26,8 @@ interface World {
   coordinator: Coordinator;
   port: number;
   created: string[][];
+  /** The window each group call was given (ms). */
+  windows: number[];
   lines: string[];
   member(i: number, o?: { fingerprint?: string; token?: string }): ParticipantEngine;
 }
@@ -35,6 +37,7 @@ async function world(n: number, over: Partial<CoordinatorOptions> = {}): Promise
     Array.from({ length: n }, (_, i) => [randomBytes(16).toString('hex'), `i-${i}`]),
   );
   const created: string[][] = [];
+  const windows: number[] = [];
   const lines: string[] = [];
   const coordinator = new Coordinator({
     cert: cert.cert,
@@ -44,8 +47,9 @@ async function world(n: number, over: Partial<CoordinatorOptions> = {}): Promise
     freezeTimeoutMs: 3000,
     finalTimeoutMs: 3000,
     name: 'c1',
-    createGroup: (disks) => {
+    createGroup: (disks, _token, windowMs) => {
       created.push(disks);
+      windows.push(windowMs);
       return Promise.resolve('ssg-cluster0000000001');
     },
     log: (l) => lines.push(l),
@@ -57,6 +61,7 @@ async function world(n: number, over: Partial<CoordinatorOptions> = {}): Promise
     coordinator,
     port,
     created,
+    windows,
     lines,
     member: (i, o = {}) =>
       new ParticipantEngine(new MemoryEngine(memoryDisks(2)), {
@@ -99,6 +104,9 @@ describe('cluster protocol', () => {
     expect(ga.id).toBe('ssg-cluster0000000001');
     expect(gb.id).toBe(ga.id);
     expect(w.created).toEqual([expect.arrayContaining(['d-a1', 'd-a2', 'd-b1'])]);
+    // The call may not outlive the shortest frozen window (5 s here) less the 1 s margin.
+    expect(w.windows[0]).toBeGreaterThan(0);
+    expect(w.windows[0]).toBeLessThanOrEqual(4000);
     a.finish(done(0, 'FsConsistent'));
     b.finish(done(0, 'AppConsistent'));
     const o = await outcome;
