@@ -78,8 +78,10 @@ describe.skipIf(!requireRoot())('a group call whose answer never came', () => {
   it('cut at the deadline (the service makes it late, after the thaw): exit 11 and its id, not exit 4', async () => {
     const r = await cloud('cut-deadline', { 'slow-create': 4500 }, '-TimeoutInSeconds=2');
     await expectReported(r, 'cut-deadline');
+    // Either the deadline thawed first, or the agent gave up on the call just before it and
+    // thawed itself: the same exit, the same id, and it says which.
     expect(r.json.Error).toMatch(
-      /thawed \(by the (watchdog|agent)[^)]*deadline[^)]*\) before the snapshot point/,
+      /thawed \(by the (watchdog|agent)[^)]*deadline[^)]*\) before the snapshot point|the group call got no answer, so its point in time cannot be shown/,
     );
   });
 

@@ -512,7 +512,7 @@ function runCommandLimits(p: Record<string, string>): [string, string] | undefin
   if (Buffer.byteLength(p.CommandContent ?? '') > 18 * 1024)
     return ['InvalidParameter.CommandContent', 'CommandContent must be at most 18 KB (Base64).'];
   const timeout = Number(p.Timeout ?? 60);
-  if (!Number.isInteger(timeout) || timeout < 10 || timeout > 86400)
-    return ['InvalidParameter.Timeout', `Timeout must be 10 to 86400 seconds, not ${p.Timeout}.`];
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 86400)
+    return ['InvalidParameter.Timeout', `Timeout must be 1 to 86400 seconds, not ${p.Timeout}.`];
   return undefined;
 }
