@@ -531,3 +531,33 @@ describe("runSnapshot: the vendor log's figures mean what they say (issue 27)", 
     expect(total).toBeGreaterThanOrEqual(cost + query);
   });
 });
+
+describe('runSnapshot: a local pool on a filesystem the run would freeze', () => {
+  /** The in-memory engine under the local engine's name: the pool check applies to it. */
+  const asLocal = (h: ReturnType<typeof harness>) =>
+    Object.defineProperty(h.engine, 'name', { value: 'local' });
+
+  it('is refused before anything runs (exit 1), naming the pool and the mount', async () => {
+    const h = harness();
+    asLocal(h);
+    const r = await runSnapshot(h.deps, params('-Pool=/data/pool'));
+    expect(r.ExitCode).toBe(1);
+    expect(r.Error).toBe(
+      'the pool /data/pool is on /data, a filesystem of the group that would be frozen',
+    );
+    expect(h.freezer.events).toEqual([]);
+    expect(h.engine.groups.size).toBe(0);
+  });
+
+  it('is fine on a filesystem outside the group, or when no engine writes into it', async () => {
+    const outside = harness();
+    asLocal(outside);
+    expect((await runSnapshot(outside.deps, params('-Pool=/srv/pool'))).ExitCode).toBe(0);
+    const unfrozen = harness();
+    asLocal(unfrozen);
+    const r = await runSnapshot(unfrozen.deps, params('-Pool=/data/pool', '-EnableFsFreeze=false'));
+    expect(r.ExitCode).toBe(0);
+    // Another engine keeps no pool here: nothing to refuse.
+    expect((await runSnapshot(harness().deps, params('-Pool=/data/pool'))).ExitCode).toBe(0);
+  });
+});
