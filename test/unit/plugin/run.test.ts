@@ -561,3 +561,46 @@ describe('runSnapshot: a local pool on a filesystem the run would freeze', () =>
     expect((await runSnapshot(harness().deps, params('-Pool=/data/pool'))).ExitCode).toBe(0);
   });
 });
+
+describe('runSnapshot: the frozen window, as the engine and the log see it', () => {
+  it('the engine gets the freeze deadline (TimeoutInSeconds), and the log names what is frozen and created', async () => {
+    const h = harness();
+    let budget: number | undefined;
+    const created = h.engine.createGroup.bind(h.engine);
+    h.engine.createGroup = (req) => ((budget = req.deadline?.budgetMs), created(req));
+    const r = await runSnapshot(h.deps, params('-TimeoutInSeconds=7'));
+    expect(r.ExitCode).toBe(0);
+    expect(budget).toBe(7000);
+    const text = h.out.join('');
+    expect(text).toContain('[message="Freeze filesystems (2): /logs, /data"]');
+    expect(text).toContain('[message="Create snapshot group for disks: d-1, d-2"]');
+    expect(r.FreezeHeld).toBe(true);
+  });
+
+  it('without a freeze the engine gets no deadline, and the log says nothing needs freezing only when a freeze was asked for', async () => {
+    const h = harness({ platform: { mountinfo: () => '27 1 254:0 / / rw - ext4 /dev/vda rw' } });
+    let sawDeadline = true;
+    const created = h.engine.createGroup.bind(h.engine);
+    h.engine.createGroup = (req) => ((sawDeadline = req.deadline !== undefined), created(req));
+    const r = await runSnapshot(h.deps, params());
+    expect(r.ExitCode).toBe(0);
+    expect(sawDeadline).toBe(false);
+    expect(h.out.join('')).toContain('No mounted filesystem on the group disks needs freezing');
+    const off = harness();
+    await runSnapshot(off.deps, params('-EnableFsFreeze=false'));
+    expect(off.out.join('')).not.toContain('needs freezing');
+  });
+
+  it('FreezeHeld is false whenever the freeze cannot be shown to have held: a thaw failure, a late thaw', async () => {
+    const failed = harness();
+    failed.freezer.failThaw = true;
+    expect((await runSnapshot(failed.deps, params())).FreezeHeld).toBe(false);
+    const late = harness();
+    late.freezer.lateThaw = true;
+    const r = await runSnapshot(late.deps, params());
+    expect(r.FreezeHeld).toBe(false);
+    expect(r.Error).toMatch(
+      /; TimeoutInSeconds=30; the group ssg-mem1 is kept, without a consistency tag$/,
+    );
+  });
+});
