@@ -604,3 +604,73 @@ describe('runSnapshot: the frozen window, as the engine and the log see it', () 
     );
   });
 });
+
+describe('runSnapshot: tagging and the wait, each outcome its own code', () => {
+  it("any failure while tagging is exit 8, the engine's own words kept", async () => {
+    const h = harness();
+    h.engine.fail.tag = new AgentError('NoRamRole', 'the security token expired');
+    const r = await runSnapshot(h.deps, params());
+    expect(r.ExitCode).toBe(8);
+    expect(r.Error).toBe('tagging snapshots failed: the security token expired');
+    const tagFailed = harness();
+    tagFailed.engine.fail.tag = new AgentError('TagFailed', 'QuotaExceed.Tags');
+    expect((await runSnapshot(tagFailed.deps, params())).Error).toBe('QuotaExceed.Tags');
+  });
+
+  it("a quiescer's fact is cut to a tag value's 128 characters", async () => {
+    let app!: FakeQuiescer;
+    const h = harness({ apps: (freezer) => [(app = new FakeQuiescer('db1', freezer))] });
+    const quiesce = app.quiesce.bind(app);
+    app.quiesce = async () => {
+      const held = await quiesce();
+      return { ...held, facts: { Long: 'x'.repeat(200) } };
+    };
+    const r = await runSnapshot(h.deps, params());
+    expect(r.Snapshots[0]!.Tags['db1.Long']).toBe('x'.repeat(128));
+  });
+
+  it('nothing to tag (no disk covered by the freeze): the engine is not asked', async () => {
+    const h = harness({
+      platform: {
+        // Both group disks hold writable filesystems that cannot be frozen (vfat).
+        mountinfo: () =>
+          [
+            '27 1 254:0 / / rw - ext4 /dev/vda rw',
+            '60 27 254:16 / /data rw - vfat /dev/vdb rw',
+            '61 27 254:32 / /logs rw - vfat /dev/vdc rw',
+          ].join('\n'),
+      },
+    });
+    let asked = 0;
+    const tagSnapshots = h.engine.tagSnapshots.bind(h.engine);
+    h.engine.tagSnapshots = (ids, tags) => (asked++, tagSnapshots(ids, tags));
+    const r = await runSnapshot(h.deps, params());
+    expect(tagsOf(r)).toEqual([{}, {}]);
+    expect(asked).toBe(0);
+  });
+
+  it('a group that ends failed is exit 5; one whose snapshot is not usable is exit 7', async () => {
+    for (const [change, code, msg] of [
+      [{ status: 'failed' }, 5, /snapshot group ssg-mem1 failed/],
+      [
+        { snapshot: { status: 'progressing', progress: 99 } },
+        7,
+        /snapshot s-mem1x0 of disk d-1 is progressing \(99%\)/,
+      ],
+    ] as const) {
+      const h = harness();
+      const created = h.engine.createGroup.bind(h.engine);
+      h.engine.createGroup = async (req) => ({ ...(await created(req)), status: 'progressing' });
+      h.engine.describeGroup = async (id) => {
+        const g = h.engine.groups.get(id)!;
+        if ('status' in change) return { ...g, status: change.status };
+        const [first, ...rest] = g.snapshots;
+        return { ...g, snapshots: [{ ...first!, ...change.snapshot }, ...rest] };
+      };
+      const r = await runSnapshot(h.deps, params());
+      expect(r.ExitCode).toBe(code);
+      expect(r.Error).toMatch(msg);
+      expect(tagsOf(r).every((t) => Object.keys(t).length === 0)).toBe(true);
+    }
+  });
+});
