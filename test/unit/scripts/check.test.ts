@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { linkSync, symlinkSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkScript } from '../../../src/scripts/check.js';
+import { checkScript, MAX_SCRIPT_BYTES } from '../../../src/scripts/check.js';
 import { script, tmp } from '../../support/tmp.js';
 
 // The owner rule is "root"; tests run as any user, so they ask for their own uid.
@@ -34,5 +34,30 @@ describe('checkScript', () => {
     expect(reason(twice)).toMatch(/2 hard links/);
     expect(checkScript(good, me + 1).ok).toBe(false);
     expect(reason('relative.sh')).toMatch(/absolute/);
+  });
+
+  it('says whose the file is and whose it should be', () => {
+    const good = script(tmp(), 'good.sh', 'true\n');
+    const as = (owner: number) => {
+      const c = checkScript(good, owner);
+      return c.ok ? 'ok' : c.reason;
+    };
+    expect(as(me + 1)).toBe(`it is owned by uid ${me}, not uid ${me + 1}`);
+    if (me !== 0) expect(as(0)).toBe(`it is owned by uid ${me}, not root`);
+    else expect(as(1)).toBe('it is owned by uid 0, not uid 1');
+  });
+
+  it('takes a script of exactly 1 MiB whole, and refuses one byte more', () => {
+    const d = tmp();
+    const body = `${'#'.repeat(MAX_SCRIPT_BYTES - 1)}\n`;
+    const c = checkScript(script(d, 'big.sh', body), me);
+    expect(c.ok && c.content.length).toBe(MAX_SCRIPT_BYTES);
+    expect(c.ok && c.content.toString() === body).toBe(true);
+    expect(reason(script(d, 'bigger.sh', `${body}x`))).toBe(
+      `it is larger than ${MAX_SCRIPT_BYTES} bytes`,
+    );
+    // An empty script is a script (it does nothing): accepted, with nothing in it.
+    const empty = checkScript(script(d, 'empty.sh', ''), me);
+    expect(empty.ok && empty.content.length).toBe(0);
   });
 });
