@@ -167,3 +167,37 @@ describe('planFreeze on real distributions', () => {
     ]);
   });
 });
+
+describe('freeze order and mount choice, at the edges', () => {
+  it('a group filesystem mounted at / goes after everything mounted under it', () => {
+    const order = [
+      { mountPoint: '/srv/data', dev: '7:1', fsType: 'xfs', diskIds: [] },
+      { mountPoint: '/', dev: '254:0', fsType: 'ext4', diskIds: [] },
+    ];
+    expect(freezeWaves(order, () => undefined)).toEqual([['/srv/data'], ['/']]);
+    // A sibling whose name only starts like the other's is not inside it.
+    const siblings = [
+      { mountPoint: '/data2', dev: '7:2', fsType: 'xfs', diskIds: [] },
+      { mountPoint: '/data', dev: '7:1', fsType: 'xfs', diskIds: [] },
+    ];
+    expect(freezeWaves(siblings, () => undefined)).toEqual([['/data2', '/data']]);
+  });
+
+  it('freezes through the root mount of a filesystem, else its first writable mount, in mountinfo order', () => {
+    const m = parseMountinfo(
+      [
+        '27 1 254:0 / / rw - ext4 /dev/vda rw',
+        '70 27 7:5 /sub /b1 ro - ext4 /dev/loop5 rw',
+        '71 27 7:5 /sub /b2 rw - ext4 /dev/loop5 rw',
+        '72 27 7:5 /sub /b3 rw - ext4 /dev/loop5 rw',
+        '73 27 7:6 /x /c1 rw - xfs /dev/loop6 rw',
+        '74 27 7:6 / /c2 rw - xfs /dev/loop6 rw',
+      ].join('\n'),
+    );
+    const p = planFreeze(m, [
+      { diskId: 'd-5', devs: new Set(['7:5']) },
+      { diskId: 'd-6', devs: new Set(['7:6']) },
+    ]);
+    expect(p.freeze.map((f) => f.mountPoint).sort()).toEqual(['/b2', '/c2']);
+  });
+});
