@@ -674,3 +674,79 @@ describe('runSnapshot: tagging and the wait, each outcome its own code', () => {
     }
   });
 });
+
+describe('runSnapshot: several built-in quiescers', () => {
+  function twoApps() {
+    const order: string[] = [];
+    const apps: FakeQuiescer[] = [];
+    const h = harness({
+      apps: (freezer) =>
+        ['db1', 'db2'].map((name) => {
+          const q = new FakeQuiescer(name, freezer);
+          const quiesce = q.quiesce.bind(q);
+          q.quiesce = async () => {
+            const held = await quiesce();
+            order.push(`lock ${name}`);
+            return {
+              ...held,
+              facts: { Gtid: `${name}-gtid` },
+              release: async () => (order.push(`release ${name}`), held.release()),
+            };
+          };
+          apps.push(q);
+          return q;
+        }),
+    });
+    return { h, apps, order };
+  }
+
+  it('locks in order, releases in reverse, records each, and logs what each took', async () => {
+    const { h, order } = twoApps();
+    const r = await runSnapshot(h.deps, params());
+    expect(r.ExitCode).toBe(0);
+    expect(order).toEqual(['lock db1', 'lock db2', 'release db2', 'release db1']);
+    expect(r.Apps.map((a) => [a.Name, a.Held])).toEqual([
+      ['db2', true],
+      ['db1', true],
+    ]);
+    expect(r.Warnings.join('\n')).not.toMatch(/lock was lost/);
+    const text = h.out.join('');
+    expect(text).toContain('[message="Quiesce mysql app db1"]');
+    expect(text).toContain('[message="App db2 quiesced: fake-lock; Gtid=db2-gtid"]');
+    expect(text).toContain('[message="Connect to mysql app db1"]');
+    expect(text).toContain('[message="App db1: fake-lock"]');
+  });
+
+  it('one lock lost: says which, claims FsConsistent only, still releases both', async () => {
+    const { h, apps, order } = twoApps();
+    const afterThaw: string[] = [];
+    for (const q of apps) {
+      const quiesce = q.quiesce.bind(q);
+      q.quiesce = async () => {
+        const held = await quiesce();
+        return { ...held, afterThaw: async () => void afterThaw.push(q.name) };
+      };
+    }
+    apps[1]!.lose = true;
+    const r = await runSnapshot(h.deps, params());
+    expect(r.Consistency).toBe('FsConsistent');
+    expect(r.Warnings).toContain(
+      'app db2: its lock was lost before the thaw: the snapshot is not AppConsistent',
+    );
+    expect(order.filter((o) => o.startsWith('release'))).toEqual(['release db2', 'release db1']);
+    expect(afterThaw).toEqual(['db1']); // only for a lock that held
+  });
+
+  it("a quiescer's after-thaw work that fails is its run's failure (exit 10), and nothing is AppConsistent", async () => {
+    const { h, apps } = twoApps();
+    const quiesce = apps[0]!.quiesce.bind(apps[0]!);
+    apps[0]!.quiesce = async () => ({
+      ...(await quiesce()),
+      afterThaw: () => Promise.reject(new AgentError('PostScriptFailed', 'metadata backup failed')),
+    });
+    const r = await runSnapshot(h.deps, params());
+    expect(r.ExitCode).toBe(10);
+    expect(r.Consistency).toBe('FsConsistent');
+    expect(r.Error).toBe('metadata backup failed');
+  });
+});
