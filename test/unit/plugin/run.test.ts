@@ -750,3 +750,21 @@ describe('runSnapshot: several built-in quiescers', () => {
     expect(r.Error).toBe('metadata backup failed');
   });
 });
+
+describe('runSnapshot: what validation says', () => {
+  it('names the unknown disk and the disks there are; says why no disk is left', async () => {
+    const r = await runSnapshot(harness().deps, params('-ExcludeDiskId=d-9'));
+    expect(r.Error).toBe(
+      'ExcludeDiskId names disk(s) this instance does not have: d-9 (disks: d-1, d-2)',
+    );
+    const none = await runSnapshot(harness().deps, params('-ExcludeDiskId=d-1,d-2'));
+    expect(none.ExitCode).toBe(3);
+    expect(none.Error).toBe(
+      'no disk left to snapshot (d-1: excluded by ExcludeDiskId; d-2: excluded by ExcludeDiskId)',
+    );
+    const empty = harness({ engine: new MemoryEngine([]) });
+    expect((await runSnapshot(empty.deps, params())).Error).toBe(
+      'no disk left to snapshot (the instance has no disks)',
+    );
+  });
+});
