@@ -122,23 +122,25 @@ describe.skipIf(!enabled)('cluster proof: money between two MariaDB instances', 
     }
   }
 
-  it('one cluster group restores consistent; two back-to-back single runs are caught', async () => {
-    // The cluster run, under load.
+  /** `cluster run` over both instances while the writer moves money (from `beforeMs` before). */
+  async function clusterUnderLoad(beforeMs: number, ...params: string[]) {
     writer.start();
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, beforeMs));
     const ids = region.instances.map((i) => i.id);
     const c = await cli([
-      'cluster',
-      'run',
-      `-Instances=${ids.join(',')}`,
-      '--advertise',
-      '127.0.0.1',
-      '--listen',
-      '127.0.0.1:0',
-      '-Name=bank-cluster',
+      ...['cluster', 'run', `-Instances=${ids.join(',')}`],
+      ...['--advertise', '127.0.0.1', '--listen', '127.0.0.1:0'],
+      ...params,
     ]);
     await new Promise((r) => setTimeout(r, 300));
     await writer.stop();
+    return c;
+  }
+
+  it('one cluster group restores consistent; two back-to-back single runs are caught', async () => {
+    // The cluster run, under load.
+    const c = await clusterUnderLoad(500, '-Name=bank-cluster');
+    const ids = region.instances.map((i) => i.id);
     expect(c.code, c.stderr).toBe(0);
     expect(JSON.parse(c.stdout).ClusterConsistent).toBe(true);
     const [pa, pb] = [part(labs[0]!, 'bank-cluster'), part(labs[1]!, 'bank-cluster')];
@@ -169,22 +171,7 @@ describe.skipIf(!enabled)('cluster proof: money between two MariaDB instances', 
   });
 
   it('-EnableFsFreeze=false with the built-in quiescers under load: no instance held a freeze, so nothing is claimed (issue 27)', async () => {
-    writer.start();
-    await new Promise((r) => setTimeout(r, 300));
-    const ids = region.instances.map((i) => i.id);
-    const c = await cli([
-      'cluster',
-      'run',
-      `-Instances=${ids.join(',')}`,
-      '--advertise',
-      '127.0.0.1',
-      '--listen',
-      '127.0.0.1:0',
-      '-Name=bank-nofreeze',
-      '-EnableFsFreeze=false',
-    ]);
-    await new Promise((r) => setTimeout(r, 300));
-    await writer.stop();
+    const c = await clusterUnderLoad(300, '-Name=bank-nofreeze', '-EnableFsFreeze=false');
     const j = JSON.parse(c.stdout);
     expect(j.ClusterConsistent, c.stderr).toBe(false);
     for (const i of j.Instances)
