@@ -66,6 +66,28 @@ describe('WatchdogFreezer (real watchdog process, fake fsfreeze)', () => {
     expect(existsSync(markerPath(dir))).toBe(false);
   });
 
+  it('freezes nothing when the run no longer owns its lock (another run took it over): exit 16', async () => {
+    const dir = tmp();
+    const fake = fakeFsfreeze(dir);
+    let owns = true;
+    const freezer = new WatchdogFreezer({
+      runner: systemRunner,
+      command: WATCHDOG,
+      fsfreeze: fake.bin,
+      stateDir: dir,
+      ownsLock: () => owns,
+    });
+    await freezer.prepare();
+    owns = false;
+    await expect(freezer.freeze([['/m']], new Deadline(30_000))).rejects.toMatchObject({
+      exitCode: 16,
+      message: 'another run took over the lock of this one: nothing was frozen',
+    });
+    await freezer.dispose();
+    expect(fake.calls()).toEqual([]);
+    expect(existsSync(markerPath(dir))).toBe(false);
+  });
+
   it('thaws by itself when the deadline passes, and says so', async () => {
     const dir = tmp();
     const { freezer, calls } = freezerIn(dir);
