@@ -2,11 +2,11 @@
 // lab disks. Every cloud failure reaches its documented exit code; no secret leaks.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Fault } from '../../tools/emulator/faults.js';
 import { Emulator } from '../../tools/emulator/server.js';
 import { requireRoot, runCli, TestLab } from '../support/lab.js';
-import { agentEnvFor, emulatorByIdDir } from '../support/emulator.js';
+import { agentEnvFor, cloudLabForThisFile } from '../support/emulator.js';
 import { vendorStyleScripts } from '../support/scripts.js';
 
 describe.skipIf(!requireRoot())('ecs engine against the emulator', () => {
@@ -14,15 +14,8 @@ describe.skipIf(!requireRoot())('ecs engine against the emulator', () => {
   let emulator: Emulator;
   const outputs: string[] = [];
 
-  beforeAll(async () => {
-    lab = await new TestLab().up(2);
-    emulator = new Emulator({ pool: lab.pool, byIdDir: emulatorByIdDir(lab), progressMs: 300 });
-    await emulator.start();
-  });
-  afterAll(async () => {
-    await emulator?.stop();
-    await lab?.down();
-  });
+  const cloudLab = cloudLabForThisFile();
+  beforeAll(() => ({ lab, emulator } = cloudLab));
 
   async function cloud(
     words: string[],

@@ -3,7 +3,7 @@
 // happens to the answer) and the local engine side by side: the exit code says what really
 // failed, the run names every group that exists because of it, nothing is tagged.
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Fault } from '../../tools/emulator/faults.js';
 import { Emulator } from '../../tools/emulator/server.js';
 import { startHeld } from '../support/held-run.js';
@@ -16,21 +16,14 @@ import {
   TestLab,
   withJson,
 } from '../support/lab.js';
-import { agentEnvFor, emulatorByIdDir } from '../support/emulator.js';
+import { agentEnvFor, cloudLabForThisFile } from '../support/emulator.js';
 import { listGroups } from '../support/vm.js';
 
 describe.skipIf(!requireRoot())('a group call whose answer never came', () => {
   let lab: TestLab;
   let emulator: Emulator;
-  beforeAll(async () => {
-    lab = await new TestLab().up(2);
-    emulator = new Emulator({ pool: lab.pool, byIdDir: emulatorByIdDir(lab), progressMs: 300 });
-    await emulator.start();
-  });
-  afterAll(async () => {
-    await emulator?.stop();
-    await lab?.down();
-  });
+  const cloudLab = cloudLabForThisFile();
+  beforeAll(() => ({ lab, emulator } = cloudLab));
 
   const ecsArgs = (name: string, ...words: string[]) => [
     '-Engine=ecs',

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { Emulator, type EmulatorOptions } from '../../tools/emulator/server.js';
+import { TestLab } from './lab.js';
 import { copyPool } from './pool.js';
 
 /**
@@ -38,4 +39,26 @@ export function agentEnvFor(
 /** Where the emulator makes the virtio-<serial> links for a lab. */
 export function emulatorByIdDir(lab: { root: string }): string {
   return join(lab.root, 'by-id');
+}
+
+/**
+ * A real two-disk lab (root, loop devices) with the emulator over it as its cloud, made before
+ * the file's tests and removed after them. Read `lab` and `emulator` once the hooks have run.
+ */
+export function cloudLabForThisFile(): { lab: TestLab; emulator: Emulator } {
+  const world = {} as { lab: TestLab; emulator: Emulator };
+  beforeAll(async () => {
+    world.lab = await new TestLab().up(2);
+    world.emulator = new Emulator({
+      pool: world.lab.pool,
+      byIdDir: emulatorByIdDir(world.lab),
+      progressMs: 300,
+    });
+    await world.emulator.start();
+  });
+  afterAll(async () => {
+    await world.emulator?.stop();
+    await world.lab?.down();
+  });
+  return world;
 }
