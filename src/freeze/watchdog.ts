@@ -9,22 +9,46 @@ import type { AgentMessage, FreezeRequest, ThawReport, WatchdogMessage } from '.
 
 const THAW_ATTEMPTS = 3;
 
-function send(msg: WatchdogMessage): void {
-  try {
-    process.stdout.write(`${JSON.stringify(msg)}\n`);
-  } catch {
-    // the agent is gone; thawing is all that matters
-  }
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+
+/**
+ * What the watchdog talks to. The process wires stdin, stdout, its signals and util-linux's
+ * fsfreeze; a test wires streams and a fake fsfreeze, and drives the same code in-process.
+ */
+export interface WatchdogIo {
+  /** Line-delimited AgentMessages. Its end means the agent exited or was killed. */
+  readonly input: NodeJS.ReadableStream;
+  /** One message to the agent. Must not throw: when the agent is gone, thawing is all that matters. */
+  readonly send: (msg: WatchdogMessage) => void;
+  /** Calls `handler` on each catchable signal that would end the process. */
+  readonly onSignal: (signal: (typeof SIGNALS)[number], handler: () => void) => void;
+  /** One FIFREEZE/FITHAW, bounded by its timeout (fsfreeze.ts). */
+  readonly fsfreeze: typeof fsfreezeAsync;
+  readonly pid: number;
+}
+
+function processIo(): WatchdogIo {
+  process.stdout.on('error', () => undefined);
+  return {
+    input: process.stdin,
+    send: (msg) => {
+      try {
+        process.stdout.write(`${JSON.stringify(msg)}\n`);
+      } catch {
+        // the agent is gone; thawing is all that matters
+      }
+    },
+    onSignal: (signal, handler) => process.on(signal, handler),
+    fsfreeze: fsfreezeAsync,
+    pid: process.pid,
+  };
 }
 
 /** Runs until everything it froze is thawed (or nothing was frozen); resolves the exit code. */
-export function runWatchdog(): Promise<number> {
-  const w = new Watchdog();
-  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) {
-    process.on(sig, () => w.stop('signal'));
-  }
-  process.stdout.on('error', () => undefined);
-  const lines = createInterface({ input: process.stdin });
+export function runWatchdog(io: WatchdogIo = processIo()): Promise<number> {
+  const w = new Watchdog(io);
+  for (const sig of SIGNALS) io.onSignal(sig, () => w.stop('signal'));
+  const lines = createInterface({ input: io.input });
   lines.on('line', (line) => {
     let msg: AgentMessage;
     try {
@@ -37,7 +61,7 @@ export function runWatchdog(): Promise<number> {
   });
   // EOF: the agent exited or was killed.
   lines.on('close', () => w.stop('agent-gone'));
-  send({ event: 'ready', pid: process.pid });
+  io.send({ event: 'ready', pid: io.pid });
   return w.finished;
 }
 
@@ -52,7 +76,7 @@ class Watchdog {
   private thawing = false;
   private deadline: NodeJS.Timeout | undefined;
 
-  constructor() {
+  constructor(private readonly io: WatchdogIo) {
     this.finished = new Promise<number>((resolve) => (this.finish = resolve));
   }
 
@@ -73,10 +97,10 @@ class Watchdog {
     this.deadline = setTimeout(() => void this.thawAll('deadline'), req.timeoutMs);
     const firstFreezeNs = monoNs();
     for (const [index, wave] of req.waves.entries()) {
-      send({ event: 'wave', index });
+      this.io.send({ event: 'wave', index });
       const remaining = req.timeoutMs - (Date.now() - start);
       const results = await Promise.all(
-        wave.map((m) => fsfreezeAsync(req.fsfreeze, 'freeze', m, remaining)),
+        wave.map((m) => this.io.fsfreeze(req.fsfreeze, 'freeze', m, remaining)),
       );
       // A timed-out FIFREEZE may still take effect: count it as ours to thaw.
       this.frozen.push(wave.filter((_, i) => results[i]!.ok || results[i]!.timedOut));
@@ -85,13 +109,19 @@ class Watchdog {
         this.freezing = false;
         const mount = failed >= 0 ? wave[failed]! : wave[0]!;
         const error = failed >= 0 ? results[failed]!.error : 'freeze budget spent';
-        send({ event: 'freeze-failed', mount, error, frozenBefore: this.frozen.flat() });
-        await this.thawAll('freeze-failed');
+        this.io.send({ event: 'freeze-failed', mount, error, frozenBefore: this.frozen.flat() });
+        // A thaw asked for while the wave was in flight (the deadline, a signal) is why: say so.
+        await this.thawAll(this.pendingThaw ?? 'freeze-failed');
         return;
       }
     }
     this.freezing = false;
-    send({ event: 'frozen', frozen: this.frozen.flat(), firstFreezeNs, lastFreezeNs: monoNs() });
+    this.io.send({
+      event: 'frozen',
+      frozen: this.frozen.flat(),
+      firstFreezeNs,
+      lastFreezeNs: monoNs(),
+    });
     if (this.pendingThaw) await this.thawAll(this.pendingThaw);
   }
 
@@ -113,14 +143,14 @@ class Watchdog {
       const results = await Promise.all(wave.map((m) => this.thawOne(m)));
       wave.forEach((m, i) => (results[i] ? failures.push(results[i]) : thawed.push(m)));
     }
-    send({ event: 'thawed', reason, thawStartNs, thawEndNs: monoNs(), thawed, failures });
+    this.io.send({ event: 'thawed', reason, thawStartNs, thawEndNs: monoNs(), thawed, failures });
     this.finish(failures.length ? 1 : 0);
   }
 
   private async thawOne(mount: string): Promise<{ mount: string; error: string } | undefined> {
     let last = '';
     for (let attempt = 0; attempt < THAW_ATTEMPTS; attempt++) {
-      const r = await fsfreezeAsync(this.request!.fsfreeze, 'thaw', mount, 10_000);
+      const r = await this.io.fsfreeze(this.request!.fsfreeze, 'thaw', mount, 10_000);
       if (r.ok || r.notFrozen) return undefined;
       last = r.error;
     }
