@@ -4,6 +4,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -191,5 +192,128 @@ describe('lock', () => {
     const d = dir();
     chmodSync(d, 0o777);
     expect(() => ensureStateDir(d)).toThrow(/not writable by others/);
+  });
+});
+
+/** Runs `fn` with node:fs's `name` replaced (lock.ts's ESM bindings too), then restores it. */
+function withFs<K extends 'linkSync' | 'writeSync' | 'readFileSync' | 'renameSync'>(
+  name: K,
+  impl: (real: (typeof import('node:fs'))[K]) => (typeof import('node:fs'))[K],
+  fn: () => void,
+): void {
+  const fs = createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
+  const real = fs[name];
+  fs[name] = impl(real);
+  syncBuiltinESMExports();
+  try {
+    fn();
+  } finally {
+    fs[name] = real;
+    syncBuiltinESMExports();
+  }
+}
+const errno = (code: string) => Object.assign(new Error(`${code}: injected`), { code });
+
+describe('lock: the file system failing under it (node:fs patched)', () => {
+  it('a write of the lock that fails: exit 1 naming the write, and no temporary file left', () => {
+    const d = dir();
+    withFs(
+      'writeSync',
+      () => () => {
+        throw errno('ENOSPC');
+      },
+      () =>
+        expect(() => acquireLock(d)).toThrow(
+          expect.objectContaining({
+            exitCode: 1,
+            message: `cannot write the lock in the state directory ${d}: the filesystem is full (ENOSPC)`,
+          }),
+        ),
+    );
+    expect(readdirSync(d)).toEqual([]);
+  });
+
+  it('a link that fails other than EEXIST: exit 1 naming the create, no lock and no temporary file', () => {
+    const d = dir();
+    withFs(
+      'linkSync',
+      () => () => {
+        throw errno('EPERM');
+      },
+      () =>
+        expect(() => acquireLock(d)).toThrow(
+          expect.objectContaining({
+            exitCode: 1,
+            message: `cannot create the lock in the state directory ${d}: EPERM`,
+          }),
+        ),
+    );
+    expect(readdirSync(d)).toEqual([]);
+  });
+
+  it('a lock that is gone by the time it is read is tried again, and taken', () => {
+    const d = dir();
+    writeFileSync(join(d, 'lock'), '999999999 1\n');
+    let links = 0;
+    withFs(
+      'linkSync',
+      (real) => (from, to) => {
+        // the first attempt finds the lock; it vanishes before it is read
+        if (links++ === 0) {
+          rmSync(join(d, 'lock'));
+          throw errno('EEXIST');
+        }
+        return real(from, to);
+      },
+      () => {
+        const lock = acquireLock(d);
+        expect(lock.held()).toBe(true);
+        lock.release();
+      },
+    );
+    expect(links).toBe(2);
+    expect(readdirSync(d)).toEqual([]);
+  });
+
+  it('gives up after five rounds of a lock that keeps coming back dead: exit 16, says so', () => {
+    const d = dir();
+    let links = 0;
+    withFs(
+      'linkSync',
+      () => () => {
+        links++;
+        writeFileSync(join(d, 'lock'), '999999999 1\n'); // another dead one each time
+        throw errno('EEXIST');
+      },
+      () =>
+        expect(() => acquireLock(d)).toThrow(
+          expect.objectContaining({
+            exitCode: 16,
+            message: `another app-snapshot-plugin run keeps taking the lock; lock ${join(d, 'lock')}`,
+          }),
+        ),
+    );
+    expect(links).toBe(5);
+    expect(readdirSync(d).filter((f) => f.endsWith('.tmp') || f.includes('.stale.'))).toEqual([]);
+  });
+
+  it('a dead lock that someone else moves away first is left to them', () => {
+    const d = dir();
+    writeFileSync(join(d, 'lock'), '999999999 1\n');
+    let renames = 0;
+    withFs(
+      'renameSync',
+      () => () => {
+        renames++;
+        rmSync(join(d, 'lock'), { force: true }); // the other run took it
+        throw errno('ENOENT');
+      },
+      () => {
+        const lock = acquireLock(d);
+        expect(lock.held()).toBe(true);
+        lock.release();
+      },
+    );
+    expect(renames).toBe(1);
   });
 });
