@@ -1,0 +1,101 @@
+// The frozen window's own rules: when a freeze held across the point in time, and what the run
+// records and logs about the thaw.
+import { describe, expect, it } from 'vitest';
+import type { ThawOutcome } from '../../../src/freeze/types.js';
+import { runSnapshot } from '../../../src/plugin/run.js';
+import { freezeHeldUntil } from '../../../src/plugin/window.js';
+import { harness, params } from '../../support/fakes.js';
+
+const thaw = (reason: ThawOutcome['reason'], thawStartNs = '1000'): ThawOutcome => ({
+  reason,
+  thawStartNs,
+  thawEndNs: String(BigInt(thawStartNs) + 10n),
+  thawed: ['/data'],
+});
+
+describe('freezeHeldUntil', () => {
+  it('a thaw on request came after the point in time by construction', () => {
+    expect(freezeHeldUntil(thaw('requested'), undefined)).toEqual({ ok: true });
+  });
+
+  it('a lost watchdog: nobody can know when the freeze ended', () => {
+    expect(freezeHeldUntil(thaw('watchdog-lost', '9999'), 1n)).toEqual({
+      ok: false,
+      why: 'the freeze watchdog died or stopped answering: when the freeze ended cannot be known',
+    });
+  });
+
+  it('any other thaw held only if it began at or after the point in time', () => {
+    expect(freezeHeldUntil(thaw('deadline', '1000'), 999n)).toEqual({ ok: true });
+    expect(freezeHeldUntil(thaw('deadline', '1000'), 1000n)).toEqual({ ok: true });
+    expect(freezeHeldUntil(thaw('deadline', '1000'), 1001n)).toMatchObject({ ok: false });
+    expect(freezeHeldUntil(thaw('signal', '1000'), undefined)).toMatchObject({ ok: false });
+  });
+
+  it.each([
+    ['deadline', 'by the watchdog: deadline'],
+    ['agent-gone', 'by the watchdog: agent gone'],
+    ['signal', 'by the watchdog: signal'],
+    ['freeze-failed', 'by the watchdog: freeze failed'],
+    ['agent-deadline', 'by the agent at the deadline: the watchdog had not thawed'],
+  ] as const)('says who thawed: %s', (reason, by) => {
+    expect(freezeHeldUntil(thaw(reason, '5'), 6n)).toEqual({
+      ok: false,
+      why: `the filesystems were thawed (${by}) before the snapshot point was fixed`,
+    });
+  });
+});
+
+describe('the frozen window in a run', () => {
+  it('records the window from the first freeze to the end of the thaw, and logs who thawed', async () => {
+    const h = harness();
+    const r = await runSnapshot(h.deps, params());
+    expect(r.ExitCode).toBe(0);
+    const window = Number(BigInt(r.Marks.thawEndNs!) - BigInt(r.Marks.firstFreezeNs!)) / 1e6;
+    expect(r.Timings.freezeWindow).toBe(window);
+    expect(r.Timings.freezeWindow).toBeGreaterThan(0);
+    expect(r.Timings.freezeWindow).toBeLessThan(60_000);
+    expect(h.out.join('\n')).toContain('Thaw filesystems done (on request)');
+    expect(r.Frozen).toEqual(['/logs', '/data']);
+    expect(r.FreezeHeld).toBe(true);
+  });
+
+  it('a lost watchdog: the run says the agent thawed, and claims nothing', async () => {
+    const h = harness();
+    h.freezer.lostWatchdog = true;
+    const r = await runSnapshot(h.deps, params());
+    expect(h.out.join('\n')).toContain(
+      'Thaw filesystems done (by the agent: the watchdog died or stopped answering)',
+    );
+    expect(r.ExitCode).toBe(11);
+    expect(r.FreezeHeld).toBe(false);
+    expect(r.Error).toContain('when the freeze ended cannot be known; TimeoutInSeconds=30');
+  });
+
+  it('no freeze at all (EnableFsFreeze=false): no window, no thaw line, the freeze not held', async () => {
+    const h = harness();
+    const r = await runSnapshot(h.deps, params('-EnableFsFreeze=false'));
+    expect(r.ExitCode).toBe(0);
+    expect(r.Timings.freezeWindow).toBeUndefined();
+    expect(r.Marks).toEqual({});
+    expect(h.out.join('\n')).not.toContain('Thaw filesystems done');
+    expect(r.FreezeHeld).toBe(false);
+    expect(h.freezer.events).toEqual([]);
+  });
+
+  it('a run refused before anything is done claims nothing and records no window', async () => {
+    const h = harness({ platform: { isRoot: () => false } });
+    const r = await runSnapshot(h.deps, params());
+    expect(r.ExitCode).not.toBe(0);
+    expect(r).toMatchObject({
+      SnapshotGroupId: undefined,
+      Consistency: 'None',
+      Snapshots: [],
+      Marks: {},
+      Frozen: [],
+      FreezeHeld: false,
+      Scripts: [],
+      Apps: [],
+    });
+  });
+});
