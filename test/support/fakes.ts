@@ -247,9 +247,17 @@ export class FakeScripts implements ScriptHost {
       ? ({ ok: true, path, content: Buffer.from('true') } as const)
       : ({ ok: false, path, reason: 'the file does not exist' } as const);
   }
-  async run(role: 'pre' | 'post'): Promise<ScriptRun> {
+  /** The timeout and whether an abort signal came with each run, in order. */
+  calls: { role: 'pre' | 'post'; timeoutMs: number; abortable: boolean }[] = [];
+  async run(
+    role: 'pre' | 'post',
+    _check: unknown,
+    timeoutMs: number,
+    abort?: AbortSignal,
+  ): Promise<ScriptRun> {
     // Invariant: scripts never run inside the frozen window.
     this.ran.push(`${role}${this.freezer?.frozenNow ? ' WHILE FROZEN' : ''}`);
+    this.calls.push({ role, timeoutMs, abortable: abort !== undefined });
     return {
       exitCode: 0,
       signal: undefined,
