@@ -22,7 +22,7 @@ export class MemoryEngine implements SnapshotEngine {
   readonly canRollback = true;
   warmUp?: () => Promise<void>;
   groups = new Map<string, GroupInfo>();
-  fail: Partial<Record<'create' | 'tag', AgentError>> = {};
+  fail: Partial<Record<'create' | 'tag' | 'find' | 'delete', AgentError>> = {};
   /** Called inside createGroup: lets a test look at the world while "frozen". */
   onCreate: () => void = () => undefined;
   quota = 64;
@@ -84,6 +84,7 @@ export class MemoryEngine implements SnapshotEngine {
   }
   async findGroup(req: CreateGroupRequest, since: Date): Promise<GroupInfo | undefined> {
     if (++this.findCalls < this.visibleFromFind) return undefined;
+    if (this.fail.find) throw this.fail.find;
     return [...this.groups.values()].find((g) => madeBy(g, req, since));
   }
   async describeGroup(id: string): Promise<GroupInfo> {
@@ -122,6 +123,7 @@ export class MemoryEngine implements SnapshotEngine {
   }
   async deleteGroup(id: string): Promise<void> {
     await this.describeGroup(id);
+    if (this.fail.delete) throw this.fail.delete;
     this.groups.delete(id);
   }
   async rollbackGroup(

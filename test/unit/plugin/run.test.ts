@@ -492,6 +492,73 @@ describe('runSnapshot: a group call whose answer never came (issue 27)', () => {
     expect(r.Error).toMatch(/thawed \(by the watchdog: deadline\).*ssg-mem1 is kept/);
   });
 
+  it('looking fails every time: exit 4, the group may exist, and where to look for it', async () => {
+    const h = unanswered('lost');
+    h.engine.fail.find = new AgentError('CreateGroupFailed', 'Throttling.User');
+    const r = await runSnapshot(h.deps, params('-GroupTimeoutInSeconds=1'));
+    expect(r.ExitCode).toBe(4);
+    expect(r.Error).toBe(
+      'no answer (lost); whether a group came of it is unknown (looking failed: Throttling.User); look for Name=test1 in the console',
+    );
+    expect(h.engine.findCalls).toBeGreaterThan(1); // retried within the bound
+  });
+
+  it('a lookup that fails once and then finds it: the group is reported', async () => {
+    const h = unanswered('made');
+    const find = h.engine.findGroup.bind(h.engine);
+    let calls = 0;
+    h.engine.findGroup = async (req, since) => {
+      if (calls++ === 0) throw new AgentError('CreateGroupFailed', 'ServiceUnavailable');
+      return find(req, since);
+    };
+    const r = await runSnapshot(h.deps, params());
+    expect(r.ExitCode).toBe(11);
+    expect(r.SnapshotGroupId).toBe('ssg-mem1');
+  });
+
+  it('no group, and the freeze ended early: exit 11 with both reasons', async () => {
+    const h = unanswered('lost');
+    h.freezer.lateThaw = true;
+    const r = await runSnapshot(h.deps, params('-GroupTimeoutInSeconds=1'));
+    expect(r.ExitCode).toBe(11);
+    expect(r.Error).toBe(
+      'the filesystems were thawed (by the watchdog: deadline) before the snapshot point was fixed; no group came of it within 1 s',
+    );
+  });
+
+  it('a group that cannot be deleted (the agent interrupted meanwhile): kept, reported, and why', async () => {
+    const c = new AbortController();
+    const h = harness({ interrupt: c.signal });
+    h.engine.unanswered = 'made';
+    h.engine.onCreate = () => c.abort('SIGTERM');
+    h.engine.fail.delete = new AgentError('CreateGroupFailed', 'IncorrectSnapshotGroupStatus');
+    const r = await runSnapshot(h.deps, params('-DeleteUnclaimedGroup=true'));
+    expect(r.ExitCode).toBe(11);
+    expect(r.SnapshotGroupId).toBe('ssg-mem1');
+    expect(h.engine.groups.size).toBe(1);
+    expect(r.Error).toMatch(
+      /the group ssg-mem1 it made could not be deleted \(see the log\): kept, without a consistency tag$/,
+    );
+    expect(h.out.join('')).toContain(
+      'could not delete snapshot group ssg-mem1: IncorrectSnapshotGroupStatus',
+    );
+  });
+
+  it('a group deleted only at the second try', async () => {
+    const h = unanswered('made');
+    const del = h.engine.deleteGroup.bind(h.engine);
+    let calls = 0;
+    h.engine.deleteGroup = async (id) => {
+      if (calls++ === 0) throw new AgentError('CreateGroupFailed', 'IncorrectSnapshotGroupStatus');
+      return del(id);
+    };
+    const r = await runSnapshot(h.deps, params('-DeleteUnclaimedGroup=true'));
+    expect(calls).toBe(2);
+    expect(h.engine.groups.size).toBe(0);
+    expect(r.SnapshotGroupId).toBeUndefined();
+    expect(h.out.join('')).toContain('deleted snapshot group ssg-mem1 (DeleteUnclaimedGroup=true)');
+  });
+
   it('a refusal by the service is not looked for: no group was made (exit 14)', async () => {
     const h = harness();
     h.engine.fail.create = new AgentError('SnapshotQuotaExceeded', 'quota');
