@@ -145,3 +145,67 @@ describe('decide: what the snapshots may claim', () => {
     expect(decide(plan(intent), p(`-EnableFsFreeze=${freeze}`), ok, held)).toBe(claim);
   });
 });
+
+describe('runSnapshot: the lines fleet and operators read', () => {
+  /** A Go duration as the log prints it, in ms. */
+  const ms = (d: string) => {
+    const m = /^([\d.]+)(ns|µs|ms|s)$/.exec(d)!;
+    return Number(m[1]) * { ns: 1e-6, µs: 1e-3, ms: 1, s: 1000 }[m[2] as 'ms'];
+  };
+
+  it('the tag lines name the claim', async () => {
+    const h = harness();
+    await runSnapshot(h.deps, params());
+    expect(log(h)).toContain('Tag snapshots with FsConsistent');
+    expect(log(h)).toContain('Take FsConsistent snapshots successfully');
+  });
+
+  it('"Snapshot Creation" is the call plus the wait', async () => {
+    const h = harness();
+    h.engine.createDelayMs = 200;
+    const r = await runSnapshot(h.deps, params());
+    const m = /Snapshot Creation=([^,]+),/.exec(log(h))!;
+    const sum = (r.Timings.snapshot ?? 0) + (r.Timings.wait ?? 0);
+    expect(ms(m[1]!)).toBeCloseTo(sum, 3);
+    expect(ms(m[1]!)).toBeGreaterThan(r.Timings.snapshot!);
+  });
+
+  it('one failure: no "also" line; an unexpected error comes with its stack, to report', async () => {
+    const h = harness();
+    h.engine.createGroup = async () => {
+      throw new TypeError('undefined is not a function');
+    };
+    const r = await runSnapshot(h.deps, params());
+    expect(r.ExitCode).toBe(255);
+    expect(log(h)).not.toContain('also:');
+    expect(log(h)).toMatch(/unexpected error, please report it with this log:\n\s+at /);
+    const known = harness();
+    known.freezer.failFreeze = true;
+    await runSnapshot(known.deps, params());
+    expect(log(known)).not.toContain('please report it');
+  });
+
+  it('built-in quiescers: connected, quiesced with their facts, released; how long each held', async () => {
+    const h = harness({ apps: (f) => [new FakeQuiescer('db1', f)] });
+    const before = performance.now();
+    const r = await runSnapshot(h.deps, params());
+    const wall = performance.now() - before;
+    expect(log(h)).toContain('Connect to mysql app db1');
+    expect(log(h)).toMatch(
+      /App db1 quiesced: [^;]+; LockTime=2026-11-24 00:00:00.000001, Gtid=0-1-7/,
+    );
+    expect(log(h)).toContain('App db1 released');
+    expect(r.Apps).toHaveLength(1);
+    expect(r.Apps[0]!.HeldMs).toBeGreaterThan(0);
+    expect(r.Apps[0]!.HeldMs).toBeLessThanOrEqual(wall);
+    expect(r.Timings.quiesce).toBeDefined();
+  });
+
+  it('no quiescer: no quiesce or release phase at all', async () => {
+    const h = harness();
+    const r = await runSnapshot(h.deps, params());
+    expect(r.Timings.quiesce).toBeUndefined();
+    expect(r.Timings.release).toBeUndefined();
+    expect(r.Apps).toEqual([]);
+  });
+});
