@@ -116,9 +116,12 @@ export function fsfreezeAsync(
  * (syncfs via `sync -f`, plain `sync` where coreutils is too old for -f), so that FIFREEZE
  * finds little left to write. Best effort: the freeze itself syncs whatever remains.
  */
-export async function presync(mounts: readonly string[], timeoutMs: number): Promise<void> {
+export async function presync(
+  mounts: readonly string[],
+  timeoutMs: number,
+  sync = findTool('sync', process.env, canExec) ?? '/bin/sync',
+): Promise<void> {
   if (!mounts.length) return;
-  const sync = findTool('sync', process.env, canExec) ?? '/bin/sync';
   const run = (args: string[]) =>
     new Promise<{ code: number | null; timedOut: boolean }>((resolve) => {
       const child = spawn(sync, args, { stdio: 'ignore', env: toolEnv() });

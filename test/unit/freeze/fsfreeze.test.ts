@@ -1,9 +1,14 @@
 // fsfreeze.ts against real executables standing in for util-linux's fsfreeze: what it is
 // called with, how its exit status and strerror text are read, how it is bounded in time.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findFsfreeze, fsfreezeAsync, fsfreezeSync } from '../../../src/freeze/fsfreeze.js';
+import {
+  findFsfreeze,
+  fsfreezeAsync,
+  fsfreezeSync,
+  presync,
+} from '../../../src/freeze/fsfreeze.js';
 import { fakeFsfreeze } from '../../support/fake-fsfreeze.js';
 import { script, tmp } from '../../support/tmp.js';
 
@@ -116,5 +121,69 @@ describe('findFsfreeze', () => {
     const dir = tmp();
     script(dir, 'fsfreeze', '#!/bin/sh\n', 0o600);
     expect(findFsfreeze({ PATH: dir })).toBe(findFsfreeze({ PATH: '' }));
+  });
+});
+
+describe('fsfreezeSync', () => {
+  it('an fsfreeze killed by a signal says so', () => {
+    const bin = script(tmp(), 'fsfreeze', '#!/bin/sh\nkill -9 $$\n');
+    expect(fsfreezeSync(bin, 'freeze', '/d', 5_000)).toMatchObject({
+      ok: false,
+      error: 'killed by SIGKILL',
+    });
+  });
+});
+
+describe('findFsfreeze (the name)', () => {
+  it('finds an executable called fsfreeze', () => {
+    const dir = tmp();
+    recorder(dir, 0);
+    expect(findFsfreeze({ PATH: dir })).toMatch(/\/fsfreeze$/);
+  });
+});
+
+describe('presync (a recording sync)', () => {
+  /** A sync that logs each call's arguments, answers `codes` in turn, sleeps `sleepS` first. */
+  function fakeSync(codes: number[], sleepS = 0) {
+    const dir = tmp();
+    const log = join(dir, 'calls');
+    const states = codes.map((c, i) => `  ${i}) code=${c} ;;`).join('\n');
+    const bin = script(
+      dir,
+      'sync',
+      `#!/bin/sh\nn=$(cat ${log} 2>/dev/null | wc -l)\necho "[$*]" >> ${log}\ncase $n in\n${states}\n  *) code=0 ;;\nesac\n${sleepS ? `exec sleep ${sleepS}\n` : ''}exit $code\n`,
+    );
+    const calls = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
+    return { bin, calls };
+  }
+
+  it('syncs exactly the given filesystems (syncfs, -f)', async () => {
+    const s = fakeSync([0]);
+    await presync(['/data', '/logs'], 5_000, s.bin);
+    expect(s.calls()).toEqual(['[-f /data /logs]']);
+  });
+
+  it('nothing to sync: nothing run', async () => {
+    const s = fakeSync([0]);
+    await presync([], 5_000, s.bin);
+    expect(s.calls()).toEqual([]);
+  });
+
+  it('a sync without -f (coreutils before 8.24): a plain sync instead', async () => {
+    const s = fakeSync([1, 0]);
+    await presync(['/data'], 5_000, s.bin);
+    expect(s.calls()).toEqual(['[-f /data]', '[]']);
+  });
+
+  it('a sync that outlives its bound is killed and not tried again', async () => {
+    const s = fakeSync([0], 30);
+    const t0 = performance.now();
+    await presync(['/data'], 200, s.bin);
+    expect(performance.now() - t0).toBeLessThan(20_000);
+    expect(s.calls()).toEqual(['[-f /data]']);
+  });
+
+  it('a sync that cannot be run is no error (best effort)', async () => {
+    await expect(presync(['/data'], 1_000, '/nonexistent/sync')).resolves.toBeUndefined();
   });
 });

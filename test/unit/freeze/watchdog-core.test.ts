@@ -298,3 +298,29 @@ describe('watchdog (in-process, fake fsfreeze)', () => {
     expect(w.sent.filter((m) => m.event === 'thawed')).toHaveLength(1);
   });
 });
+
+describe('watchdog (in-process): edges', () => {
+  it('the first mount of a wave failing is a failed freeze too', async () => {
+    const w = start({ failFreeze: { '/b': 'Operation not supported' } });
+    w.freeze([['/a'], ['/b', '/c'], ['/d']]);
+    const failed = await w.next('freeze-failed');
+    expect(failed.mount).toBe('/b');
+    expect(failed.frozenBefore).toEqual(['/a', '/c']);
+    await w.exit;
+    expect(mountsOf(w.calls, 'freeze')).not.toContain('/d');
+    expect(events(w.sent)).not.toContain('frozen');
+  });
+
+  it('an unknown op while frozen thaws nothing', async () => {
+    const w = start();
+    w.freeze([['/a']]);
+    await w.next('frozen');
+    w.write({ op: 'reboot' });
+    w.input.write('{"op":\n');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(mountsOf(w.calls, 'thaw')).toEqual([]);
+    expect(w.frozen.has('/a')).toBe(true);
+    w.write({ op: 'thaw' });
+    expect((await w.next('thawed')).reason).toBe('requested');
+  });
+});
