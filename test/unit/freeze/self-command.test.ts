@@ -14,7 +14,23 @@ describe('self command', () => {
     expect(looksLikeSnapshot(['--params=-Name=x,-EnableFsFreeze=true'])).toBe(true);
     expect(looksLikeSnapshot(['-Name=x', '-EnableFsFreeze=false'])).toBe(false);
     expect(looksLikeSnapshot(['--params=-Name=x,-EnableFsFreeze=false'])).toBe(false);
-    for (const cmd of ['check', 'thaw', 'groups', 'lab', 'decode', '--help', '--version'])
-      expect(looksLikeSnapshot([cmd])).toBe(false);
+    const others = [
+      'check',
+      'thaw',
+      'groups',
+      'lab',
+      'decode',
+      'fleet',
+      'cluster',
+      '--help',
+      '-h',
+      '--version',
+    ];
+    for (const cmd of others) {
+      expect(looksLikeSnapshot([cmd]), cmd).toBe(false);
+      // anywhere in argv, with other words around it
+      expect(looksLikeSnapshot(['--output', 'json', cmd, '-Name=x']), cmd).toBe(false);
+    }
+    expect(looksLikeSnapshot(['-Name=check-db'])).toBe(true); // a word, not a substring
   });
 });
