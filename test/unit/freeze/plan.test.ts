@@ -201,3 +201,55 @@ describe('freeze order and mount choice, at the edges', () => {
     expect(p.freeze.map((f) => f.mountPoint).sort()).toEqual(['/b2', '/c2']);
   });
 });
+
+describe('planFreeze: details that decide what is frozen', () => {
+  it('the skipped list names only the other mounts of a filesystem, never the one frozen', () => {
+    const plan = freezeOf(
+      [
+        '60 27 7:1 / /data rw - xfs /dev/loop1 rw',
+        '62 27 7:1 / /again rw - xfs /dev/loop1 rw',
+      ].join('\n'),
+      [{ diskId: 'd-1', devs: new Set(['7:1']) }],
+    );
+    expect(plan.freeze.map((f) => f.mountPoint)).toEqual(['/data']);
+    expect(plan.skipped.map((s) => s.mountPoint)).toEqual(['/again']);
+    expect(plan.skipped[0]).toEqual({
+      mountPoint: '/again',
+      fsType: 'xfs',
+      reason: 'same filesystem as /data',
+    });
+  });
+
+  it('only btrfs asks for the device behind its source; others keep their own device number', () => {
+    const everyone = () => '9:9'; // would move every filesystem elsewhere if asked
+    const plan = freezeOf(
+      '60 27 7:1 / /data rw - ext4 /dev/loop1 rw',
+      [{ diskId: 'd-1', devs: new Set(['7:1']) }],
+      everyone,
+    );
+    expect(plan.freeze.map((f) => f.dev)).toEqual(['7:1']);
+  });
+
+  it('of two equally good mounts (subdirectories, both writable) the first mounted is used', () => {
+    const plan = freezeOf(
+      [
+        '70 27 7:1 /b /srv/b rw - ext4 /dev/loop1 rw',
+        '71 27 7:1 /a /srv/a rw - ext4 /dev/loop1 rw',
+      ].join('\n'),
+      [{ diskId: 'd-1', devs: new Set(['7:1']) }],
+    );
+    expect(plan.freeze.map((f) => f.mountPoint)).toEqual(['/srv/b']);
+  });
+
+  it('a filesystem goes in the wave after the latest of everything that must precede it', () => {
+    const fs = (mountPoint: string) => ({
+      mountPoint,
+      dev: mountPoint,
+      fsType: 'ext4',
+      diskIds: [],
+    });
+    // reverse mount order: /a/b/c inside /a/b inside /a, and /a/d inside /a
+    const order = [fs('/a/b/c'), fs('/a/d'), fs('/a/b'), fs('/a')];
+    expect(freezeWaves(order, () => undefined)).toEqual([['/a/b/c', '/a/d'], ['/a/b'], ['/a']]);
+  });
+});
