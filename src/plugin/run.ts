@@ -36,6 +36,7 @@ class Run {
   private readonly apps: AppsPhase;
   private lock: Lock | undefined;
   private preStarted = false;
+  // Stryker disable next-line BooleanLiteral: read only when a group exists, and no group is made unless the pre-script succeeded
   private preOk = false;
   private window: WindowOutcome | undefined;
 

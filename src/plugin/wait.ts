@@ -79,6 +79,7 @@ export function sleepUnlessInterrupted(interrupt: AbortSignal, ms: number): Prom
       resolve();
     };
     const t = setTimeout(done, ms);
+    // Stryker disable next-line ObjectLiteral,BooleanLiteral: done() removes the listener itself
     interrupt.addEventListener('abort', done, { once: true });
   });
 }

@@ -1,5 +1,6 @@
 import {
   chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -172,7 +173,12 @@ describe('lock', () => {
     const file = join(d, 'file');
     writeFileSync(file, '');
     // A file where the directory should be: mkdir -p fails first (EEXIST is not a directory).
-    expect(() => ensureStateDir(file)).toThrow(expect.objectContaining({ exitCode: 1 }));
+    expect(() => ensureStateDir(file)).toThrow(
+      expect.objectContaining({
+        exitCode: 1,
+        message: `cannot create the state directory ${file}: EEXIST`,
+      }),
+    );
     const link = join(d, 'link');
     symlinkSync(d, link);
     expect(() => ensureStateDir(link)).toThrow(/must be a directory owned by the agent's user/);
@@ -315,5 +321,30 @@ describe('lock: the file system failing under it (node:fs patched)', () => {
       },
     );
     expect(renames).toBe(1);
+  });
+});
+
+describe('lock: ownership', () => {
+  it.runIf(process.getuid?.() === 0)('refuses a state directory owned by another user', () => {
+    const d = join(dir(), 'state');
+    mkdirSync(d, { mode: 0o700 });
+    chownSync(d, 4242, 4242);
+    expect(() => ensureStateDir(d)).toThrow(
+      `state directory ${d} must be a directory owned by the agent's user and not writable by others`,
+    );
+  });
+
+  it('a lock file removed from under its holder is no longer held (no frozen marker then)', () => {
+    const d = dir();
+    const lock = acquireLock(d);
+    rmSync(join(d, 'lock'));
+    expect(lock.held()).toBe(false);
+    lock.release(); // nothing to remove, no error
+    expect(readdirSync(d)).toEqual([]);
+  });
+
+  it('a state-directory error keeps its cause', () => {
+    const cause = Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' });
+    expect(stateDirProblem('/s', 'create', cause).cause).toBe(cause);
   });
 });
