@@ -6,6 +6,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_CODES } from '../report/exit-codes.js';
+import { readRunLog } from '../report/log-format.js';
 import type { FleetCloud, InvocationResult } from './cloud.js';
 import { FINAL } from './cloud.js';
 
@@ -171,14 +172,12 @@ function jitter(o: FleetRunOptions, attempt: number): number {
 /** What an instance's result says, decoded (the agent's vendor-format log). */
 export function outcome(r: InvocationResult, startedMs: number, attempt: number): InstanceOutcome {
   const log = Buffer.from(r.Output ?? '', 'base64').toString('utf8');
-  const group =
-    /\[snapshotgroup="(ssg-[0-9a-z]+)"\]/.exec(log)?.[1] ??
-    /GroupId=(ssg-[0-9a-z]+)/.exec(log)?.[1] ??
-    '';
-  const consistency =
-    /Take (AppConsistent|FsConsistent) snapshots successfully/.exec(log)?.[1] ?? 'None';
+  // Read with the agent's own line formats (report/log-format.ts), never a copy of them.
+  const read = readRunLog(log);
+  const group = read.groupId ?? '';
+  const consistency = read.consistency;
   const error =
-    /\[level="error"\]\[time="[^"]*"\]\[message="([^\n]*)"\]/.exec(log)?.[1] ??
+    read.error ??
     (r.ExitCode !== 0 ? log.trim().split('\n').filter(Boolean).at(-1) : undefined) ??
     (r.ErrorInfo || '');
   return {

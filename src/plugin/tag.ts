@@ -1,6 +1,7 @@
 import type { GroupInfo } from '../engines/types.js';
 import { describeError } from '../report/exit-code-for.js';
 import { AgentError } from '../report/errors.js';
+import { tookMessage } from '../report/log-format.js';
 import type { Deps } from './deps.js';
 import type { RunResult } from './result.js';
 import type { Consistency, RunPlan } from './validate.js';
@@ -11,7 +12,7 @@ export async function tag(
   result: RunResult,
   plan: RunPlan,
   group: GroupInfo,
-  c: Consistency,
+  c: Exclude<Consistency, 'None'>,
 ): Promise<void> {
   const uncovered = new Set(plan.freeze?.uncoveredDisks ?? []);
   const ids = group.snapshots.filter((s) => !uncovered.has(s.diskId)).map((s) => s.id);
@@ -36,5 +37,5 @@ export async function tag(
     DiskId: s.diskId,
     Tags: ids.includes(s.id) ? { ...s.tags, ...tags } : s.tags,
   }));
-  deps.log.info(`Take ${c} snapshots successfully`);
+  deps.log.info(tookMessage(c));
 }

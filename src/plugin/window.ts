@@ -4,7 +4,7 @@ import { Deadline, monoNs } from '../system/clock.js';
 import type { Freezer, ThawOutcome } from '../freeze/types.js';
 import type { Params } from '../params/index.js';
 import { AgentError } from '../report/errors.js';
-import { goDuration } from '../report/log-format.js';
+import { goDuration, groupCallMessage } from '../report/log-format.js';
 import type { Deps } from './deps.js';
 import { stopIfInterrupted } from './interrupt.js';
 import type { Phase, RunResult } from './result.js';
@@ -170,7 +170,11 @@ async function createGroup(w: WindowCtx, request: CreateGroupRequest): Promise<G
   // The vendor's line: the call's RequestId (the ClientToken where no service answers, as on
   // the local engine) and its cost; the wait's costs follow in "Finish SnapshotGroup".
   deps.log.info(
-    `SnapshotGroup, requestid=${group.requestId ?? request.clientToken}, GroupId=${group.id}, Cost:${goDuration(performance.now() - t0)}`,
+    groupCallMessage(
+      group.requestId ?? request.clientToken,
+      group.id,
+      goDuration(performance.now() - t0),
+    ),
   );
   return group;
 }

@@ -28,6 +28,56 @@ export function formatLine(f: LineFields): string {
   return `[level="${f.level}"][time="${time}"]${group}[message="${f.message}"]`;
 }
 
+/** The line that says what the snapshots claim: the one a fleet reads back (readRunLog). */
+export function tookMessage(consistency: 'AppConsistent' | 'FsConsistent'): string {
+  return `Take ${consistency} snapshots successfully`;
+}
+
+/** The group call's line (the vendor's wording): its id is there before the run ends. */
+export function groupCallMessage(requestId: string, groupId: string, cost: string): string {
+  return `SnapshotGroup, requestid=${requestId}, GroupId=${groupId}, Cost:${cost}`;
+}
+const GROUP_CALL = /^SnapshotGroup, requestid=[^,]*, GroupId=([^,]+), Cost:/;
+
+const LINE =
+  /^\[level="([a-z]+)"\]\[time="([^"]*)"\](?:\[snapshotgroup="([^"]*)"\] )?\[message="(.*)"\]$/;
+
+/** formatLine's inverse, for one line (a message that spans lines yields its first line). */
+export function parseLine(line: string): LineFields | undefined {
+  const m = LINE.exec(line);
+  if (!m) return undefined;
+  return { level: m[1]!, time: m[2]!, message: m[4]!, ...(m[3] ? { snapshotgroup: m[3] } : {}) };
+}
+
+/** What a fleet or cluster needs from an agent's log: read with the writer's own formats. */
+export interface RunLogSummary {
+  /** The group the run names (on its last line, whether it succeeded or not). */
+  readonly groupId: string | undefined;
+  readonly consistency: 'AppConsistent' | 'FsConsistent' | 'None';
+  /** The last error line's message: the run's verdict ("Failed with exit code N: ..."). */
+  readonly error: string | undefined;
+}
+
+export function readRunLog(text: string): RunLogSummary {
+  const lines = text
+    .split('\n')
+    .map(parseLine)
+    .filter((l): l is LineFields => l !== undefined);
+  const took = (['AppConsistent', 'FsConsistent'] as const).find((c) =>
+    lines.some((l) => l.message === tookMessage(c)),
+  );
+  return {
+    groupId:
+      [...lines].reverse().find((l) => l.snapshotgroup)?.snapshotgroup ??
+      lines
+        .map((l) => GROUP_CALL.exec(l.message)?.[1])
+        .reverse()
+        .find((id) => id !== undefined),
+    consistency: took ?? 'None',
+    error: [...lines].reverse().find((l) => l.level === 'error')?.message,
+  };
+}
+
 /** Script output block, embedded the way the vendor's plugin does. */
 export function formatOutput(output: string): string {
   return `[output="\n${output}${output.endsWith('\n') || !output ? '' : '\n'}"]`;
