@@ -29,7 +29,9 @@ export function launchFor(content: Buffer, copy: string, fallbackShell: string):
   }
   const line = (nl < 0 ? head : head.slice(0, nl)).replace(/^[ \t]+/, '').replace(/[ \t]+$/, '');
   const cut = line.search(/[ \t]/);
+  // Stryker disable next-line EqualityOperator: the line was trimmed, so a blank is never at 0
   const interpreter = cut < 0 ? line : line.slice(0, cut);
+  // Stryker disable next-line EqualityOperator: the same
   const arg = cut < 0 ? '' : line.slice(cut).replace(/^[ \t]+/, '');
   if (!interpreter) return { ok: false, reason: 'its #! line names no interpreter' };
   if (interpreter.endsWith('\r')) {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { linkSync, symlinkSync, mkdirSync } from 'node:fs';
+import { chownSync, linkSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkScript, MAX_SCRIPT_BYTES } from '../../../src/scripts/check.js';
@@ -59,5 +59,34 @@ describe('checkScript', () => {
     // An empty script is a script (it does nothing): accepted, with nothing in it.
     const empty = checkScript(script(d, 'empty.sh', ''), me);
     expect(empty.ok && empty.content.length).toBe(0);
+  });
+});
+
+describe('checkScript: exact reasons and no leak', () => {
+  it('a symbolic link and a path through a file are named for what they are', () => {
+    const d = tmp();
+    const good = script(d, 'good.sh', 'true\n');
+    symlinkSync(good, join(d, 'link.sh'));
+    expect(reason(join(d, 'link.sh'))).toBe('the path is a symbolic link');
+    expect(reason(join(good, 'x'))).toBe('cannot open it (ENOTDIR)');
+  });
+
+  it.runIf(me === 0)('a root-owned rule names root', () => {
+    const p = script(tmp(), 'theirs.sh', 'true\n');
+    chownSync(p, 4242, 4242);
+    expect(reason(p)).toBe('it is owned by uid 4242, not root');
+  });
+
+  it('closes every file it opens, refused or not', () => {
+    const d = tmp();
+    const good = script(d, 'good.sh', 'true\n');
+    const wide = script(d, 'wide.sh', 'true\n', 0o755);
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    for (let i = 0; i < 20; i++) {
+      checkScript(good, me);
+      checkScript(wide, me);
+    }
+    expect(fds()).toBe(before);
   });
 });

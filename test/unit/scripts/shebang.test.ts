@@ -55,3 +55,31 @@ describe('launchFor: the way the kernel starts a #! script', () => {
     });
   });
 });
+
+describe('launchFor: the edges of the #! line', () => {
+  it('blanks between #! and the interpreter, and between it and its argument, are skipped', () => {
+    expect(launch('#!  \t/bin/bash   \t-eu\n')).toEqual({
+      ok: true,
+      file: '/bin/bash',
+      args: ['-eu', '/run/x/prescript'],
+    });
+  });
+
+  it('a first line of exactly 256 bytes without a newline is still read; an empty one names nothing', () => {
+    const line = `#!/bin/sh${' '.repeat(256 - 9)}`;
+    expect(Buffer.byteLength(line)).toBe(256);
+    expect(launch(line)).toEqual({ ok: true, file: '/bin/sh', args: ['/run/x/prescript'] });
+    expect(launch(`#!\n${'x'.repeat(300)}`)).toEqual({
+      ok: false,
+      reason: 'its #! line names no interpreter',
+    });
+  });
+
+  it('a DOS line ending is named, with the interpreter as it reads', () => {
+    expect(launch('#!/bin/sh\r\necho\r\n')).toEqual({
+      ok: false,
+      reason:
+        'its #! line ends with a carriage return (DOS line endings): the interpreter "/bin/sh\\r" does not exist',
+    });
+  });
+});
