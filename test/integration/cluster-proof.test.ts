@@ -12,6 +12,7 @@ import { audit, createBank, TransferWriter } from '../support/bank.js';
 import { agentArgv, requireRoot, TestLab } from '../support/lab.js';
 import { HAVE_MARIADB, TestMariadb } from '../support/mariadb.js';
 import { operatorCli, STAND_IN } from '../support/operator.js';
+import { grown } from '../support/progress.js';
 import { restoredMariadb } from '../support/restore.js';
 
 const enabled =
@@ -122,22 +123,10 @@ describe.skipIf(!enabled)('cluster proof: money between two MariaDB instances', 
     }
   }
 
-  /**
-   * Waits until the writer has moved money `n` more times (bounded): on a loaded host a fixed
-   * sleep may see almost no transfer, and a proof under load needs the load.
-   */
-  async function transfers(n: number) {
-    const from = writer.done.length;
-    for (let i = 0; i < 1200 && writer.done.length < from + n; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(writer.done.length - from, 'transfers made within 60 s').toBeGreaterThanOrEqual(n);
-  }
-
   /** `cluster run` over both instances while the writer moves money (`minTransfers` first). */
   async function clusterUnderLoad(minTransfers: number, ...params: string[]) {
     writer.start();
-    await transfers(minTransfers);
+    await grown(writer.done, minTransfers);
     const ids = region.instances.map((i) => i.id);
     const c = await cli([
       ...['cluster', 'run', `-Instances=${ids.join(',')}`],
@@ -169,11 +158,11 @@ describe.skipIf(!enabled)('cluster proof: money between two MariaDB instances', 
 
     // The negative control: A, then B, each alone (fleet run), with the same writer running.
     writer.start();
-    await transfers(20);
+    await grown(writer.done, 20);
     const ra = await cli(['fleet', 'run', `-Instances=${ids[0]}`, '-Name=bank-a-alone']);
     // Money moves between the two snapshots (waited for, not slept for): that is what a pair of
     // single runs gets wrong.
-    await transfers(20);
+    await grown(writer.done, 20);
     const rb = await cli(['fleet', 'run', `-Instances=${ids[1]}`, '-Name=bank-b-alone']);
     await writer.stop();
     expect([ra.code, rb.code]).toEqual([0, 0]);

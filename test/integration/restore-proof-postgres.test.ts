@@ -30,6 +30,7 @@ import {
   postgresFile,
   type PgExpectation,
 } from '../support/postgres.js';
+import { grown } from '../support/progress.js';
 import { restoreImages } from '../support/restore.js';
 
 const PERIOD_MS = 5;
@@ -105,11 +106,11 @@ describe.skipIf(!enabled)('restore proof on a real PostgreSQL', () => {
   /** One snapshot while the writer commits: some commits before it, some after. */
   async function snapshotUnderLoad(words: string[], env: NodeJS.ProcessEnv = {}) {
     writer.start();
-    await new Promise((r) => setTimeout(r, 400));
+    await grown(writer.acks, 40);
     const r = await lab.snapshot(words, {
       env: { APP_SNAPSHOT_APPS_CONFIG: appsConfig(), ...env },
     });
-    await new Promise((res) => setTimeout(res, 300));
+    await grown(writer.acks, 20);
     await writer.stop();
     return r;
   }
@@ -256,14 +257,14 @@ describe.skipIf(!enabled)('restore proof on a real PostgreSQL', () => {
 
   it('negative control: the WAL disk copied before the data disk, a checkpoint in between, is caught', async () => {
     writer.start();
-    await new Promise((r) => setTimeout(r, 300));
+    await grown(writer.acks, 20);
     const copy = (id: string) => {
       const image = join(lab.pool, `torn-${id}.img`);
       copyFileSync(join(lab.pool, 'disks', `${id}.img`), image, constants.COPYFILE_FICLONE_FORCE);
       return { diskId: id, image };
     };
     const wal = copy(walDisk);
-    await new Promise((r) => setTimeout(r, 300));
+    await grown(writer.acks, 20); // commits the WAL copy lacks
     const c = await db.connect();
     await c.query('CHECKPOINT');
     await c.end();

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_MARIADB, TestMariadb, Writer, violations } from '../support/mariadb.js';
 import { FAULTY_CLI, requireRoot, runCli, TestLab } from '../support/lab.js';
+import { grown } from '../support/progress.js';
 import { restoredMariadb } from '../support/restore.js';
 
 const PERIOD_MS = 5;
@@ -201,7 +202,7 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
 
   it('negative control: the two disks copied at different moments without a freeze are caught', async () => {
     writer.start();
-    await new Promise((r) => setTimeout(r, 300));
+    await grown(writer.acks, 20);
     const copies = [dataDisk, binlogDisk].map((id) => ({
       diskId: id,
       image: join(lab.pool, `torn-${id}.img`),
@@ -211,7 +212,7 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
       copies[0]!.image,
       constants.COPYFILE_FICLONE_FORCE,
     );
-    await new Promise((r) => setTimeout(r, 400));
+    await grown(writer.acks, 20); // commits between the two copies
     copyFileSync(
       join(lab.pool, 'disks', `${binlogDisk}.img`),
       copies[1]!.image,
