@@ -66,15 +66,13 @@ export function readRunLog(text: string): RunLogSummary {
   const took = (['AppConsistent', 'FsConsistent'] as const).find((c) =>
     lines.some((l) => l.message === tookMessage(c)),
   );
+  const newestFirst = [...lines].reverse();
   return {
     groupId:
-      [...lines].reverse().find((l) => l.snapshotgroup)?.snapshotgroup ??
-      lines
-        .map((l) => GROUP_CALL.exec(l.message)?.[1])
-        .reverse()
-        .find((id) => id !== undefined),
+      newestFirst.find((l) => l.snapshotgroup)?.snapshotgroup ??
+      newestFirst.map((l) => GROUP_CALL.exec(l.message)?.[1]).find((id) => id !== undefined),
     consistency: took ?? 'None',
-    error: [...lines].reverse().find((l) => l.level === 'error')?.message,
+    error: newestFirst.find((l) => l.level === 'error')?.message,
   };
 }
 

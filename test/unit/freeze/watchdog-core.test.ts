@@ -27,7 +27,7 @@ interface Behaviour {
 }
 
 /** An in-memory fsfreeze: honours the action, the mount and the timeout it is given. */
-function fakeFsfreeze(b: Behaviour = {}) {
+function memoryFsfreeze(b: Behaviour = {}) {
   const frozen = new Set<string>();
   const calls: Call[] = [];
   const thawFailuresLeft = { ...b.thawFailures };
@@ -71,7 +71,7 @@ function start(b: Behaviour = {}) {
   const input = new PassThrough();
   const sent: WatchdogMessage[] = [];
   const signals = new Map<string, () => void>();
-  const fake = fakeFsfreeze(b);
+  const fake = memoryFsfreeze(b);
   let waiters: (() => void)[] = [];
   const io: WatchdogIo = {
     input,
