@@ -10,7 +10,7 @@ export interface AgentConfig {
   readonly engine: EngineConfig;
   /** The root-only apps config (-Apps). */
   readonly appsConfigPath: string;
-  /** /etc/os-release, or a stand-in. */
+  /** /etc/os-release, or a stand-in; centos-release and redhat-release are read beside it. */
   readonly osReleasePath: string;
   /** fleet run: first poll interval and retry delay (tests make them short); default 1 s/5 s. */
   readonly fleetPollMs?: number;

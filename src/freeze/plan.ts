@@ -1,4 +1,5 @@
 import {
+  diskDevOf,
   isReachable,
   isReadOnlyFs,
   isReadOnlyMount,
@@ -91,7 +92,9 @@ export function planFreeze(
 function decide(
   all: readonly MountEntry[],
   fs: MountedFs,
-): { via?: MountEntry; uncovered: boolean; skipped: SkippedMount[] } {
+):
+  | { via: MountEntry; skipped: SkippedMount[] }
+  | { via?: undefined; uncovered: boolean; skipped: SkippedMount[] } {
   const skipAll = (reason: string, uncovers?: string[]) =>
     fs.mounts.map((m) => ({
       mountPoint: m.mountPoint,
@@ -115,7 +118,6 @@ function decide(
   const others = fs.mounts.filter((m) => m !== via);
   return {
     via,
-    uncovered: false,
     skipped: others.map((m) => ({
       mountPoint: m.mountPoint,
       fsType: m.fsType,
@@ -140,9 +142,7 @@ function filesystems(
 ): MountedFs[] {
   const bySuperblock = new Map<string, MountedFs>();
   for (const m of mounts) {
-    // mountinfo's device number identifies the superblock; btrfs's is anonymous (0:N), so
-    // the disk it lives on comes from its source device.
-    const dev = m.dev.startsWith('0:') && m.fsType === 'btrfs' ? (devOf(m.source) ?? m.dev) : m.dev;
+    const dev = diskDevOf(m, devOf);
     const diskIds = disks.filter((d) => d.devs.has(dev)).map((d) => d.diskId);
     if (!diskIds.length) continue;
     const key = `${m.dev}|${m.fsType}`;
@@ -160,11 +160,12 @@ function pickMount(
 ): MountEntry | undefined {
   const reachable = mine.filter((m) => isReachable(all, m));
   const rank = (m: MountEntry) => (m.root === '/' ? 0 : 2) + (isReadOnlyMount(m) ? 1 : 0);
-  return [...reachable].sort((a, b) => rank(a) - rank(b) || a.index - b.index)[0];
+  // The sort is stable and `mine` is in mount order: of equal ranks, the first mounted wins.
+  return [...reachable].sort((a, b) => rank(a) - rank(b))[0];
 }
 
-const inside = (path: string, dir: string) =>
-  dir === '/' || path === dir || path.startsWith(`${dir}/`);
+/** Strictly below: two frozen filesystems never share a mount point (the lower is hidden). */
+const inside = (path: string, dir: string) => dir === '/' || path.startsWith(`${dir}/`);
 
 /** Wave of each filesystem: one more than the latest wave of anything that must go first. */
 export function freezeWaves(
@@ -172,8 +173,8 @@ export function freezeWaves(
   backingFileOf: (dev: string) => string | undefined,
 ): string[][] {
   const wave = new Map<PlannedFs, number>();
+  // Never asked of a filesystem and itself: `fs` has no wave yet when it is asked.
   const mustPrecede = (first: PlannedFs, then: PlannedFs) => {
-    if (first === then) return false;
     if (inside(first.mountPoint, then.mountPoint)) return true; // nested mount
     const backing = backingFileOf(first.dev);
     return backing !== undefined && inside(backing, then.mountPoint); // image stored on `then`

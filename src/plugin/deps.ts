@@ -10,7 +10,7 @@ import type { Runner, ScriptRun } from '../system/runner.js';
 /** Facts about the machine, read through one interface so validation runs on fakes. */
 export interface Platform {
   osRelease(): string;
-  /** /etc/redhat-release or /etc/centos-release, when present. */
+  /** /etc/centos-release or /etc/redhat-release (beside os-release), when present. */
   redhatRelease(): string | undefined;
   mountinfo(): string;
   isRoot(): boolean;
@@ -41,7 +41,8 @@ export interface Deps {
   readonly apps: readonly AppQuiescer[];
   readonly log: RunLog;
   readonly engine: SnapshotEngine;
-  readonly newFreezer: () => Freezer;
+  /** A freezer that runs this fsfreeze (the one validation found: RunPlan.fsfreeze). */
+  readonly newFreezer: (fsfreeze: string) => Freezer;
   readonly platform: Platform;
   readonly scripts: ScriptHost;
   readonly acquireLock: () => Lock | Promise<Lock>;

@@ -1,5 +1,5 @@
 import type { GroupLayout } from '../apps/types.js';
-import { mountOf, parseMountinfo } from '../system/mountinfo.js';
+import { diskDevOf, mountOf, parseMountinfo } from '../system/mountinfo.js';
 import type { Platform } from './deps.js';
 import type { RunPlan } from './validate.js';
 
@@ -12,13 +12,7 @@ export function groupLayout(platform: Platform, plan: Pick<RunPlan, 'disks'>): G
   return {
     inGroup(path) {
       const m = mountOf(mounts, path);
-      if (!m) return false;
-      // btrfs's mountinfo device number is anonymous: its disk comes from its source.
-      const dev =
-        m.fsType === 'btrfs' && m.dev.startsWith('0:')
-          ? (platform.devOfNode(m.source) ?? m.dev)
-          : m.dev;
-      return devs.has(dev);
+      return m !== undefined && devs.has(diskDevOf(m, (node) => platform.devOfNode(node)));
     },
   };
 }

@@ -16,8 +16,11 @@ import type { AgentPaths } from '../system/paths.js';
 import { systemRunner, writeBounded, type Helper } from '../system/runner.js';
 import { mountOf, parseMountinfo } from '../system/mountinfo.js';
 import { conditionFailed } from '../report/errors.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Deps, Platform } from './deps.js';
+
+/** The block-device facts the platform passes on (SysBlock reads them from sysfs). */
+export type BlockFacts = Pick<SysBlock, 'stackedDevs' | 'devOfNode' | 'backingFileOfDev'>;
 
 /** What the system wiring takes from the agent's configuration (see cli/config.ts). */
 export interface SystemConfig {
@@ -26,12 +29,17 @@ export interface SystemConfig {
   readonly env: NodeJS.ProcessEnv;
 }
 
-export function systemPlatform(config: Pick<SystemConfig, 'osReleasePath' | 'env'>): Platform {
-  const sys = new SysBlock();
+export function systemPlatform(
+  config: Pick<SystemConfig, 'osReleasePath' | 'env'>,
+  sys: BlockFacts = new SysBlock(),
+): Platform {
   const env = config.env;
+  // CentOS/RHEL keep their precise release beside os-release (/etc; a stand-in's directory).
+  const etc = dirname(config.osReleasePath);
   return {
     osRelease: () => readOptional(config.osReleasePath) ?? '',
-    redhatRelease: () => readOptional('/etc/centos-release') ?? readOptional('/etc/redhat-release'),
+    redhatRelease: () =>
+      readOptional(join(etc, 'centos-release')) ?? readOptional(join(etc, 'redhat-release')),
     mountinfo: () => readFileSync('/proc/self/mountinfo', 'utf8'),
     isRoot: () => process.getuid?.() === 0,
     stackedDevs: (node) => sys.stackedDevs(node.replace(/^\/dev\//, '')),
@@ -46,10 +54,14 @@ export function systemPlatform(config: Pick<SystemConfig, 'osReleasePath' | 'env
  * (a thread blocked on a frozen filesystem even keeps the process from exiting). Where it is
  * not on tmpfs (the default /run is), a child process tries a write first, bounded in time.
  */
-async function stateDirTakesWrites(stateDir: string): Promise<void> {
-  const fs = mountOf(parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')), stateDir);
+export async function stateDirTakesWrites(
+  stateDir: string,
+  mountinfo: string,
+  write: typeof writeBounded = writeBounded,
+): Promise<void> {
+  const fs = mountOf(parseMountinfo(mountinfo), stateDir);
   if (!fs || fs.fsType === 'tmpfs' || fs.fsType === 'ramfs') return;
-  const r = await writeBounded(join(stateDir, `.probe-${process.pid}`), '', 2000, true);
+  const r = await write(join(stateDir, `.probe-${process.pid}`), '', 2000, true);
   if (r.ok) return;
   throw conditionFailed(
     r.timedOut
@@ -81,13 +93,13 @@ export function systemDeps(
     interrupt,
     apps,
     presync: (mounts) => presync(mounts, 60_000),
-    newFreezer: () =>
+    newFreezer: (fsfreeze) =>
       new WatchdogFreezer({
         runner: systemRunner,
         // The first freezer takes the watchdog started at launch (see self-command.ts).
         prespawned: early ? ((h) => ((early = undefined), h))(early) : undefined,
         command: selfCommand(),
-        fsfreeze: platform.fsfreezePath() ?? 'fsfreeze',
+        fsfreeze,
         stateDir: paths.stateDir,
         ownsLock: () => lock?.held() ?? false,
       }),
@@ -104,7 +116,7 @@ export function systemDeps(
       cleanup: () => scriptDir.remove(),
     },
     acquireLock: async () => {
-      await stateDirTakesWrites(paths.stateDir);
+      await stateDirTakesWrites(paths.stateDir, platform.mountinfo());
       return (lock = acquireLock(paths.stateDir));
     },
     recoverLeftoverFreeze: () => recoverFrozen(paths.stateDir).thawed,

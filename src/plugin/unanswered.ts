@@ -99,6 +99,7 @@ async function lookFor(
     } catch (e) {
       failure = (e as Error).message;
     }
+    // Stryker disable next-line EqualityOperator: the tries fall at x.25/x.75 s, never on a whole-second bound
     if (performance.now() - start + delay > boundMs || deps.interrupt.aborted)
       return failure ? { failure } : {};
     await sleepUnlessInterrupted(deps.interrupt, delay);
@@ -114,6 +115,7 @@ async function deleteIt(deps: Deps, id: string): Promise<boolean> {
       deps.log.warn(`deleted snapshot group ${id} (DeleteUnclaimedGroup=true)`);
       return true;
     } catch (e) {
+      // Stryker disable next-line EqualityOperator: the tries fall at 7 s + 5 s·k, never + 5 s = 60 s
       if (performance.now() - start + delay > DELETE_FOR_MS || deps.interrupt.aborted) {
         deps.log.warn(`could not delete snapshot group ${id}: ${(e as Error).message}`);
         return false;

@@ -3,7 +3,7 @@ import { planFreeze, type FreezePlan } from '../freeze/plan.js';
 import { checkDescription, checkSnapshotName, type Params } from '../params/index.js';
 import { AgentError, conditionFailed } from '../report/errors.js';
 import type { ScriptCheck } from '../scripts/check.js';
-import { mountOf, parseMountinfo } from '../system/mountinfo.js';
+import { diskDevOf, mountOf, parseMountinfo } from '../system/mountinfo.js';
 import { osSupportProblem, parseOsRelease } from '../system/os-release.js';
 import type { Deps } from './deps.js';
 
@@ -131,11 +131,8 @@ function planTheFreeze(
     // Compared by filesystem: the pool may sit on another mount (a subvolume, a bind
     // mount) of a filesystem that is frozen through a different path.
     const poolMount = mountOf(mounts, params.pool);
-    const poolDev =
-      poolMount?.fsType === 'btrfs' && poolMount.dev.startsWith('0:')
-        ? (platform.devOfNode(poolMount.source) ?? poolMount.dev)
-        : poolMount?.dev;
-    const hit = freeze.freeze.find((f) => poolDev !== undefined && f.dev === poolDev);
+    const poolDev = poolMount && diskDevOf(poolMount, (node) => platform.devOfNode(node));
+    const hit = freeze.freeze.find((f) => f.dev === poolDev);
     if (hit)
       throw conditionFailed(
         `the pool ${params.pool} is on ${hit.mountPoint}, a filesystem of the group that would be frozen`,

@@ -18,6 +18,7 @@ export async function waitGroup(
   let lastReport = 0;
   while (g.status === 'progressing') {
     const elapsed = performance.now() - start;
+    // Stryker disable next-line EqualityOperator: at the bound's exact instant either is right
     if (elapsed > timeoutS * 1000) {
       throw new AgentError(
         'GroupTimeout',

@@ -25,7 +25,7 @@ export interface PreparedFreezer {
  */
 export function startFreezer(deps: Deps, plan: RunPlan): PreparedFreezer | undefined {
   if (!plan.freeze?.freeze.length) return undefined;
-  const freezer = deps.newFreezer();
+  const freezer = deps.newFreezer(plan.fsfreeze!); // validation found it: there is a freeze
   const ready = freezer.prepare();
   ready.catch(() => undefined); // awaited (and reported) in the window
   return { freezer, ready };

@@ -91,3 +91,14 @@ export function mountOf(entries: readonly MountEntry[], path: string): MountEntr
   }
   return best;
 }
+
+/**
+ * The block device ("major:minor") a mount's filesystem lives on. mountinfo gives the
+ * superblock's device, which is the disk's (or its partition's, or a holder's) everywhere
+ * except on btrfs: there it is always anonymous (0:N, one per subvolume), and the source
+ * device, resolved by `devOfNode`, says which disk it is on. Elsewhere the number is trusted
+ * over the source's name, which may since name another device (a loop device reused).
+ */
+export function diskDevOf(m: MountEntry, devOfNode: (node: string) => string | undefined): string {
+  return m.fsType === 'btrfs' ? (devOfNode(m.source) ?? m.dev) : m.dev;
+}

@@ -158,6 +158,8 @@ export function memoryDisks(n: number): EngineDisk[] {
  */
 export class FakeFreezer implements Freezer {
   events: string[] = [];
+  /** The fsfreeze the run asked this freezer to use (Deps.newFreezer). */
+  fsfreeze: string | undefined;
   /** Freezing this mount fails; `failFreeze` fails the first mount. */
   failOn: string | undefined;
   failFreeze = false;
@@ -311,7 +313,7 @@ export function harness(
     apps: o.apps?.(freezer) ?? [],
     log: new RunLog((t) => out.push(t)),
     engine,
-    newFreezer: () => freezer,
+    newFreezer: (fsfreeze) => ((freezer.fsfreeze = fsfreeze), freezer),
     platform: fakePlatform(o.platform),
     scripts,
     acquireLock: () => {

@@ -1,64 +1,18 @@
-// WatchdogFreezer against a scripted watchdog: the test writes the watchdog's messages and
-// reads the agent's, so each answer (or silence, or death) comes exactly when the case needs
-// it. The helper's pid is a real detached sleeper, so the process-group kill of abandon() is
-// real and harms nothing else. watchdog.test.ts runs the same class against the real process.
-import { spawn } from 'node:child_process';
+// WatchdogFreezer against a scripted watchdog (test/support/scripted-watchdog.ts): each answer,
+// silence or death comes exactly when the case needs it, and the process-group kill of
+// abandon() is real. watchdog.test.ts runs the same class against the real process.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { markerPath, readMarker } from '../../../src/freeze/marker.js';
-import type { AgentMessage, WatchdogMessage } from '../../../src/freeze/protocol.js';
+import type { AgentMessage } from '../../../src/freeze/protocol.js';
 import { WatchdogFreezer } from '../../../src/freeze/watchdog-freezer.js';
 import { Deadline } from '../../../src/system/clock.js';
 import { isAlive } from '../../../src/system/process.js';
-import { systemRunner, type Helper } from '../../../src/system/runner.js';
+import { systemRunner } from '../../../src/system/runner.js';
 import { fakeFsfreeze } from '../../support/fake-fsfreeze.js';
+import { frozenMsg, scripted, thawedMsg } from '../../support/scripted-watchdog.js';
 import { tmp } from '../../support/tmp.js';
-
-const sleepers: number[] = [];
-afterEach(() => {
-  for (const pid of sleepers.splice(0)) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
-
-function scripted() {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  const sleeper = spawn('sleep', ['600'], { detached: true, stdio: 'ignore' });
-  sleepers.push(sleeper.pid!);
-  let exit: (code: number | undefined) => void = () => undefined;
-  const exited = new Promise<number | undefined>((r) => (exit = r));
-  const helper: Helper = { pid: sleeper.pid!, stdin, stdout, exited };
-  const received: AgentMessage[] = [];
-  let lines = '';
-  stdin.on('data', (c: Buffer) => {
-    lines += c.toString();
-    for (let i = lines.indexOf('\n'); i >= 0; i = lines.indexOf('\n')) {
-      received.push(JSON.parse(lines.slice(0, i)) as AgentMessage);
-      lines = lines.slice(i + 1);
-    }
-  });
-  const say = (m: WatchdogMessage | string) =>
-    stdout.write(`${typeof m === 'string' ? m : JSON.stringify(m)}\n`);
-  const die = () => {
-    stdout.end();
-    exit(137);
-  };
-  /** Resolves once the agent has sent this many messages (bounded). */
-  const sent = async (n: number) => {
-    for (let i = 0; i < 300 && received.length < n; i++)
-      await new Promise((r) => setTimeout(r, 10));
-    expect(received.length).toBeGreaterThanOrEqual(n);
-    return received[n - 1]!;
-  };
-  return { helper, received, say, die, sent, sleeper: sleeper.pid! };
-}
 
 function freezerWith(
   w: ReturnType<typeof scripted>,
@@ -97,13 +51,7 @@ async function freezing(
   return { f };
 }
 
-const NOW = '1000';
-const frozen = (mounts: string[]): WatchdogMessage => ({
-  event: 'frozen',
-  frozen: mounts,
-  firstFreezeNs: NOW,
-  lastFreezeNs: NOW,
-});
+const frozen = frozenMsg;
 
 describe('WatchdogFreezer (scripted watchdog)', () => {
   it('a watchdog that dies before it is ready: exit 11, "did not start"', async () => {
@@ -133,7 +81,11 @@ describe('WatchdogFreezer (scripted watchdog)', () => {
       fsfreeze: fake.bin,
     });
     w.say(frozen(['/a', '/b', '/c']));
-    expect(await f).toEqual({ frozen: ['/a', '/b', '/c'], firstFreezeNs: NOW, lastFreezeNs: NOW });
+    expect(await f).toEqual({
+      frozen: ['/a', '/b', '/c'],
+      firstFreezeNs: '1000',
+      lastFreezeNs: '1000',
+    });
   });
 
   it('what the watchdog could not thaw, the agent thaws directly; the end is then its own', async () => {
@@ -144,14 +96,7 @@ describe('WatchdogFreezer (scripted watchdog)', () => {
     await f;
     const t = freezer.thaw();
     expect(await w.sent(2)).toEqual({ op: 'thaw' });
-    w.say({
-      event: 'thawed',
-      reason: 'requested',
-      thawStartNs: '2000',
-      thawEndNs: '3000',
-      thawed: ['/a'],
-      failures: [{ mount: '/b', error: 'Input/output error' }],
-    });
+    w.say(thawedMsg(['/a'], [{ mount: '/b', error: 'Input/output error' }]));
     const out = await t;
     expect(out.reason).toBe('requested');
     expect(out.thawStartNs).toBe('2000');
@@ -171,14 +116,7 @@ describe('WatchdogFreezer (scripted watchdog)', () => {
     await f;
     const t = freezer.thaw();
     await w.sent(2);
-    w.say({
-      event: 'thawed',
-      reason: 'requested',
-      thawStartNs: '2',
-      thawEndNs: '3',
-      thawed: [],
-      failures: [{ mount: '/a', error: 'EIO' }],
-    });
+    w.say(thawedMsg([], [{ mount: '/a', error: 'EIO' }]));
     await expect(t).rejects.toMatchObject({
       exitCode: 12,
       message: expect.stringMatching(/^could not thaw \/a: .*ENOENT/),
@@ -248,14 +186,7 @@ describe('WatchdogFreezer (scripted watchdog)', () => {
       error: 'Device or resource busy',
       frozenBefore: [],
     });
-    w.say({
-      event: 'thawed',
-      reason: 'freeze-failed',
-      thawStartNs: '5',
-      thawEndNs: '6',
-      thawed: [],
-      failures: [],
-    });
+    w.say(thawedMsg([], [], 'freeze-failed'));
     await expect(f).rejects.toMatchObject({
       exitCode: 11,
       message: 'freezing /b failed: Device or resource busy',

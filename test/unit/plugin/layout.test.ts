@@ -27,7 +27,15 @@ describe('groupLayout: which paths live on the group’s disks', () => {
     const [data, logs] = memoryDisks(2);
     expect(groupLayout(platform, { disks: [logs!] }).inGroup('/data/x')).toBe(false);
     const noDevice = { ...data!, device: undefined };
-    expect(groupLayout(platform, { disks: [noDevice] }).inGroup('/data/x')).toBe(false);
+    // sysfs is asked only about device nodes (SysBlock would fail on none)
+    const strict = {
+      ...platform,
+      stackedDevs: (node: string) => {
+        if (typeof node !== 'string') throw new TypeError(`no device node: ${String(node)}`);
+        return platform.stackedDevs(node);
+      },
+    };
+    expect(groupLayout(strict, { disks: [noDevice] }).inGroup('/data/x')).toBe(false);
   });
 
   it('a path no mount holds is not in the group', () => {

@@ -148,6 +148,8 @@ describe('runSnapshot: failures keep the pairs closed', () => {
     expect(r.SnapshotGroupId).toBe('ssg-mem1');
     expect(tagsOf(r).every((t) => Object.keys(t).length === 0)).toBe(true);
     expect(r.Warnings.join('\n')).toMatch(/crash-consistent only/);
+    // the one failure, said once (no empty "also:" for a window that itself went well)
+    expect(h.out.filter((l) => l.includes('also:'))).toEqual([]);
     // Invariant 3 holds even here: the application is released (the script has its own timeout).
     expect(h.scripts.ran).toEqual(['pre', 'post WHILE FROZEN', 'cleanup']);
   });
@@ -201,6 +203,45 @@ describe('runSnapshot: validation fails before anything runs', () => {
 });
 
 describe('runSnapshot: interrupted (SIGINT/SIGTERM)', () => {
+  it('after the pre-script: stops before the freeze, the post-script runs', async () => {
+    const c = new AbortController();
+    const h = harness({ interrupt: c.signal });
+    const run = h.scripts.run.bind(h.scripts);
+    h.scripts.run = async (...a) => {
+      const r = await run(...a);
+      c.abort('SIGTERM');
+      return r;
+    };
+    const r = await runSnapshot(h.deps, params(...SCRIPTS));
+    expect([r.ExitCode, r.Error]).toEqual([255, 'interrupted by SIGTERM before the freeze']);
+    expect(h.scripts.ran).toEqual(['pre', 'post', 'cleanup']);
+    // stopped before the window: not even the (empty) thaw of the window
+    expect(h.freezer.events).toEqual(['prepare', 'dispose']);
+  });
+
+  it('while the engine warms up: no apps, stops before the freeze', async () => {
+    const c = new AbortController();
+    const h = harness({ interrupt: c.signal });
+    h.engine.warmUp = async () => void c.abort('SIGINT');
+    const r = await runSnapshot(h.deps, params());
+    expect([r.ExitCode, r.Error]).toEqual([255, 'interrupted by SIGINT before the freeze']);
+    // the window's own check: it thaws (nothing) on its way out
+    expect(h.freezer.events).toEqual(['prepare', 'thaw', 'dispose']);
+  });
+
+  it('while the engine warms up: with apps, stops before any lock', async () => {
+    const c = new AbortController();
+    let app: FakeQuiescer | undefined;
+    const h = harness({ interrupt: c.signal, apps: (f) => [(app = new FakeQuiescer('db1', f))] });
+    h.engine.warmUp = async () => void c.abort('SIGINT');
+    const r = await runSnapshot(h.deps, params());
+    expect([r.ExitCode, r.Error]).toEqual([
+      255,
+      'interrupted by SIGINT before the application quiesce',
+    ]);
+    expect(app!.events).not.toContain('quiesce');
+  });
+
   it('before it starts: nothing runs, exit 255', async () => {
     const c = new AbortController();
     c.abort('SIGTERM');

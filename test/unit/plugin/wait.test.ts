@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { getEventListeners } from 'node:events';
+import { describe, expect, it, vi } from 'vitest';
 import type { GroupInfo } from '../../../src/engines/types.js';
 import { sleepUnlessInterrupted, waitGroup } from '../../../src/plugin/wait.js';
 import { harness } from '../../support/fakes.js';
@@ -122,6 +123,30 @@ describe('waitGroup', () => {
     expect(a.polls()).toBeGreaterThanOrEqual(1);
   });
 
+  it('polls at 0.5, 1, 2, 4, then every 5 s; logs the progress every 10 s at most', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const polledAt: number[] = [];
+      const h = harness();
+      const t0 = performance.now();
+      h.engine.describeGroup = async () => {
+        const at = performance.now() - t0;
+        polledAt.push(at);
+        return at < 25_000
+          ? group('progressing', [['progressing', 50]])
+          : group('accomplished', [['accomplished', 100]]);
+      };
+      const done = waitGroup(h.deps, group('progressing', [['progressing', 40]]), 60);
+      await vi.advanceTimersByTimeAsync(30_000);
+      await done;
+      expect(polledAt).toEqual([500, 1500, 3500, 7500, 12_500, 17_500, 22_500, 27_500]);
+      // logged when 10 s had passed since the last line: at 12.5 s and (exactly 10 s later) 22.5 s
+      expect(h.out.filter((l) => l.includes('progress:'))).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('TotalCost counts from the call when it is given', async () => {
     const a = answering();
     await waitGroup(a.deps, group('accomplished', []), 60, performance.now() - 90_000);
@@ -137,5 +162,12 @@ describe('sleepUnlessInterrupted', () => {
     c.abort('SIGINT');
     await p;
     expect(performance.now() - t0).toBeLessThan(30_000);
+    expect(getEventListeners(c.signal, 'abort')).toEqual([]);
+  });
+
+  it('a sleep that ends by its time leaves no listener on the signal either', async () => {
+    const c = new AbortController();
+    await sleepUnlessInterrupted(c.signal, 1);
+    expect(getEventListeners(c.signal, 'abort')).toEqual([]);
   });
 });

@@ -60,6 +60,12 @@ describe('the frozen window in a run', () => {
     expect(r.FreezeHeld).toBe(true);
   });
 
+  it('freezes with the fsfreeze that validation found', async () => {
+    const h = harness({ platform: { fsfreezePath: () => '/opt/util-linux/sbin/fsfreeze' } });
+    expect((await runSnapshot(h.deps, params())).ExitCode).toBe(0);
+    expect(h.freezer.fsfreeze).toBe('/opt/util-linux/sbin/fsfreeze');
+  });
+
   it('a lost watchdog: the run says the agent thawed, and claims nothing', async () => {
     const h = harness();
     h.freezer.lostWatchdog = true;

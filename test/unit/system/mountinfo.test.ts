@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mountOf, parseMountinfo } from '../../../src/system/mountinfo.js';
+import { diskDevOf, mountOf, parseMountinfo } from '../../../src/system/mountinfo.js';
 
 export const SAMPLE = [
   '27 1 254:0 / / rw,relatime - ext4 /dev/vda rw',
@@ -28,5 +28,27 @@ describe('parseMountinfo', () => {
     expect(mountOf(m, '/data/sub dir/x')?.mountPoint).toBe('/data/sub dir');
     expect(mountOf(m, '/data/subx')?.mountPoint).toBe('/data');
     expect(mountOf(m, '/etc/passwd')?.mountPoint).toBe('/');
+  });
+});
+
+describe('diskDevOf: the device a mount lives on', () => {
+  const [ext4, btrfs] = parseMountinfo(
+    [
+      '60 27 7:1 / /data rw - ext4 /dev/loop1 rw',
+      '61 27 0:52 /@home /home rw - btrfs /dev/vdc2 rw',
+    ].join('\n'),
+  );
+  const asked: string[] = [];
+  const devOfNode = (node: string) => (asked.push(node), node === '/dev/vdc2' ? '254:34' : '7:9');
+
+  it("btrfs: its source device's number (mountinfo's 0:N is per subvolume)", () => {
+    expect(diskDevOf(btrfs!, devOfNode)).toBe('254:34');
+    expect(diskDevOf(btrfs!, () => undefined)).toBe('0:52'); // a source that names no device
+  });
+
+  it('anything else: its own number, even when the source now names another device', () => {
+    asked.length = 0;
+    expect(diskDevOf(ext4!, devOfNode)).toBe('7:1');
+    expect(asked).toEqual([]);
   });
 });
