@@ -10,14 +10,27 @@ export function selfCommand(sea = isSea()): { file: string; args: string[] } {
   return { file: process.execPath, args: [...process.execArgv, process.argv[1]!, '__watchdog'] };
 }
 
-function isSea(): boolean {
+/** The runtime facts isSea reads (tests give others: Bun's cannot be had under Node). */
+export interface Runtime {
+  readonly versions: NodeJS.ProcessVersions;
+  readonly script: string | undefined;
+  readonly nodeSea: () => { isSea(): boolean };
+}
+
+const thisRuntime: Runtime = {
+  versions: process.versions,
+  script: process.argv[1],
+  // node:sea exists from Node 20.12; require keeps it out of the ESM import graph.
+  nodeSea: () => createRequire(import.meta.url)('node:sea') as { isSea(): boolean },
+};
+
+export function isSea(rt: Runtime = thisRuntime): boolean {
   // A Bun-compiled executable: the embedded script lives in Bun's virtual /$bunfs/.
-  if (process.versions.bun) return (process.argv[1] ?? '').startsWith('/$bunfs/');
+  if (rt.versions.bun) return (rt.script ?? '').startsWith('/$bunfs/');
   try {
-    // node:sea exists from Node 20.12; require keeps it out of the ESM import graph.
-    return (createRequire(import.meta.url)('node:sea') as { isSea(): boolean }).isSea();
+    return rt.nodeSea().isSea();
   } catch {
-    return false;
+    return false; // a Node without node:sea is no single executable
   }
 }
 

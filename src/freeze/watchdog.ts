@@ -111,7 +111,7 @@ class Watchdog {
       const failed = results.findIndex((r) => !r.ok);
       if (failed >= 0 || this.pendingThaw) {
         this.freezing = false;
-        const mount = failed >= 0 ? wave[failed]! : wave[0]!;
+        const mount = wave[Math.max(failed, 0)]!; // no failure: the thaw came mid-wave
         const error = failed >= 0 ? results[failed]!.error : 'freeze budget spent';
         this.io.send({ event: 'freeze-failed', mount, error, frozenBefore: this.frozen.flat() });
         // A thaw asked for while the wave was in flight (the deadline, a signal) is why: say so.

@@ -14,8 +14,8 @@ export async function tag(
   group: GroupInfo,
   c: Exclude<Consistency, 'None'>,
 ): Promise<void> {
-  const uncovered = new Set(plan.freeze?.uncoveredDisks ?? []);
-  const ids = group.snapshots.filter((s) => !uncovered.has(s.diskId)).map((s) => s.id);
+  const uncovered = (diskId: string) => plan.freeze?.uncoveredDisks.includes(diskId) === true;
+  const ids = group.snapshots.filter((s) => !uncovered(s.diskId)).map((s) => s.id);
   deps.log.info(`Tag snapshots with ${c}`);
   // What the quiescers recorded under their locks goes with the snapshots (e.g. db1.Gtid).
   const tags: Record<string, string> = { [c]: 'True' };

@@ -96,12 +96,12 @@ export async function snapshotWindow(
       },
     ));
   }
-  if (!held.ok) {
-    error ??= new AgentError(
+  // (Without an error the group call answered: there is a group.)
+  if (!held.ok && !error)
+    error = new AgentError(
       'FreezeFailed',
-      `${held.why}; TimeoutInSeconds=${params.timeoutInSeconds}${group ? `; the group ${group.id} is kept, without a consistency tag` : ''}`,
+      `${held.why}; TimeoutInSeconds=${params.timeoutInSeconds}; the group ${group!.id} is kept, without a consistency tag`,
     );
-  }
   const freezeHeld = !thaw.error && held.ok && !error;
   return { group, freezeHeld, calledAt: sent?.calledAt, error, thawError: thaw.error };
 }
@@ -120,13 +120,14 @@ async function freeze(
   watchdog: PreparedFreezer | undefined,
 ): Promise<{ deadline: Deadline } | undefined> {
   const { deps, plan, params, result, timed } = w;
-  const mounts = plan.freeze?.freeze.map((f) => f.mountPoint) ?? [];
-  const waves = plan.freeze?.waves ?? [];
   if (!watchdog) {
     if (params.enableFsFreeze)
       deps.log.info('No mounted filesystem on the group disks needs freezing');
     return undefined;
   }
+  // A watchdog is started only for a plan with something to freeze (startFreezer).
+  const mounts = plan.freeze!.freeze.map((f) => f.mountPoint);
+  const waves = plan.freeze!.waves;
   // Dirty data written now, outside the window, so that FIFREEZE has little left to do.
   await deps.presync?.(mounts);
   return timed('freeze', async () => {

@@ -36,7 +36,7 @@ export class ScriptDir {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.made = true;
     const copy = join(this.dir, `${role}script`);
-    writeFileSync(copy, content, { mode: 0o600, flag: 'w' });
+    writeFileSync(copy, content, { mode: 0o600 });
     return { role, original, copy, launch: launchFor(content, copy, fallbackShell()) };
   }
 

@@ -31,7 +31,7 @@ export function launchFor(content: Buffer, copy: string, fallbackShell: string):
   const cut = line.search(/[ \t]/);
   // Stryker disable next-line EqualityOperator: the line was trimmed, so a blank is never at 0
   const interpreter = cut < 0 ? line : line.slice(0, cut);
-  // Stryker disable next-line EqualityOperator: the same
+  // Stryker disable next-line EqualityOperator,Regex: the same; and the slice starts with its blanks
   const arg = cut < 0 ? '' : line.slice(cut).replace(/^[ \t]+/, '');
   if (!interpreter) return { ok: false, reason: 'its #! line names no interpreter' };
   if (interpreter.endsWith('\r')) {

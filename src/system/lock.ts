@@ -182,6 +182,7 @@ export function ensureStateDir(stateDir: string): void {
   }
   const st = lstatSync(stateDir);
   const uid = process.getuid?.();
+  // Stryker disable next-line ConditionalExpression: uid is undefined only on Windows
   if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || st.mode & 0o022) {
     throw new AgentError(
       'ConditionCheckFailed',

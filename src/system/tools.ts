@@ -3,6 +3,8 @@
 // unset, LANG may be zh_CN.UTF-8. So tools are looked up by absolute path in a fixed list
 // first, and run with LC_ALL=C wherever their output or errors are read.
 
+import { accessSync, constants } from 'node:fs';
+
 /** Searched in this order, then the caller's PATH: the distribution's tools win. */
 export const TOOL_DIRS = [
   '/usr/sbin',
@@ -13,15 +15,25 @@ export const TOOL_DIRS = [
   '/usr/local/bin',
 ];
 
+/** Whether this process may execute the file (access(2) with X_OK). */
+export function canExec(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Absolute path of an executable `name`, or undefined. */
 export function findTool(
   name: string,
   env: NodeJS.ProcessEnv,
-  canExec: (path: string) => boolean,
+  executable: (path: string) => boolean = canExec,
 ): string | undefined {
   const dirs = [...TOOL_DIRS, ...(env.PATH ?? '').split(':')];
   for (const d of dirs) {
-    if (d.startsWith('/') && canExec(`${d}/${name}`)) return `${d}/${name}`;
+    if (d.startsWith('/') && executable(`${d}/${name}`)) return `${d}/${name}`;
   }
   return undefined;
 }

@@ -234,6 +234,17 @@ export function fakePlatform(over: Partial<Platform> = {}): Platform {
   };
 }
 
+/** The platform, failing as SysBlock would when sysfs is asked about no device node. */
+export function deviceNodesOnly(platform: Platform): Platform {
+  return {
+    ...platform,
+    stackedDevs: (node) => {
+      if (typeof node !== 'string') throw new TypeError(`no device node: ${String(node)}`);
+      return platform.stackedDevs(node);
+    },
+  };
+}
+
 export interface ScriptScenario {
   /** Paths that pass the checks; anything else fails with "does not exist". */
   valid: string[];

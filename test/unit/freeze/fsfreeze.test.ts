@@ -183,6 +183,14 @@ describe('presync (a recording sync)', () => {
     expect(s.calls()).toEqual(['[-f /data]']);
   });
 
+  it('runs sync in the C locale with the system PATH, its output discarded', async () => {
+    const dir = tmp();
+    const env = join(dir, 'env');
+    const bin = script(dir, 'sync', `#!/bin/sh\necho "LC_ALL=$LC_ALL PATH=$PATH" > ${env}\n`);
+    await presync(['/data'], 5_000, bin);
+    expect(readFileSync(env, 'utf8')).toMatch(/^LC_ALL=C PATH=.*\/usr\/sbin/);
+  });
+
   it('a sync that cannot be run is no error (best effort)', async () => {
     await expect(presync(['/data'], 1_000, '/nonexistent/sync')).resolves.toBeUndefined();
   });

@@ -1,5 +1,37 @@
 import { describe, expect, it } from 'vitest';
-import { looksLikeSnapshot, selfCommand } from '../../../src/freeze/self-command.js';
+import { isSea, looksLikeSnapshot, selfCommand } from '../../../src/freeze/self-command.js';
+
+describe('isSea: is this program a single executable?', () => {
+  const node = process.versions;
+  const bun = { ...process.versions, bun: '1.2.0' };
+  const sea = (answer: boolean) => () => ({ isSea: () => answer });
+
+  it("Bun: when its script is embedded in Bun's /$bunfs/", () => {
+    const nodeSea = () => {
+      throw new Error('not asked under Bun');
+    };
+    expect(isSea({ versions: bun, script: '/$bunfs/root/app-snapshot-plugin', nodeSea })).toBe(
+      true,
+    );
+    expect(isSea({ versions: bun, script: '/opt/asp/dist/main.js', nodeSea })).toBe(false);
+    expect(isSea({ versions: bun, script: undefined, nodeSea })).toBe(false);
+  });
+
+  it('Node: what node:sea says, and no when there is no node:sea', () => {
+    expect(isSea({ versions: node, script: '/x', nodeSea: sea(true) })).toBe(true);
+    expect(isSea({ versions: node, script: '/x', nodeSea: sea(false) })).toBe(false);
+    const old = () => {
+      throw Object.assign(new Error('No such built-in module: node:sea'), {
+        code: 'ERR_UNKNOWN_BUILTIN_MODULE',
+      });
+    };
+    expect(isSea({ versions: node, script: '/x', nodeSea: old })).toBe(false);
+  });
+
+  it('this test run is no single executable', () => {
+    expect(isSea()).toBe(false);
+  });
+});
 
 describe('self command', () => {
   it('starts the watchdog through this script, or the single executable itself', () => {

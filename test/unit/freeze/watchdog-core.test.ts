@@ -225,6 +225,17 @@ describe('watchdog (in-process, fake fsfreeze)', () => {
     expect(events(w.sent)).not.toContain('frozen');
   });
 
+  it('the first mount of a wave that fails is named with its own error', async () => {
+    const w = start({ failFreeze: { '/b': 'Operation not supported' } });
+    w.freeze([['/a'], ['/b', '/c']]);
+    expect(await w.next('freeze-failed')).toMatchObject({
+      mount: '/b',
+      error: 'Operation not supported',
+    });
+    await w.next('thawed');
+    expect(await w.exit).toBe(0);
+  });
+
   it('a freeze cut at its timeout may still land: it is thawed too', async () => {
     const w = start({ freezeMs: { '/b': 400 } });
     w.freeze([['/a', '/b']], 100);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { groupLayout } from '../../../src/plugin/layout.js';
-import { fakePlatform, memoryDisks } from '../../support/fakes.js';
+import { deviceNodesOnly, fakePlatform, memoryDisks } from '../../support/fakes.js';
 
 const MOUNTS = [
   '27 1 254:0 / / rw - ext4 /dev/vda rw',
@@ -28,13 +28,7 @@ describe('groupLayout: which paths live on the group’s disks', () => {
     expect(groupLayout(platform, { disks: [logs!] }).inGroup('/data/x')).toBe(false);
     const noDevice = { ...data!, device: undefined };
     // sysfs is asked only about device nodes (SysBlock would fail on none)
-    const strict = {
-      ...platform,
-      stackedDevs: (node: string) => {
-        if (typeof node !== 'string') throw new TypeError(`no device node: ${String(node)}`);
-        return platform.stackedDevs(node);
-      },
-    };
+    const strict = deviceNodesOnly(platform);
     expect(groupLayout(strict, { disks: [noDevice] }).inGroup('/data/x')).toBe(false);
   });
 

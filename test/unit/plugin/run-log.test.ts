@@ -120,9 +120,9 @@ describe('runSnapshot: the closing lines', () => {
   it('failure without a group: no group named', async () => {
     const h = harness();
     h.freezer.failFreeze = true;
-    const r = await runSnapshot(h.deps, params());
+    await runSnapshot(h.deps, params());
     const last = h.out.join('').trim().split('\n').at(-1)!;
-    expect(last).toContain(`Failed with exit code ${r.ExitCode}: ${r.Error}`);
+    expect(last).toMatch(/\[message="Failed with exit code 11: freezing \/logs failed: [^"]*"\]$/);
     expect(last).not.toContain('snapshot group');
     expect(last).not.toContain('snapshotgroup=');
   });

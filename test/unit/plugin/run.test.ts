@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { emptyResult } from '../../../src/plugin/result.js';
 import { runSnapshot } from '../../../src/plugin/run.js';
+import { tag } from '../../../src/plugin/tag.js';
+import { validate } from '../../../src/plugin/validate.js';
 import { AgentError } from '../../../src/report/errors.js';
 import { FakeQuiescer, harness, MemoryEngine, memoryDisks, params } from '../../support/fakes.js';
 
@@ -681,6 +684,12 @@ describe('runSnapshot: the frozen window, as the engine and the log see it', () 
     expect(budget).toBe(7000);
     const text = h.out.join('');
     expect(text).toContain('[message="Freeze filesystems (2): /logs, /data"]');
+    // waves apart: a filesystem whose image lives on /data is frozen first
+    const waved = harness({
+      platform: { backingFileOf: (dev) => (dev === '254:32' ? '/data/logs.img' : undefined) },
+    });
+    await runSnapshot(waved.deps, params());
+    expect(waved.out.join('')).toContain('[message="Freeze filesystems (2): /logs | /data"]');
     expect(text).toContain('[message="Create snapshot group for disks: d-1, d-2"]');
     expect(r.FreezeHeld).toBe(true);
   });
@@ -723,6 +732,22 @@ describe('runSnapshot: tagging and the wait, each outcome its own code', () => {
     const tagFailed = harness();
     tagFailed.engine.fail.tag = new AgentError('TagFailed', 'QuotaExceed.Tags');
     expect((await runSnapshot(tagFailed.deps, params())).Error).toBe('QuotaExceed.Tags');
+    // what the engine threw stays attached, for whoever debugs it
+    const socket = harness();
+    const hangUp = new Error('socket hang up');
+    socket.engine.tagSnapshots = async () => Promise.reject(hangUp);
+    const plan = await validate(socket.deps, params());
+    const group = await socket.engine.createGroup({
+      name: 'n',
+      description: '',
+      diskIds: ['d-1', 'd-2'],
+      instantAccess: false,
+      instantAccessRetentionDays: 0,
+      clientToken: 't',
+    });
+    await expect(
+      tag(socket.deps, emptyResult(), plan, group, 'FsConsistent'),
+    ).rejects.toMatchObject({ kind: 'TagFailed', cause: hangUp });
   });
 
   it("a quiescer's fact is cut to a tag value's 128 characters", async () => {

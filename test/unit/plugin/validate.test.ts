@@ -3,7 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineDisk } from '../../../src/engines/types.js';
 import { validate } from '../../../src/plugin/validate.js';
-import { FakeQuiescer, harness, MemoryEngine, memoryDisks, params } from '../../support/fakes.js';
+import {
+  deviceNodesOnly,
+  FakeQuiescer,
+  harness,
+  MemoryEngine,
+  memoryDisks,
+  params,
+} from '../../support/fakes.js';
 
 const PRE = '-PreScriptPath=/tmp/prescript.sh';
 const POST = '-PostScriptPath=/tmp/postscript.sh';
@@ -31,6 +38,7 @@ describe('validate: what the run may claim, and why', () => {
     ]);
     expect(plan.freeze).toBeUndefined();
     expect(plan.fsfreeze).toBeUndefined();
+    expect(plan.warnings).toEqual([]);
   });
 
   it('a pre- and post-script: AppConsistent, naming both first', async () => {
@@ -91,6 +99,10 @@ describe('validate: the disks', () => {
     expect(two!.message).toBe(
       'ExcludeDiskId names disk(s) this instance does not have: d-9 (disks: d-1, d-2)',
     );
+    const both = await rejection(
+      validate(withDisks(memoryDisks(2)), params('-ExcludeDiskId=d-8,d-1,d-9')),
+    );
+    expect(both!.message).toMatch(/does not have: d-8, d-9 \(/);
   });
 
   it('excluded and unsupported disks are skipped with a reason; the category when none is given', async () => {
@@ -134,6 +146,42 @@ describe('validate: the disks', () => {
     expect(plan.warnings).toEqual([
       'disk d-2 has a writable filesystem that cannot be frozen (/fat: filesystem type vfat is not freezable (allowed: ext3, ext4, xfs, btrfs)): its snapshot gets no consistency tag',
     ]);
+  });
+
+  it('the warning names only the mounts that leave the disk uncovered, each with its reason', async () => {
+    const h = harness({
+      platform: {
+        mountinfo: () =>
+          [
+            '60 27 254:16 / /data rw - xfs /dev/vdb rw',
+            '61 27 254:16 / /data-again rw - xfs /dev/vdb rw',
+            '62 27 254:32 / /fat rw - vfat /dev/vdc rw',
+            '63 27 254:32 / /fat-again rw - vfat /dev/vdc rw',
+          ].join('\n'),
+      },
+    });
+    const plan = await validate(h.deps, params());
+    const why = 'filesystem type vfat is not freezable (allowed: ext3, ext4, xfs, btrfs)';
+    expect(plan.warnings).toEqual([
+      `disk d-2 has a writable filesystem that cannot be frozen (/fat: ${why}; /fat-again: ${why}): its snapshot gets no consistency tag`,
+    ]);
+  });
+
+  it('sysfs is asked only about the disks that have a device node', async () => {
+    const [data, logs] = memoryDisks(2);
+    const h = harness({ engine: new MemoryEngine([data!, { ...logs!, device: undefined }]) });
+    const plan = await validate(
+      { ...h.deps, platform: deviceNodesOnly(h.deps.platform) },
+      params(),
+    );
+    expect(plan.freeze?.freeze.map((f) => f.mountPoint)).toEqual(['/data']);
+  });
+
+  it('a filesystem whose loop image lives on another is frozen in a wave before it', async () => {
+    const image = (dev: string) => (dev === '254:32' ? '/data/logs.img' : undefined);
+    const plan = await validate(harness({ platform: { backingFileOf: image } }).deps, params());
+    expect(plan.freeze?.waves).toEqual([['/logs'], ['/data']]);
+    expect((await validate(harness().deps, params())).freeze?.waves).toEqual([['/logs', '/data']]);
   });
 
   it('fsfreeze is looked up only when something is to be frozen', async () => {

@@ -81,5 +81,9 @@ describe('launchFor: the edges of the #! line', () => {
       reason:
         'its #! line ends with a carriage return (DOS line endings): the interpreter "/bin/sh\\r" does not exist',
     });
+    // only the final one is the line ending (an inner one is part of the name)
+    expect(launch('#!/opt/a\rb\r\n')).toMatchObject({
+      reason: expect.stringContaining('the interpreter "/opt/a\rb\\r" does not exist'),
+    });
   });
 });
