@@ -1,12 +1,13 @@
 // WatchdogFreezer against a scripted watchdog (test/support/scripted-watchdog.ts): each answer,
 // silence or death comes exactly when the case needs it, and the process-group kill of
 // abandon() is real. watchdog.test.ts runs the same class against the real process.
+import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { markerPath, readMarker } from '../../../src/freeze/marker.js';
 import type { AgentMessage } from '../../../src/freeze/protocol.js';
-import { WatchdogFreezer } from '../../../src/freeze/watchdog-freezer.js';
+import { WatchdogFreezer, type ProcessGroup } from '../../../src/freeze/watchdog-freezer.js';
 import { Deadline } from '../../../src/system/clock.js';
 import { isAlive } from '../../../src/system/process.js';
 import { systemRunner } from '../../../src/system/runner.js';
@@ -16,7 +17,14 @@ import { tmp } from '../../support/tmp.js';
 
 function freezerWith(
   w: ReturnType<typeof scripted>,
-  o: { fsfreeze?: string; stateDir?: string; graceMs?: number; alreadyFrozen?: string[] } = {},
+  o: {
+    fsfreeze?: string;
+    stateDir?: string;
+    graceMs?: number;
+    alreadyFrozen?: string[];
+    group?: ProcessGroup;
+    killWaitMs?: number;
+  } = {},
 ) {
   const dir = tmp();
   const fake = fakeFsfreeze(dir, '', 0, o.alreadyFrozen);
@@ -27,6 +35,8 @@ function freezerWith(
     fsfreeze: o.fsfreeze ?? fake.bin,
     stateDir: o.stateDir ?? dir,
     graceMs: o.graceMs ?? 50,
+    ...(o.group ? { group: o.group } : {}),
+    ...(o.killWaitMs ? { killWaitMs: o.killWaitMs } : {}),
   });
   return { freezer, fake, dir };
 }
@@ -218,5 +228,136 @@ describe('WatchdogFreezer (scripted watchdog)', () => {
     const out = await freezer.thaw();
     expect(out).toMatchObject({ reason: 'requested', thawed: [] });
     expect(w.received).toEqual([]);
+  });
+});
+
+describe('WatchdogFreezer: the ways out of a freeze', () => {
+  it('a failed freeze and then no report (the watchdog died): only ours is thawed, not the mount someone else froze', async () => {
+    const w = scripted();
+    const { freezer, fake } = freezerWith(w, { alreadyFrozen: ['/b'] });
+    const { f } = await freezing(w, freezer, [['/a', '/b'], ['/c']]);
+    execFileSync(fake.bin, ['--freeze', '/a']); // what the watchdog froze before /b failed
+    w.say({ event: 'wave', index: 0 });
+    w.say({
+      event: 'freeze-failed',
+      mount: '/b',
+      error: 'Device or resource busy',
+      frozenBefore: ['/a'],
+    });
+    await w.sent(2); // the agent asks for the thaw; the watchdog dies instead
+    w.die();
+    await expect(f).rejects.toMatchObject({
+      message: 'freezing /b failed: Device or resource busy',
+    });
+    expect(fake.calls().filter((c) => c.startsWith('-u'))).toEqual(['-u /a']);
+    expect(fake.frozen()).toEqual(['/b']); // theirs, left as it was
+    expect((await freezer.thaw()).reason).toBe('watchdog-lost');
+  });
+
+  it('dead after two of three waves: those two are thawed, the later wave first', async () => {
+    const w = scripted();
+    const { freezer, fake } = freezerWith(w);
+    const { f } = await freezing(w, freezer, [['/a'], ['/b'], ['/c']]);
+    w.say({ event: 'wave', index: 0 });
+    w.say({ event: 'wave', index: 1 });
+    await new Promise((r) => setTimeout(r, 20));
+    w.die();
+    await expect(f).rejects.toMatchObject({ message: /thawed \/a, \/b directly$/ });
+    expect(fake.calls()).toEqual(['-u /b', '-u /a']);
+  });
+
+  it('frozen, and no answer to the thaw by the deadline and the grace: the agent thaws (agent-deadline)', async () => {
+    const w = scripted();
+    const { freezer, fake } = freezerWith(w, { graceMs: 30 });
+    const { f } = await freezing(w, freezer, [['/a'], ['/b']], new Deadline(300));
+    w.say(frozen(['/a', '/b']));
+    await f;
+    const out = await freezer.thaw(); // asked at once; the watchdog stays silent
+    expect(w.received.at(-1)).toEqual({ op: 'thaw' });
+    expect(out).toMatchObject({ reason: 'agent-deadline', thawed: ['/a', '/b'] });
+    expect(fake.calls()).toEqual(['-u /b', '-u /a']);
+    expect(isAlive(w.sleeper)).toBe(false);
+  });
+
+  it('frozen and never asked: at the deadline and the grace the agent thaws by itself', async () => {
+    const w = scripted();
+    const { freezer, fake } = freezerWith(w, { graceMs: 30 });
+    const { f } = await freezing(w, freezer, [['/a']], new Deadline(200));
+    w.say(frozen(['/a']));
+    await f;
+    for (let i = 0; i < 200 && !fake.calls().length; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(fake.calls()).toEqual(['-u /a']);
+    expect(w.received).toHaveLength(1); // no thaw was asked of the watchdog
+    expect((await freezer.thaw()).reason).toBe('agent-deadline');
+  });
+
+  it('the watchdog thawed by itself at its deadline: its report is the outcome, nothing is killed', async () => {
+    const w = scripted();
+    const { freezer, fake } = freezerWith(w, { graceMs: 30 });
+    const { f } = await freezing(w, freezer, [['/a']], new Deadline(200));
+    w.say(frozen(['/a']));
+    await f;
+    w.say(thawedMsg(['/a'], [], 'deadline'));
+    await new Promise((r) => setTimeout(r, 400)); // past the deadline and the grace
+    expect(isAlive(w.sleeper)).toBe(true);
+    expect(await freezer.thaw()).toMatchObject({ reason: 'deadline', thawEndNs: '3000' });
+    expect(w.received).toHaveLength(1); // the report was there: no thaw asked
+    expect(fake.calls()).toEqual([]);
+  });
+
+  it('a killed group that takes time to die: the agent thaws only once it is gone', async () => {
+    const w = scripted();
+    const order: string[] = [];
+    let lingers = 3;
+    const group: ProcessGroup = {
+      kill: () => void order.push('kill'),
+      members: () => (lingers-- > 0 ? (order.push('alive'), [1]) : []),
+    };
+    const { freezer, fake } = freezerWith(w, { group });
+    const { f } = await freezing(w, freezer, [['/a']]);
+    w.say(frozen(['/a']));
+    await f;
+    w.die();
+    await freezer.thaw();
+    expect(order).toEqual(['kill', 'alive', 'alive', 'alive']);
+    expect(fake.calls()).toEqual(['-u /a']);
+  });
+
+  it('a group that will not die: the agent thaws anyway once the wait is spent', async () => {
+    const w = scripted();
+    const group: ProcessGroup = { kill: () => undefined, members: () => [1] };
+    const { freezer, fake } = freezerWith(w, { group, killWaitMs: 150 });
+    const { f } = await freezing(w, freezer, [['/a']]);
+    w.say(frozen(['/a']));
+    await f;
+    w.die();
+    const t0 = performance.now();
+    expect((await freezer.thaw()).thawed).toEqual(['/a']);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+    expect(fake.calls()).toEqual(['-u /a']);
+  });
+
+  it('dispose while frozen thaws first, then lets the watchdog go (and waits 1 s at most)', async () => {
+    const w = scripted();
+    const { freezer } = freezerWith(w);
+    const { f } = await freezing(w, freezer, [['/a']]);
+    w.say(frozen(['/a']));
+    await f;
+    const disposed = freezer.dispose();
+    expect(await w.sent(2)).toEqual({ op: 'thaw' });
+    w.say(thawedMsg(['/a']));
+    const t0 = performance.now();
+    await disposed; // the scripted watchdog never exits by itself
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(await freezer.thaw()).toMatchObject({ reason: 'requested', thawed: ['/a'] });
+  });
+
+  it('thaw() while freeze() is still running is a mistake, said at once', async () => {
+    const w = scripted();
+    const { freezer } = freezerWith(w);
+    await freezing(w, freezer, [['/a']]);
+    await expect(freezer.thaw()).rejects.toThrow('thaw() while freeze() is running');
+    w.die();
   });
 });
