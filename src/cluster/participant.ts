@@ -66,6 +66,10 @@ export class ParticipantEngine implements SnapshotEngine {
     return this.inner.describeDisks();
   }
 
+  writesWhileFrozen(): readonly string[] {
+    return this.inner.writesWhileFrozen?.() ?? [];
+  }
+
   /** Joins, says `prepared`, and returns on `freeze` (throws on abort or loss). */
   async warmUp(): Promise<void> {
     await this.inner.warmUp?.();

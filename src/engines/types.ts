@@ -34,6 +34,13 @@ export interface SnapshotEngine {
    * connection or fresh credentials while the filesystems are frozen. Optional.
    */
   warmUp?(): Promise<void>;
+  /**
+   * Directories the engine writes into while the filesystems are frozen (the local engine's
+   * pool, where createGroup clones the disks). The run refuses to start when one is on a
+   * filesystem it would freeze: that write would wait for the thaw, the thaw for the group.
+   * Optional: none.
+   */
+  writesWhileFrozen?(): readonly string[];
   validate(): Promise<void>;
   describeDisks(): Promise<EngineDisk[]>;
   createGroup(request: CreateGroupRequest): Promise<GroupInfo>;

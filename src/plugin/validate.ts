@@ -126,16 +126,15 @@ function planTheFreeze(
     fsfreeze = platform.fsfreezePath();
     if (!fsfreeze) throw conditionFailed('fsfreeze (util-linux) is not installed');
   }
-  // The local engine writes clones into its pool while frozen: it must not be frozen itself.
-  if (engine.name === 'local') {
-    // Compared by filesystem: the pool may sit on another mount (a subvolume, a bind
-    // mount) of a filesystem that is frozen through a different path.
-    const poolMount = mountOf(mounts, params.pool);
-    const poolDev = poolMount && diskDevOf(poolMount, (node) => platform.devOfNode(node));
-    const hit = freeze.freeze.find((f) => f.dev === poolDev);
+  // Compared by filesystem: the directory may sit on another mount (a subvolume, a bind
+  // mount) of a filesystem that is frozen through a different path.
+  for (const dir of engine.writesWhileFrozen?.() ?? []) {
+    const m = mountOf(mounts, dir);
+    const dev = m && diskDevOf(m, (node) => platform.devOfNode(node));
+    const hit = freeze.freeze.find((f) => f.dev === dev);
     if (hit)
       throw conditionFailed(
-        `the pool ${params.pool} is on ${hit.mountPoint}, a filesystem of the group that would be frozen`,
+        `the pool ${dir} is on ${hit.mountPoint}, a filesystem of the group that would be frozen`,
       );
   }
   const warnings = freeze.uncoveredDisks.map((d) => {

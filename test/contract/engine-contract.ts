@@ -38,6 +38,11 @@ export function describeEngineContract(
       expect(new Set(disks.map((d) => d.id)).size).toBe(disks.length);
     });
 
+    it('names the directories it writes into while frozen by absolute path, if any', async () => {
+      const engine = await make();
+      for (const dir of engine.writesWhileFrozen?.() ?? []) expect(dir).toMatch(/^\//);
+    });
+
     it('creates one group with one snapshot per disk that becomes accomplished', async () => {
       const engine = await make();
       const req = await request(engine);

@@ -36,6 +36,11 @@ export class MemoryEngine implements SnapshotEngine {
   findCalls = 0;
   private n = 0;
   constructor(public disks: EngineDisk[] = memoryDisks(2)) {}
+  /** What writesWhileFrozen() answers (a local pool's directory, in tests of the pool check). */
+  writes: string[] = [];
+  writesWhileFrozen(): readonly string[] {
+    return this.writes;
+  }
 
   async validate(): Promise<void> {}
   async describeDisks(): Promise<EngineDisk[]> {

@@ -39,6 +39,11 @@ export class LocalEngine implements SnapshotEngine {
     this.mountinfo = o.mountinfo ?? (() => readFileSync('/proc/self/mountinfo', 'utf8'));
   }
 
+  /** createGroup clones the disks' images into the pool while the filesystems are frozen. */
+  writesWhileFrozen(): readonly string[] {
+    return [this.o.poolDir];
+  }
+
   private config(): PoolConfig {
     try {
       return this.pool.readConfig();

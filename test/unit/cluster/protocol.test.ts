@@ -348,3 +348,16 @@ describe('cluster protocol', () => {
 async function until(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
 }
+
+describe('participant engine: what the run checks before the freeze', () => {
+  const opts = { coordinator: '127.0.0.1:1', fingerprint: 'AB', token: 't', prepareTimeoutMs: 1 };
+  it("passes on where its engine writes while frozen (the instance's own engine does the work)", () => {
+    const inner = new MemoryEngine(memoryDisks(1));
+    inner.writes = ['/var/lib/pool'];
+    expect(new ParticipantEngine(inner, opts).writesWhileFrozen()).toEqual(['/var/lib/pool']);
+    // an engine without the method (its own fields only: no prototype, so none of its methods)
+    const withoutIt = { ...new MemoryEngine(memoryDisks(1)) } as unknown as MemoryEngine;
+    expect(withoutIt.writesWhileFrozen).toBeUndefined();
+    expect(new ParticipantEngine(withoutIt, opts).writesWhileFrozen()).toEqual([]);
+  });
+});

@@ -196,7 +196,7 @@ describe('validate: the disks', () => {
   });
 });
 
-describe('validate: a local pool on a btrfs subvolume of a group filesystem', () => {
+describe('validate: an engine that writes into a btrfs subvolume of a group filesystem', () => {
   it('is found through the subvolume source device, not the anonymous device number', async () => {
     const h = harness({
       platform: {
@@ -209,8 +209,8 @@ describe('validate: a local pool on a btrfs subvolume of a group filesystem', ()
         devOfNode: (node) => (node === '/dev/vdb' ? '254:16' : undefined),
       },
     });
-    Object.defineProperty(h.engine, 'name', { value: 'local' });
-    const err = await rejection(validate(h.deps, params('-Pool=/var/pool/x')));
+    h.engine.writes = ['/var/pool/x'];
+    const err = await rejection(validate(h.deps, params()));
     expect(err!.message).toBe(
       'the pool /var/pool/x is on /data, a filesystem of the group that would be frozen',
     );
@@ -227,8 +227,8 @@ describe('validate: a local pool on a btrfs subvolume of a group filesystem', ()
         devOfNode: (node) => ({ '/dev/vdb': '254:16', '/dev/vdz': '254:99' })[node],
       },
     });
-    Object.defineProperty(h.engine, 'name', { value: 'local' });
-    const plan = await validate(h.deps, params('-Pool=/var/pool/x'));
+    h.engine.writes = ['/var/pool/x'];
+    const plan = await validate(h.deps, params());
     expect(plan.freeze?.freeze.map((f) => f.mountPoint)).toEqual(['/data']);
   });
 });

@@ -23,6 +23,10 @@ describe('local engine', () => {
     clientToken: `${Math.random()}`,
   });
 
+  it('writes into its pool while frozen (createGroup clones there): it says so', () => {
+    expect(engineIn('/var/lib/asp/pool').writesWhileFrozen()).toEqual(['/var/lib/asp/pool']);
+  });
+
   it('clones each image into the group and records metadata', async () => {
     const dir = copyPool(tmp());
     const e = engineIn(dir);
