@@ -356,8 +356,9 @@ describe('WatchdogFreezer: the ways out of a freeze', () => {
   it('thaw() while freeze() is still running is a mistake, said at once', async () => {
     const w = scripted();
     const { freezer } = freezerWith(w);
-    await freezing(w, freezer, [['/a']]);
+    const { f } = await freezing(w, freezer, [['/a']]);
     await expect(freezer.thaw()).rejects.toThrow('thaw() while freeze() is running');
     w.die();
+    await expect(f).rejects.toMatchObject({ message: /died while freezing/ });
   });
 });
