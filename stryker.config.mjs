@@ -8,7 +8,7 @@ const scope = [
   'src/plugin/**/*.ts',
   'src/system/lock.ts',
   'src/scripts/**/*.ts',
-  'src/report/exit-code-for.ts',
+  'src/errors/exit-code-for.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

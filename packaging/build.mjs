@@ -91,7 +91,7 @@ chmodSync(cjs, 0o755);
 const artefacts = [cjs];
 
 // 2. Man page, from the CLI's help and the exit-code table.
-const { EXIT_CODES } = await import(join(ROOT, 'dist/report/exit-codes.js'));
+const { EXIT_CODES } = await import(join(ROOT, 'dist/errors/exit-codes.js'));
 const man = join(OUT, `${NAME}.8`);
 writeFileSync(man, manPage(cjs, VERSION, EXIT_CODES));
 

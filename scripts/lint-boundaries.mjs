@@ -3,7 +3,7 @@
 // one place only, so side effects stay behind their interfaces. (The watchdog's freeze calls
 // in src/freeze/fsfreeze.ts use node:child_process directly: that process loads nothing else.)
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 const RULES = [
   // The shipped code never reaches into test tooling or tools/ (the emulator, docs, faults).
@@ -24,6 +24,45 @@ const RULES = [
   { what: 'yargs', pattern: /from ['"]yargs['"]/, only: 'src/cli/' },
 ];
 
+// Which folder of src/ may import which (besides itself): each only from the layers below, so
+// no folder imports upward and there is no cycle. ARCHITECTURE.md shows this table.
+export const LAYERS = {
+  '': [], // files directly in src/ (version.ts): leaves anyone may import
+  errors: [],
+  system: ['errors'],
+  report: ['errors', 'system'],
+  params: ['errors'],
+  scripts: ['errors', 'system'],
+  freeze: ['errors', 'system', 'report'],
+  apps: ['errors', 'system', 'report'],
+  engines: ['errors', 'system', 'report', 'params'],
+  lab: ['errors', 'system', 'report', 'engines'],
+  plugin: ['errors', 'system', 'report', 'params', 'scripts', 'freeze', 'apps', 'engines'],
+  fleet: ['errors', 'system', 'report', 'params', 'engines'],
+  cluster: ['errors', 'system', 'report', 'engines', 'fleet'],
+  cli: ['*'],
+};
+
+/** The folder of src/ a path is in ('' for a file directly in src/). */
+const folderOf = (rel) => (rel.split('/').length > 2 ? rel.split('/')[1] : '');
+
+/** Upward (or unlisted) imports of one file: "from -> to" for each. */
+function layerProblems(rel, text) {
+  const from = folderOf(rel);
+  const allowed = LAYERS[from];
+  if (!allowed) return [`${rel}: folder src/${from || '.'} is not in the layer table`];
+  const out = [];
+  for (const m of text.matchAll(/(?:from|import\s*\(?)\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
+    const target = join(dirname(rel), m[1]).replace(/\\/g, '/');
+    const to = folderOf(target);
+    if (to === from || !to || allowed.includes('*') || allowed.includes(to)) continue;
+    out.push(
+      `${rel}: imports ${m[1]} (src/${from} may import only ${allowed.join(', ') || 'nothing'})`,
+    );
+  }
+  return out;
+}
+
 function* files(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
@@ -32,11 +71,13 @@ function* files(dir) {
   }
 }
 
-const root = join(import.meta.dirname, '..');
+// The repository to check: this one, or another given as the argument (the lint's own test).
+const root = process.argv[2] ?? join(import.meta.dirname, '..');
 const problems = [];
 for (const file of files(join(root, 'src'))) {
   const rel = relative(root, file);
   const text = readFileSync(file, 'utf8');
+  problems.push(...layerProblems(rel, text));
   for (const rule of RULES) {
     const only = [rule.only].flat();
     const allowed = only.some((o) => (o.endsWith('/') ? rel.startsWith(o) : rel === o));
@@ -49,4 +90,4 @@ if (problems.length) {
   console.error(problems.join('\n'));
   process.exit(1);
 }
-console.log(`boundaries ok (${RULES.map((r) => r.what).join(', ')})`);
+console.log(`boundaries ok (${RULES.map((r) => r.what).join(', ')}; folders import only downward)`);

@@ -8,7 +8,7 @@ const SCOPE = [
   'src/plugin/',
   'src/system/lock.ts',
   'src/scripts/',
-  'src/report/exit-code-for.ts',
+  'src/errors/exit-code-for.ts',
 ];
 const git = (...args) => execFileSync('git', args, { encoding: 'utf8' }).trim();
 const tryGit = (...args) => {

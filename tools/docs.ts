@@ -1,11 +1,11 @@
 // Generated README sections: the parameter and exit-code tables come from the code's tables.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PARAMS, kebab, type ParamSpec } from '../src/params/index.js';
-import { EXIT_CODES } from '../src/report/exit-codes.js';
+import { EXIT_CODES } from '../src/errors/exit-codes.js';
 import { SUPPORTED_OS } from '../src/system/os-release.js';
 import { BY_CALL, BY_CODE } from '../src/engines/ecs/errors.js';
 import { FAULT_HELP } from './emulator/faults.js';
-import { EXIT } from '../src/report/exit-codes.js';
+import { EXIT } from '../src/errors/exit-codes.js';
 
 export function paramsTable(): string {
   const rows = (PARAMS as readonly ParamSpec[]).map((p) => {

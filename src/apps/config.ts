@@ -1,7 +1,7 @@
 // Which applications the built-in quiescers know, from a root-only file: it holds passwords,
 // so a file others can read is refused, and nothing from it is ever printed.
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
-import { ParamsError, conditionFailed } from '../report/errors.js';
+import { ParamsError, conditionFailed } from '../errors/errors.js';
 
 export const DEFAULT_APPS_CONFIG = '/etc/app-snapshot-plugin/apps.json';
 

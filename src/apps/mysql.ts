@@ -3,7 +3,7 @@
 // go on); MySQL 8: LOCK INSTANCE FOR BACKUP when every table is InnoDB, otherwise FTWRL behind
 // guard rails. The lock lives on a dedicated, idle "holder" session whose server-side
 // wait_timeout is a dead-man switch; a separate "control" session watches and can KILL.
-import { AgentError } from '../report/errors.js';
+import { AgentError } from '../errors/errors.js';
 import type { MysqlAppConfig } from './config.js';
 import type { SqlConn, SqlConnect } from './sql-conn.js';
 import type { AppQuiescer, Held } from './types.js';

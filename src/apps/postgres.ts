@@ -12,7 +12,7 @@
 // the non-exclusive form of the old names.
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentError, conditionFailed } from '../report/errors.js';
+import { AgentError, conditionFailed } from '../errors/errors.js';
 import type { PostgresAppConfig } from './config.js';
 import type { SqlConn, SqlConnect } from './sql-conn.js';
 import type { AppQuiescer, GroupLayout, Held } from './types.js';

@@ -3,7 +3,7 @@
 // untouched) -> freeze, group, thaw -> BACKUP ... WITH METADATA_ONLY (written after the thaw,
 // never to a frozen filesystem; it also un-suspends) -> on any failure, = OFF.
 import { utcStamp } from '../report/log-format.js';
-import { AgentError } from '../report/errors.js';
+import { AgentError } from '../errors/errors.js';
 import type { SqlServerAppConfig } from './config.js';
 import type { SqlConn, SqlConnect } from './sql-conn.js';
 import type { AppQuiescer, Held } from './types.js';

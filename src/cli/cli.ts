@@ -1,7 +1,7 @@
 import yargs, { type Argv } from 'yargs';
 import { extractParams, type RawParam } from '../params/index.js';
-import { ParamsError } from '../report/errors.js';
-import { EXIT } from '../report/exit-codes.js';
+import { ParamsError } from '../errors/errors.js';
+import { EXIT } from '../errors/exit-codes.js';
 import type { Helper } from '../system/runner.js';
 import { VERSION } from '../version.js';
 import { registerCheck } from './commands/check.js';

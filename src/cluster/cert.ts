@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { conditionFailed } from '../report/errors.js';
+import { conditionFailed } from '../errors/errors.js';
 import type { Runner } from '../system/runner.js';
 
 export interface RunCertificate {

@@ -17,7 +17,7 @@ import type {
   SnapshotEngine,
 } from '../engines/types.js';
 import { pendingGroup } from '../engines/types.js';
-import { AgentError, conditionFailed } from '../report/errors.js';
+import { AgentError, conditionFailed } from '../errors/errors.js';
 import { readLines, send, type ToParticipant } from './protocol.js';
 
 export interface ParticipantOptions {

@@ -1,4 +1,4 @@
-import { AgentError } from '../report/errors.js';
+import { AgentError } from '../errors/errors.js';
 import type { Deadline } from '../system/clock.js';
 
 /**

@@ -5,7 +5,7 @@
 // space and shlex-splits the result (src/params/shlex.ts). So each word is shlex-quoted, the
 // words are joined with a separator that occurs in no value (`,` unless a value has one; the
 // plugin manager's --separator names another), and the line is quoted once more for sh.
-import { ParamsError } from '../report/errors.js';
+import { ParamsError } from '../errors/errors.js';
 import { extractParams } from '../params/words.js';
 import { validateParams, type Params } from '../params/validate.js';
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MetadataClient, RoleCredentials, type StsCredentials } from '../engines/ecs/metadata.js';
-import { conditionFailed } from '../report/errors.js';
+import { conditionFailed } from '../errors/errors.js';
 
 export interface CredentialSource {
   /** e.g. "environment AccessKey", "profile default (~/.aliyun/config.json)", "RAM role R". */

@@ -5,7 +5,7 @@
 // checking that no group of ours exists there — and report one outcome per instance.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EXIT_CODES } from '../report/exit-codes.js';
+import { EXIT_CODES } from '../errors/exit-codes.js';
 import { readRunLog } from '../report/log-format.js';
 import type { FleetCloud, InvocationResult } from './cloud.js';
 import { FINAL } from './cloud.js';

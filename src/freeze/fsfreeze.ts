@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { findTool, toolEnv } from '../system/tools.js';
 
 /** Absolute path of util-linux's fsfreeze (see system/tools.ts for the search list). */
-export function findFsfreeze(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function findFsfreeze(env: NodeJS.ProcessEnv): string | undefined {
   return findTool('fsfreeze', env);
 }
 
@@ -102,6 +102,12 @@ export function fsfreezeAsync(
   });
 }
 
+/** coreutils' sync, where the system has one; 'sync' (by PATH) otherwise. */
+export function findSync(env: NodeJS.ProcessEnv): string {
+  // Stryker disable next-line StringLiteral: with no sync found, '' fails to start as 'sync' would (best effort)
+  return findTool('sync', env) ?? 'sync';
+}
+
 /**
  * Flushes the filesystems' dirty data before the first freeze or an application lock
  * (syncfs via `sync -f`, plain `sync` where coreutils is too old for -f), so that FIFREEZE
@@ -110,8 +116,8 @@ export function fsfreezeAsync(
 export async function presync(
   mounts: readonly string[],
   timeoutMs: number,
-  // Stryker disable next-line StringLiteral: with no sync found, '' fails to start as /bin/sync would (best effort)
-  sync = findTool('sync', process.env) ?? '/bin/sync',
+  /** The sync to run (findSync). */
+  sync: string,
 ): Promise<void> {
   if (!mounts.length) return;
   const run = (args: string[]) =>

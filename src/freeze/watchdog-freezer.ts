@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { AgentError } from '../report/errors.js';
+import { AgentError } from '../errors/errors.js';
 import { monoNs, type Deadline } from '../system/clock.js';
 import { stateDirProblem } from '../system/lock.js';
 import { groupMembers, processStartTime, signalGroup } from '../system/process.js';

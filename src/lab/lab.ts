@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { Pool, type PoolConfig } from '../engines/local/pool.js';
 import { writeJsonAtomic } from '../system/files.js';
 import { newId } from '../engines/local/ids.js';
-import { conditionFailed, ParamsError } from '../report/errors.js';
+import { conditionFailed, ParamsError } from '../errors/errors.js';
 import { SysBlock } from '../system/blockdev.js';
 import { parseMountinfo } from '../system/mountinfo.js';
 import type { Runner } from '../system/runner.js';

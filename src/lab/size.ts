@@ -1,4 +1,4 @@
-import { ParamsError } from '../report/errors.js';
+import { ParamsError } from '../errors/errors.js';
 
 /** "512M", "1G", "300m", "1048576" -> bytes. */
 export function parseSize(text: string): number {

@@ -1,4 +1,4 @@
-import { conditionFailed } from '../report/errors.js';
+import { conditionFailed } from '../errors/errors.js';
 
 // ECS naming rules for snapshot groups: 2-128 characters, starting with a letter (Latin or
 // CJK), then letters, digits, ':', '_', '.', '-'; not starting with http:// or https://.

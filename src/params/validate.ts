@@ -1,31 +1,27 @@
-import { ParamsError } from '../report/errors.js';
+import { ParamsError } from '../errors/errors.js';
 import { PARAMS, type ParamSpec } from './schema.js';
 import type { RawParam } from './words.js';
 
-export type EngineName = 'auto' | 'local' | 'ecs';
+/** A parameter's key in Params: camelCase, and the vendor's singular ExcludeDiskId a plural. */
+type KeyOf<N extends string> = N extends 'ExcludeDiskId' ? 'excludeDiskIds' : Uncapitalize<N>;
 
-/** Typed, validated run parameters. */
-export interface Params {
-  name: string;
-  description: string;
-  ramRoleName: string;
-  excludeDiskIds: string[];
-  instantAccess: boolean;
-  instantAccessRetentionDays: number;
-  preScriptPath: string;
-  postScriptPath: string;
-  enableFsFreeze: boolean;
-  timeoutInSeconds: number;
-  scriptTimeoutInSeconds: number;
-  groupTimeoutInSeconds: number;
-  deleteUnclaimedGroup: boolean;
-  enableWriters: boolean;
-  apps: string[];
-  engine: EngineName;
-  clusterCoordinator: string;
-  clusterFingerprint: string;
-  pool: string;
-}
+/** A parameter's value once validated, by its type in the table. */
+type ValueOf<S> = S extends { type: 'bool' }
+  ? boolean
+  : S extends { type: 'int' }
+    ? number
+    : S extends { type: 'list' }
+      ? string[]
+      : S extends { type: 'enum'; choices: readonly (infer C)[] }
+        ? C
+        : string;
+
+/** The validated parameters: one field per row of PARAMS, derived from it (see schema.ts). */
+export type Params = {
+  [S in (typeof PARAMS)[number] as KeyOf<S['name']>]: ValueOf<S>;
+};
+
+export type EngineName = Params['engine'];
 
 // Go's strconv.ParseBool, which the vendor's Go plugin uses.
 const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
@@ -69,8 +65,8 @@ function coerce(spec: ParamSpec, value: string): string | number | boolean | str
   }
 }
 
-function camel(name: string): string {
-  return name[0]!.toLowerCase() + name.slice(1);
+function keyOf(name: string): string {
+  return name === 'ExcludeDiskId' ? 'excludeDiskIds' : name[0]!.toLowerCase() + name.slice(1);
 }
 
 /** Checks presence, duplicates, types and ranges; fills defaults. Throws ParamsError (exit 2). */
@@ -89,12 +85,12 @@ export function validateParams(raw: readonly RawParam[]): Params {
   const out: Record<string, unknown> = {};
   for (const spec of PARAMS as readonly ParamSpec[]) {
     const r = seen.get(spec);
-    const key = spec.name === 'ExcludeDiskId' ? 'excludeDiskIds' : camel(spec.name);
+    const key = keyOf(spec.name);
     const required = 'required' in spec && spec.required;
     if (r && !(required && r.value === '')) out[key] = coerce(spec, r.value);
     else if (required) {
       throw new ParamsError(`-${spec.name} is required`, spec.name);
     } else out[key] = spec.type === 'list' ? [] : spec.default;
   }
-  return out as unknown as Params;
+  return out as Params; // one field per row, typed by the row (see Params)
 }

@@ -1,4 +1,4 @@
-import { ParamsError } from '../report/errors.js';
+import { ParamsError } from '../errors/errors.js';
 import { findParam, type ParamSpec } from './schema.js';
 import { ShlexError, splitPluginParams } from './shlex.js';
 

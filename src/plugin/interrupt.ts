@@ -1,4 +1,4 @@
-import { AgentError } from '../report/errors.js';
+import { AgentError } from '../errors/errors.js';
 
 /** Forward phases stop at the next step once the agent is interrupted; compensations never do. */
 export function stopIfInterrupted(interrupt: AbortSignal, before: string): void {

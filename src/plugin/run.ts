@@ -1,5 +1,5 @@
 import type { Params } from '../params/index.js';
-import { exitCodeFor } from '../report/exit-code-for.js';
+import { exitCodeFor } from '../errors/exit-code-for.js';
 import type { Lock } from '../system/lock.js';
 import { AppsPhase } from './apps-phase.js';
 import { groupLayout } from './layout.js';

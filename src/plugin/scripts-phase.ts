@@ -1,4 +1,4 @@
-import { AgentError } from '../report/errors.js';
+import { AgentError } from '../errors/errors.js';
 import type { RunLog } from '../report/logger.js';
 import type { ScriptCheck } from '../scripts/check.js';
 import type { ScriptRun } from '../system/runner.js';

@@ -1,4 +1,4 @@
-import { describeError, stackOf } from '../report/exit-code-for.js';
+import { describeError, stackOf } from '../errors/exit-code-for.js';
 import { goDuration } from '../report/log-format.js';
 import type { Deps } from './deps.js';
 import type { RunResult } from './result.js';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { readOptional } from '../system/files.js';
 import type { AppQuiescer } from '../apps/types.js';
 import type { SnapshotEngine } from '../engines/types.js';
-import { findFsfreeze, presync } from '../freeze/fsfreeze.js';
+import { findFsfreeze, findSync, presync } from '../freeze/fsfreeze.js';
 import { recoverFrozen } from '../freeze/recover.js';
 import { selfCommand } from '../freeze/self-command.js';
 import { WatchdogFreezer } from '../freeze/watchdog-freezer.js';
@@ -15,7 +15,7 @@ import { acquireLock, type Lock } from '../system/lock.js';
 import type { AgentPaths } from '../system/paths.js';
 import { systemRunner, writeBounded, type Helper } from '../system/runner.js';
 import { mountOf, parseMountinfo } from '../system/mountinfo.js';
-import { conditionFailed } from '../report/errors.js';
+import { conditionFailed } from '../errors/errors.js';
 import { dirname, join } from 'node:path';
 import type { Deps, Platform } from './deps.js';
 
@@ -92,7 +92,7 @@ export function systemDeps(
     runner: systemRunner,
     interrupt,
     apps,
-    presync: (mounts) => presync(mounts, 60_000),
+    presync: (mounts) => presync(mounts, 60_000, findSync(config.env)),
     newFreezer: (fsfreeze) =>
       new WatchdogFreezer({
         runner: systemRunner,

@@ -1,6 +1,6 @@
 import type { GroupInfo } from '../engines/types.js';
-import { describeError } from '../report/exit-code-for.js';
-import { AgentError } from '../report/errors.js';
+import { describeError } from '../errors/exit-code-for.js';
+import { AgentError } from '../errors/errors.js';
 import { tookMessage } from '../report/log-format.js';
 import type { Deps } from './deps.js';
 import type { RunResult } from './result.js';

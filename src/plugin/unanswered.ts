@@ -5,7 +5,7 @@
 // that none came of it. DeleteUnclaimedGroup=true deletes such a group instead of keeping it.
 import type { CreateGroupRequest, GroupInfo } from '../engines/types.js';
 import type { Params } from '../params/index.js';
-import { AgentError } from '../report/errors.js';
+import { AgentError } from '../errors/errors.js';
 import type { Deps } from './deps.js';
 import { sleepUnlessInterrupted } from './wait.js';
 

@@ -1,7 +1,7 @@
 import type { EngineDisk } from '../engines/types.js';
 import { planFreeze, type FreezePlan } from '../freeze/plan.js';
 import { checkDescription, checkSnapshotName, type Params } from '../params/index.js';
-import { AgentError, conditionFailed } from '../report/errors.js';
+import { AgentError, conditionFailed } from '../errors/errors.js';
 import type { ScriptCheck } from '../scripts/check.js';
 import { diskDevOf, mountOf, parseMountinfo } from '../system/mountinfo.js';
 import { osSupportProblem, parseOsRelease } from '../system/os-release.js';

@@ -1,5 +1,5 @@
 import type { GroupInfo } from '../engines/types.js';
-import { AgentError } from '../report/errors.js';
+import { AgentError } from '../errors/errors.js';
 import { goDuration } from '../report/log-format.js';
 import type { Deps } from './deps.js';
 

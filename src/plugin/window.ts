@@ -3,7 +3,7 @@ import { GroupCallUnanswered, type CreateGroupRequest, type GroupInfo } from '..
 import { Deadline, monoNs } from '../system/clock.js';
 import type { Freezer, ThawOutcome } from '../freeze/types.js';
 import type { Params } from '../params/index.js';
-import { AgentError } from '../report/errors.js';
+import { AgentError } from '../errors/errors.js';
 import { goDuration, groupCallMessage } from '../report/log-format.js';
 import type { Deps } from './deps.js';
 import { stopIfInterrupted } from './interrupt.js';

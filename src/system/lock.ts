@@ -13,7 +13,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { AgentError } from '../report/errors.js';
+import { AgentError } from '../errors/errors.js';
 import { isAlive, processStartTime } from './process.js';
 
 type LockState =

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { CreateGroupRequest, SnapshotEngine } from '../../src/engines/types.js';
-import { AgentError } from '../../src/report/errors.js';
+import { AgentError } from '../../src/errors/errors.js';
 
 export function describeEngineContract(
   label: string,

@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT } from '../../src/report/exit-codes.js';
+import { EXIT } from '../../src/errors/exit-codes.js';
 import { agentArgv, requireRoot } from '../support/lab.js';
 import { HAVE_MARIADB, TestMariadb } from '../support/mariadb.js';
 

@@ -12,7 +12,7 @@ import type { Freezer, FreezeOutcome, ThawOutcome } from '../../src/freeze/types
 import type { Params } from '../../src/params/index.js';
 import { extractParams, validateParams } from '../../src/params/index.js';
 import type { Deps, Platform, ScriptHost } from '../../src/plugin/deps.js';
-import { AgentError } from '../../src/report/errors.js';
+import { AgentError } from '../../src/errors/errors.js';
 import { RunLog } from '../../src/report/logger.js';
 import type { ScriptRun } from '../../src/system/runner.js';
 

@@ -1,4 +1,4 @@
-import { EXIT } from '../../report/exit-codes.js';
+import { EXIT } from '../../errors/exit-codes.js';
 import { createQuiescers, type AppQuiescer } from '../../apps/index.js';
 import type { GroupLayout } from '../../apps/types.js';
 import { groupLayout } from '../../plugin/layout.js';
@@ -8,7 +8,7 @@ import { validate, type RunPlan } from '../../plugin/validate.js';
 import { systemDeps } from '../../plugin/system-deps.js';
 import { readMarker } from '../../freeze/marker.js';
 import { lockHolder } from '../../system/lock.js';
-import { describeError, exitCodeFor } from '../../report/exit-code-for.js';
+import { describeError, exitCodeFor } from '../../errors/exit-code-for.js';
 import { RunLog } from '../../report/logger.js';
 import { systemRunner } from '../../system/runner.js';
 import type { CliContext } from '../context.js';

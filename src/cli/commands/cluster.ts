@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { clusterRun, type ClusterReport } from '../../cluster/run.js';
 import { FLEET_EXIT } from '../../fleet/report.js';
 import { exitName } from '../../fleet/run.js';
-import { ParamsError } from '../../report/errors.js';
+import { ParamsError } from '../../errors/errors.js';
 import { systemRunner } from '../../system/runner.js';
 import type { CliContext } from '../context.js';
 import { connect, progressLine } from './fleet.js';

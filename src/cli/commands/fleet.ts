@@ -8,7 +8,7 @@ import { agentCommand } from '../../fleet/command.js';
 import { credentialChain, profileRegion } from '../../fleet/credentials.js';
 import { commandTimeoutS, FLEET_EXIT, fleetExit, toJson, toTable } from '../../fleet/report.js';
 import { runFleet } from '../../fleet/run.js';
-import { ParamsError } from '../../report/errors.js';
+import { ParamsError } from '../../errors/errors.js';
 import type { CliContext } from '../context.js';
 
 /** The fleet's own Go-flag words (as the vendor spells parameters) and their long flags. */

@@ -1,11 +1,11 @@
 import { createEngine, type EngineConfig } from '../../engines/index.js';
 import type { GroupInfo } from '../../engines/types.js';
-import { describeError, exitCodeFor } from '../../report/exit-code-for.js';
+import { describeError, exitCodeFor } from '../../errors/exit-code-for.js';
 import { systemRunner } from '../../system/runner.js';
 import type { Io } from '../io.js';
 import type { CliContext } from '../context.js';
 import { DEFAULT_POOL } from '../../params/index.js';
-import { ParamsError } from '../../report/errors.js';
+import { ParamsError } from '../../errors/errors.js';
 import type { Argv } from 'yargs';
 
 export interface GroupsArgs {

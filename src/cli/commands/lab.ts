@@ -1,7 +1,7 @@
 import { Lab, type LabState } from '../../lab/lab.js';
 import { parseSize } from '../../lab/size.js';
-import { describeError, exitCodeFor } from '../../report/exit-code-for.js';
-import { ParamsError } from '../../report/errors.js';
+import { describeError, exitCodeFor } from '../../errors/exit-code-for.js';
+import { ParamsError } from '../../errors/errors.js';
 import { systemRunner } from '../../system/runner.js';
 import type { Io } from '../io.js';
 import type { CliContext } from '../context.js';

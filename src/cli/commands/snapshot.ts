@@ -9,7 +9,7 @@ import { runSnapshot } from '../../plugin/run.js';
 import { trapInterrupts } from '../../plugin/interrupt.js';
 import { systemDeps } from '../../plugin/system-deps.js';
 import { emptyResult } from '../../plugin/result.js';
-import { exitCodeFor, describeError } from '../../report/exit-code-for.js';
+import { exitCodeFor, describeError } from '../../errors/exit-code-for.js';
 import { systemRunner } from '../../system/runner.js';
 import type { CliContext } from '../context.js';
 import { describeParams } from '../param-options.js';

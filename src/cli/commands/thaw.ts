@@ -1,6 +1,6 @@
 import { readMarker } from '../../freeze/marker.js';
 import { recoverFrozen } from '../../freeze/recover.js';
-import { EXIT } from '../../report/exit-codes.js';
+import { EXIT } from '../../errors/exit-codes.js';
 import type { Io } from '../io.js';
 import type { CliContext } from '../context.js';
 import type { Argv } from 'yargs';

@@ -1,4 +1,4 @@
-import { ParamsError, conditionFailed } from '../../report/errors.js';
+import { ParamsError, conditionFailed } from '../../errors/errors.js';
 import type {
   CreateGroupRequest,
   EngineDisk,

@@ -1,7 +1,7 @@
 // Cloud error codes -> the plugin's exit codes, in one table. Sources: the ECS API error lists
 // (CreateSnapshotGroup, TagResources, common errors) as collected in shared/reference.
-import { AgentError } from '../../report/errors.js';
-import type { ExitCodeName } from '../../report/exit-codes.js';
+import { AgentError } from '../../errors/errors.js';
+import type { ExitCodeName } from '../../errors/exit-codes.js';
 import { EcsApiError } from './client.js';
 
 export type EcsCall =

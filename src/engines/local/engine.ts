@@ -1,7 +1,7 @@
 import { constants, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AgentError, conditionFailed } from '../../report/errors.js';
+import { AgentError, conditionFailed } from '../../errors/errors.js';
 import { SysBlock } from '../../system/blockdev.js';
 import { isAlive, processStartTime } from '../../system/process.js';
 import { parseMountinfo } from '../../system/mountinfo.js';

@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   findFsfreeze,
+  findSync,
   fsfreezeAsync,
   fsfreezeSync,
   presync,
 } from '../../../src/freeze/fsfreeze.js';
+import { findTool } from '../../../src/system/tools.js';
 import { fakeFsfreeze } from '../../support/fake-fsfreeze.js';
 import { script, tmp } from '../../support/tmp.js';
 
@@ -139,6 +141,16 @@ describe('findFsfreeze (the name)', () => {
     const dir = tmp();
     recorder(dir, 0);
     expect(findFsfreeze({ PATH: dir })).toMatch(/\/fsfreeze$/);
+  });
+});
+
+describe('findSync', () => {
+  it("coreutils' sync from the system's directories, or 'sync' by PATH", () => {
+    const dir = tmp();
+    const ours = script(dir, 'sync', '#!/bin/sh\n');
+    const system = findTool('sync', { PATH: '' });
+    expect(findSync({ PATH: dir })).toBe(system ?? ours);
+    expect(findSync({ PATH: '' })).toBe(system ?? 'sync');
   });
 });
 

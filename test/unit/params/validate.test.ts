@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { extractParams } from '../../../src/params/words.js';
-import { validateParams } from '../../../src/params/validate.js';
-import { ParamsError } from '../../../src/report/errors.js';
+import { validateParams, type Params } from '../../../src/params/validate.js';
+import { PARAMS } from '../../../src/params/schema.js';
+import { ParamsError } from '../../../src/errors/errors.js';
 
 const parse = (...words: string[]) => validateParams(extractParams(words).params);
 
@@ -57,5 +58,20 @@ describe('validateParams', () => {
     expect(
       failure('-Name=a', '-InstantAccessRetentionDays=1', '-InstantAccessRentalDays=2').message,
     ).toMatch(/InstantAccessRetentionDays is given twice/);
+  });
+});
+
+describe('Params: derived from the table', () => {
+  it('has one field per row of PARAMS, each typed by its row', () => {
+    const p = validateParams(extractParams(['-Name=n1']).params);
+    const keys = PARAMS.map((s) =>
+      s.name === 'ExcludeDiskId' ? 'excludeDiskIds' : s.name[0]!.toLowerCase() + s.name.slice(1),
+    );
+    expect(Object.keys(p).sort()).toEqual([...keys].sort());
+    expectTypeOf<Params['timeoutInSeconds']>().toEqualTypeOf<number>();
+    expectTypeOf<Params['enableFsFreeze']>().toEqualTypeOf<boolean>();
+    expectTypeOf<Params['excludeDiskIds']>().toEqualTypeOf<string[]>();
+    expectTypeOf<Params['engine']>().toEqualTypeOf<'auto' | 'local' | 'ecs'>();
+    expectTypeOf<Params['name']>().toEqualTypeOf<string>();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { extractParams } from '../../../src/params/words.js';
-import { ParamsError } from '../../../src/report/errors.js';
+import { ParamsError } from '../../../src/errors/errors.js';
 
 const pairs = (words: string[]) => extractParams(words).params.map((p) => [p.spec.name, p.value]);
 

@@ -3,7 +3,7 @@ import { emptyResult } from '../../../src/plugin/result.js';
 import { runSnapshot } from '../../../src/plugin/run.js';
 import { tag } from '../../../src/plugin/tag.js';
 import { validate } from '../../../src/plugin/validate.js';
-import { AgentError } from '../../../src/report/errors.js';
+import { AgentError } from '../../../src/errors/errors.js';
 import { FakeQuiescer, harness, MemoryEngine, memoryDisks, params } from '../../support/fakes.js';
 
 const SCRIPTS = ['-PreScriptPath=/tmp/prescript.sh', '-PostScriptPath=/tmp/postscript.sh'];

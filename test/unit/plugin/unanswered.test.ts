@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GroupCallUnanswered } from '../../../src/engines/types.js';
 import { settleUnanswered } from '../../../src/plugin/unanswered.js';
-import { AgentError } from '../../../src/report/errors.js';
+import { AgentError } from '../../../src/errors/errors.js';
 import { harness, params } from '../../support/fakes.js';
 
 beforeEach(() => void vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] }));

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { docsCommand, exitCodesTable, paramsTable } from '../../../tools/docs.js';
 import { PARAMS } from '../../../src/params/index.js';
-import { EXIT_CODES } from '../../../src/report/exit-codes.js';
+import { EXIT_CODES } from '../../../src/errors/exit-codes.js';
 
 const README = new URL('../../../README.md', import.meta.url).pathname;
 

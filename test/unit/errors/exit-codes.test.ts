@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EXIT, EXIT_CODES, exitCodeName } from '../../../src/report/exit-codes.js';
-import { AgentError, ParamsError } from '../../../src/report/errors.js';
-import { exitCodeFor, describeError, stackOf } from '../../../src/report/exit-code-for.js';
+import { EXIT, EXIT_CODES, exitCodeName } from '../../../src/errors/exit-codes.js';
+import { AgentError, ParamsError } from '../../../src/errors/errors.js';
+import { exitCodeFor, describeError, stackOf } from '../../../src/errors/exit-code-for.js';
 
 describe('exit-code table', () => {
   it('covers 0-16 and 255, each once, as documented by the vendor', () => {
