@@ -31,3 +31,15 @@ export const OUTPUT_OPTION = {
   describe:
     'text: the vendor log; json: one JSON result (log on stderr); invocation: what the control plane returns (base64 Output)',
 };
+
+/** `--json`: kept for the commands that had it before --output (check, groups, lab). */
+export const JSON_ALIAS = {
+  type: 'boolean',
+  default: false,
+  describe: 'the same as --output json',
+} as const;
+
+/** Whether a command prints JSON: --output json, or its older --json. */
+export function wantsJson(a: { readonly output?: unknown; readonly json?: unknown }): boolean {
+  return a.output === 'json' || a.json === true;
+}

@@ -30,8 +30,12 @@ export interface SnapshotEngine {
   /** Whether rollbackGroup works here (the cloud's is done in its console or ResetDisks). */
   readonly canRollback: boolean;
   /**
-   * Called right before the freeze: make sure createGroup will not need DNS, a new
-   * connection or fresh credentials while the filesystems are frozen. Optional.
+   * Called right before the application lock and the freeze: make sure createGroup will not
+   * need DNS, a new connection or fresh credentials while the filesystems are frozen.
+   * It may also wait for others: the cluster participant returns only when the coordinator
+   * says freeze (or throws on abort), which can take as long as the slowest pre-script on
+   * another instance (ScriptTimeoutInSeconds + 60 s). Nothing is locked or frozen meanwhile.
+   * Optional.
    */
   warmUp?(): Promise<void>;
   /**

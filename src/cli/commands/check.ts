@@ -12,7 +12,7 @@ import { describeError, exitCodeFor } from '../../errors/exit-code-for.js';
 import { RunLog } from '../../report/logger.js';
 import { systemRunner } from '../../system/runner.js';
 import type { CliContext } from '../context.js';
-import { describeParams } from '../param-options.js';
+import { describeParams, JSON_ALIAS, wantsJson } from '../param-options.js';
 import { validateParams } from '../../params/index.js';
 import type { Argv } from 'yargs';
 
@@ -111,7 +111,7 @@ export function registerCheck(y: Argv, ctx: CliContext): Argv {
   return y.command(
     'check',
     'Run every validation and say what a run would do; exits with the code the run would fail with',
-    (y) => describeParams(y).option('json', { type: 'boolean', default: false }),
-    async (a) => ctx.setCode(await checkCommand(validateParams(ctx.raw), a.json, ctx)),
+    (y) => describeParams(y).option('json', JSON_ALIAS),
+    async (a) => ctx.setCode(await checkCommand(validateParams(ctx.raw), wantsJson(a), ctx)),
   );
 }

@@ -1,3 +1,4 @@
+import { JSON_ALIAS, wantsJson } from '../param-options.js';
 import { createEngine, type EngineConfig } from '../../engines/index.js';
 import type { GroupInfo } from '../../engines/types.js';
 import { describeError, exitCodeFor } from '../../errors/exit-code-for.js';
@@ -83,7 +84,7 @@ export function registerGroups(y: Argv, ctx: CliContext): Argv {
           describe: 'ecs engine: the RAM role',
         })
         .option('disk', { type: 'string', array: true, describe: 'rollback: only these disk ids' })
-        .option('json', { type: 'boolean', default: false })
+        .option('json', JSON_ALIAS)
         .check((a) => {
           if (a.action !== 'list' && !a.id)
             throw new ParamsError(`groups ${a.action} needs a group id`);
@@ -99,7 +100,7 @@ export function registerGroups(y: Argv, ctx: CliContext): Argv {
             pool: a.pool,
             ...(a.id ? { id: a.id } : {}),
             ...(a.disk ? { disks: a.disk.map(String) } : {}),
-            json: a.json,
+            json: wantsJson(a),
           },
           ctx.io,
           ctx.config.engine,

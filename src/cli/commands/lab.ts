@@ -1,3 +1,4 @@
+import { JSON_ALIAS, wantsJson } from '../param-options.js';
 import { Lab, type LabState } from '../../lab/lab.js';
 import { parseSize } from '../../lab/size.js';
 import { describeError, exitCodeFor } from '../../errors/exit-code-for.js';
@@ -92,7 +93,7 @@ export function registerLab(y: Argv, ctx: CliContext): Argv {
           describe: 'filesystems, used in turn',
         })
         .option('quota', { type: 'number', default: 64, describe: 'snapshots allowed per disk' })
-        .option('json', { type: 'boolean', default: false }),
+        .option('json', JSON_ALIAS),
     async (a) =>
       ctx.setCode(
         await labCommand(
@@ -103,7 +104,7 @@ export function registerLab(y: Argv, ctx: CliContext): Argv {
             size: a.size,
             fs: a.fs,
             quota: a.quota,
-            json: a.json,
+            json: wantsJson(a),
           },
           ctx.io,
         ),

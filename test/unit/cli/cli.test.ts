@@ -72,6 +72,17 @@ describe('cli: other commands', () => {
     ).toBe('x');
     expect((await cli('decode')).out).toBe('hello\n');
   });
+  it('one JSON flag across commands: --output json, and --json as its alias', async () => {
+    const root = '/nonexistent/asp-lab';
+    expect(await cli('lab', 'status', '--root', root)).toMatchObject({
+      out: `no lab at ${root}\n`,
+    });
+    expect(await cli('lab', 'status', '--root', root, '--output', 'json')).toMatchObject({
+      code: 0,
+      out: 'null\n',
+    });
+    expect((await cli('lab', 'status', '--root', root, '--json')).out).toBe('null\n');
+  });
   it('groups needs an id for show', async () => {
     expect((await cli('groups', 'show')).code).toBe(2);
   });
