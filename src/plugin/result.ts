@@ -1,4 +1,4 @@
-import type { Consistency } from './validate.js';
+import type { Consistency } from './consistency.js';
 
 export const PHASES = [
   'validate',

@@ -8,8 +8,9 @@ import { stopIfInterrupted } from './interrupt.js';
 import { emptyResult, type Phase, type RunResult } from './result.js';
 import { runScriptPhase } from './scripts-phase.js';
 import { summarize } from './summary.js';
-import { tag } from './tag.js';
-import { validate, type Consistency, type RunPlan } from './validate.js';
+import { tag, type Tagging } from './tag.js';
+import { decide, snapshotsOf, tagSet, taggedIds } from './consistency.js';
+import { validate, type RunPlan } from './validate.js';
 import { waitGroup } from './wait.js';
 import {
   snapshotWindow,
@@ -197,33 +198,19 @@ class Run {
     const group = await this.timed('wait', () =>
       waitGroup(this.deps, window.group!, this.params.groupTimeoutInSeconds, window.calledAt),
     );
-    // The one gate: window.freezeHeld is false after any freeze or thaw failure (window.ts).
-    const consistency = decide(plan, this.params, appOk, window.freezeHeld);
+    const consistency = decide(plan.intent, this.params.enableFsFreeze, appOk, window.freezeHeld);
     result.Consistency = consistency;
+    let tagged: Tagging | undefined;
     if (consistency !== 'None') {
-      await this.timed('tag', () => tag(this.deps, result, plan, group, consistency)).catch(
-        (e: unknown) => this.errors.push(e),
+      // What the quiescers recorded under their locks goes with the snapshots (e.g. db1.Gtid).
+      const t = { ids: taggedIds(group, plan.freeze), tags: tagSet(consistency, result.Apps) };
+      await this.timed('tag', () => tag(this.deps, t, consistency)).then(
+        () => (tagged = t),
+        (e: unknown) => void this.errors.push(e),
       );
     } else {
       this.warn('snapshots left without a consistency tag: they are crash-consistent only');
     }
-    result.Snapshots = group.snapshots.map((s) => ({
-      SnapshotId: s.id,
-      DiskId: s.diskId,
-      Tags: result.Snapshots.find((x) => x.SnapshotId === s.id)?.Tags ?? s.tags,
-    }));
+    result.Snapshots = snapshotsOf(group, tagged);
   }
-}
-
-/** What the snapshots may truthfully claim. */
-export function decide(
-  plan: RunPlan,
-  params: Params,
-  scriptsOk: boolean,
-  freezeHeld: boolean,
-): Consistency {
-  const appOk = plan.intent === 'AppConsistent' && scriptsOk;
-  if (!params.enableFsFreeze) return appOk ? 'AppConsistent' : 'None';
-  if (!freezeHeld) return 'None';
-  return appOk ? 'AppConsistent' : 'FsConsistent';
 }

@@ -5,9 +5,8 @@ import { AgentError, conditionFailed } from '../errors/errors.js';
 import type { ScriptCheck } from '../scripts/check.js';
 import { diskDevOf, mountOf, parseMountinfo } from '../system/mountinfo.js';
 import { osSupportProblem, parseOsRelease } from '../system/os-release.js';
+import { intentOf, type Consistency } from './consistency.js';
 import type { Deps } from './deps.js';
-
-export type Consistency = 'AppConsistent' | 'FsConsistent' | 'None';
 
 export interface RunPlan {
   readonly os: string;
@@ -32,18 +31,16 @@ export async function validate(deps: Deps, params: Params): Promise<RunPlan> {
   const scripts = checkScripts(deps, params);
   why.push(...scripts.why);
   const apps = deps.apps.map((a) => `${a.type} app ${a.name}`);
-  let intent: Consistency;
+  const intent = intentOf({
+    preScript: Boolean(scripts.pre),
+    apps: apps.length,
+    enableFsFreeze: params.enableFsFreeze,
+  });
   if (apps.length && !params.enableFsFreeze) {
-    // The vendor's rule (no freeze, the user's scripts vouch) is about the user's scripts. Our
-    // quiescers know better: a locked database may still have pages in the page cache that
-    // only a freeze writes out, and a clone of a live filesystem restored without them fails
-    // (aria_log_control too short, ibdata1 of another size: test/integration/cluster-proof).
-    intent = 'None';
     why.unshift(
       `EnableFsFreeze=false: the built-in quiescers' databases may have pages no freeze flushed, so no AppConsistent claim (freeze, or vouch with your own pre-script)`,
     );
-  } else if (scripts.pre || apps.length) intent = 'AppConsistent';
-  else intent = params.enableFsFreeze ? 'FsConsistent' : 'None';
+  }
   if (apps.length) why.unshift(`built-in quiescer(s): ${apps.join(', ')}`);
   if (scripts.pre)
     why.unshift(

@@ -9,6 +9,7 @@ import type { Deps } from './deps.js';
 import { stopIfInterrupted } from './interrupt.js';
 import type { Phase, RunResult } from './result.js';
 import { settleUnanswered } from './unanswered.js';
+import { freezeHeldUntil, THAWED_BY } from './consistency.js';
 import type { RunPlan } from './validate.js';
 
 export type Timed = <T>(phase: Phase, fn: () => Promise<T>) => Promise<T>;
@@ -201,33 +202,4 @@ async function thawAll(
     deps.log.info(`Thaw filesystems done (${THAWED_BY[outcome.reason]})`);
   }
   return { outcome };
-}
-
-const THAWED_BY: Record<ThawOutcome['reason'], string> = {
-  requested: 'on request',
-  deadline: 'by the watchdog: deadline',
-  'agent-gone': 'by the watchdog: agent gone',
-  signal: 'by the watchdog: signal',
-  'freeze-failed': 'by the watchdog: freeze failed',
-  'agent-deadline': 'by the agent at the deadline: the watchdog had not thawed',
-  'watchdog-lost': 'by the agent: the watchdog died or stopped answering',
-};
-
-/** Whether the freeze provably held from before the point in time until after it. */
-export function freezeHeldUntil(
-  thaw: ThawOutcome,
-  pointInTimeNs: bigint | undefined,
-): { ok: true } | { ok: false; why: string } {
-  if (thaw.reason === 'requested') return { ok: true };
-  if (thaw.reason === 'watchdog-lost') {
-    return {
-      ok: false,
-      why: 'the freeze watchdog died or stopped answering: when the freeze ended cannot be known',
-    };
-  }
-  if (pointInTimeNs !== undefined && BigInt(thaw.thawStartNs) >= pointInTimeNs) return { ok: true };
-  return {
-    ok: false,
-    why: `the filesystems were thawed (${THAWED_BY[thaw.reason]}) before the snapshot point was fixed`,
-  };
 }

@@ -1,8 +1,7 @@
 // What a run says and records besides its exit code: the vendor log's announcement of what it
 // will claim, the warnings, the timings, the summary lines, what the scripts are given.
 import { describe, expect, it } from 'vitest';
-import { decide, runSnapshot } from '../../../src/plugin/run.js';
-import type { RunPlan } from '../../../src/plugin/validate.js';
+import { runSnapshot } from '../../../src/plugin/run.js';
 import { FakeQuiescer, harness, params } from '../../support/fakes.js';
 
 const SCRIPTS = ['-PreScriptPath=/tmp/prescript.sh', '-PostScriptPath=/tmp/postscript.sh'];
@@ -125,24 +124,6 @@ describe('runSnapshot: the closing lines', () => {
     expect(last).toMatch(/\[message="Failed with exit code 11: freezing \/logs failed: [^"]*"\]$/);
     expect(last).not.toContain('snapshot group');
     expect(last).not.toContain('snapshotgroup=');
-  });
-});
-
-describe('decide: what the snapshots may claim', () => {
-  const plan = (intent: RunPlan['intent']) => ({ intent }) as RunPlan;
-  const p = (...w: string[]) => params(...w);
-  it.each([
-    // intent, EnableFsFreeze, scripts ok, freeze held → claim
-    ['AppConsistent', true, true, true, 'AppConsistent'],
-    ['AppConsistent', true, false, true, 'FsConsistent'],
-    ['AppConsistent', true, true, false, 'None'],
-    ['FsConsistent', true, true, true, 'FsConsistent'],
-    ['FsConsistent', true, true, false, 'None'],
-    ['AppConsistent', false, true, false, 'AppConsistent'],
-    ['AppConsistent', false, false, false, 'None'],
-    ['None', false, true, true, 'None'],
-  ] as const)('%s, freeze %s, scripts ok %s, held %s: %s', (intent, freeze, ok, held, claim) => {
-    expect(decide(plan(intent), p(`-EnableFsFreeze=${freeze}`), ok, held)).toBe(claim);
   });
 });
 

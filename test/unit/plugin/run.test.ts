@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { emptyResult } from '../../../src/plugin/result.js';
 import { runSnapshot } from '../../../src/plugin/run.js';
 import { tag } from '../../../src/plugin/tag.js';
-import { validate } from '../../../src/plugin/validate.js';
 import { AgentError } from '../../../src/errors/errors.js';
 import { FakeQuiescer, harness, MemoryEngine, memoryDisks, params } from '../../support/fakes.js';
 
@@ -733,17 +731,8 @@ describe('runSnapshot: tagging and the wait, each outcome its own code', () => {
     const socket = harness();
     const hangUp = new Error('socket hang up');
     socket.engine.tagSnapshots = async () => Promise.reject(hangUp);
-    const plan = await validate(socket.deps, params());
-    const group = await socket.engine.createGroup({
-      name: 'n',
-      description: '',
-      diskIds: ['d-1', 'd-2'],
-      instantAccess: false,
-      instantAccessRetentionDays: 0,
-      clientToken: 't',
-    });
     await expect(
-      tag(socket.deps, emptyResult(), plan, group, 'FsConsistent'),
+      tag(socket.deps, { ids: ['s-1'], tags: { FsConsistent: 'True' } }, 'FsConsistent'),
     ).rejects.toMatchObject({ kind: 'TagFailed', cause: hangUp });
   });
 

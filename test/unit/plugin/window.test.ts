@@ -1,50 +1,8 @@
-// The frozen window's own rules: when a freeze held across the point in time, and what the run
-// records and logs about the thaw.
+// The frozen window in a run: what it records and logs about the thaw (when a freeze held across
+// the point in time is consistency.test.ts's).
 import { describe, expect, it } from 'vitest';
-import type { ThawOutcome } from '../../../src/freeze/types.js';
 import { runSnapshot } from '../../../src/plugin/run.js';
-import { freezeHeldUntil } from '../../../src/plugin/window.js';
 import { harness, params } from '../../support/fakes.js';
-
-const thaw = (reason: ThawOutcome['reason'], thawStartNs = '1000'): ThawOutcome => ({
-  reason,
-  thawStartNs,
-  thawEndNs: String(BigInt(thawStartNs) + 10n),
-  thawed: ['/data'],
-});
-
-describe('freezeHeldUntil', () => {
-  it('a thaw on request came after the point in time by construction', () => {
-    expect(freezeHeldUntil(thaw('requested'), undefined)).toEqual({ ok: true });
-  });
-
-  it('a lost watchdog: nobody can know when the freeze ended', () => {
-    expect(freezeHeldUntil(thaw('watchdog-lost', '9999'), 1n)).toEqual({
-      ok: false,
-      why: 'the freeze watchdog died or stopped answering: when the freeze ended cannot be known',
-    });
-  });
-
-  it('any other thaw held only if it began at or after the point in time', () => {
-    expect(freezeHeldUntil(thaw('deadline', '1000'), 999n)).toEqual({ ok: true });
-    expect(freezeHeldUntil(thaw('deadline', '1000'), 1000n)).toEqual({ ok: true });
-    expect(freezeHeldUntil(thaw('deadline', '1000'), 1001n)).toMatchObject({ ok: false });
-    expect(freezeHeldUntil(thaw('signal', '1000'), undefined)).toMatchObject({ ok: false });
-  });
-
-  it.each([
-    ['deadline', 'by the watchdog: deadline'],
-    ['agent-gone', 'by the watchdog: agent gone'],
-    ['signal', 'by the watchdog: signal'],
-    ['freeze-failed', 'by the watchdog: freeze failed'],
-    ['agent-deadline', 'by the agent at the deadline: the watchdog had not thawed'],
-  ] as const)('says who thawed: %s', (reason, by) => {
-    expect(freezeHeldUntil(thaw(reason, '5'), 6n)).toEqual({
-      ok: false,
-      why: `the filesystems were thawed (${by}) before the snapshot point was fixed`,
-    });
-  });
-});
 
 describe('the frozen window in a run', () => {
   it('records the window from the first freeze to the end of the thaw, and logs who thawed', async () => {
