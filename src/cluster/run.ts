@@ -7,12 +7,15 @@
 // succeeded.
 import { randomBytes } from 'node:crypto';
 import { Deadline } from '../system/clock.js';
-import type { EcsApi } from '../engines/ecs/client.js';
-import type { FleetCloud } from '../fleet/cloud.js';
-import { FINAL } from '../fleet/cloud.js';
-import { agentCommand } from '../fleet/command.js';
-import { outcome, type InstanceOutcome } from '../fleet/run.js';
-import { commandTimeoutS } from '../fleet/report.js';
+import type { EcsApi } from '../cloud/index.js';
+import {
+  agentCommand,
+  commandTimeoutS,
+  FINAL,
+  outcome,
+  type FleetCloud,
+  type InstanceOutcome,
+} from '../fleet/index.js';
 import type { Runner } from '../system/runner.js';
 import { runCertificate } from './cert.js';
 import { Coordinator, type ClusterOutcome } from './coordinator.js';

@@ -2,11 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { Params } from '../params/index.js';
 import type { Runner } from '../system/runner.js';
 import { LocalEngine } from './local/engine.js';
-import type { EcsApi } from './ecs/client.js';
+import { ecsApi, ecsEndpoint, MetadataClient, RoleCredentials } from '../cloud/index.js';
 import { DEFAULT_LOOKUP } from './ecs/devices.js';
 import { EcsEngine, requireRole } from './ecs/engine.js';
-import { MetadataClient, RoleCredentials } from './ecs/metadata.js';
-import { withRetry } from './ecs/retry.js';
 import type { SnapshotEngine } from './types.js';
 
 export type { SnapshotEngine } from './types.js';
@@ -42,13 +40,6 @@ export function resolveEngineName(
   return onEcs() || config.metadataUrl ? 'ecs' : 'local';
 }
 
-/** vpc (default, from inside an instance), public, or a URL (the emulator). */
-export function ecsEndpoint(setting: string | undefined, region: string): string {
-  if (!setting || setting === 'vpc') return `https://ecs-vpc.${region}.aliyuncs.com`;
-  if (setting === 'public') return `https://ecs.${region}.aliyuncs.com`;
-  return setting;
-}
-
 /** The cloud engine: metadata service, signed ECS client with retries, device lookup. */
 function createEcsEngine(
   params: Pick<Params, 'ramRoleName' | 'timeoutInSeconds'>,
@@ -59,32 +50,20 @@ function createEcsEngine(
   const frozenBudgetMs = Math.max(1000, params.timeoutInSeconds * 1000 - 5000);
   const metadata = new MetadataClient(config.metadataUrl ? { baseUrl: config.metadataUrl } : {});
   const credentials = new RoleCredentials(metadata, role);
-  let api: EcsApi | undefined;
-  const lazyApi: EcsApi = {
-    async call(action, p, options) {
-      // Loaded on first use: the local engine never pays for the SDK.
-      const { ecsClient } = await import('./ecs/client.js');
-      // CreateSnapshotGroup answers in about a second (the vendor's logs: 0.5-1.3 s); 10 s
-      // for connect and read catches a dead endpoint well inside the 30 s freeze budget.
-      const attemptTimeoutMs = 10_000;
-      api ??= withRetry(
-        ecsClient({
-          endpoint: ecsEndpoint(config.ecsEndpoint, await metadata.regionId()),
-          credentials: () => credentials.get(),
-          timeoutMs: attemptTimeoutMs,
-        }),
-        {
-          budgetMs: (action) => (action === 'CreateSnapshotGroup' ? frozenBudgetMs : 60_000),
-          baseMs: 200,
-          maxMs: 5000,
-          attemptTimeoutMs,
-        },
-      );
-      return api.call(action, p, options);
+  // CreateSnapshotGroup answers in about a second (the vendor's logs: 0.5-1.3 s); 10 s for
+  // connect and read catches a dead endpoint well inside the 30 s freeze budget.
+  const api = ecsApi({
+    endpoint: async () => ecsEndpoint(config.ecsEndpoint, await metadata.regionId()),
+    credentials: () => credentials.get(),
+    retry: {
+      budgetMs: (action) => (action === 'CreateSnapshotGroup' ? frozenBudgetMs : 60_000),
+      baseMs: 200,
+      maxMs: 5000,
+      attemptTimeoutMs: 10_000,
     },
-  };
+  });
   return new EcsEngine({
-    api: lazyApi,
+    api,
     metadata,
     checkCredentials: () => credentials.get(),
     lookup: {

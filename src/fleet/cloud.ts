@@ -1,7 +1,7 @@
 // The Cloud Assistant and ECS calls the fleet command makes, typed, over the same signed client
-// the agent uses (engines/ecs/client.ts). Shapes as DescribeInvocationResults and friends
+// the agent uses (cloud/client.ts). Shapes as DescribeInvocationResults and friends
 // answer them (../shared/reference/alibaba-api.md §1.7, §2.5).
-import type { EcsApi } from '../engines/ecs/client.js';
+import type { EcsApi } from '../cloud/index.js';
 
 export interface InvocationResult {
   readonly InstanceId: string;

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { MetadataClient, RoleCredentials, type StsCredentials } from '../engines/ecs/metadata.js';
+import { MetadataClient, RoleCredentials, type StsCredentials } from '../cloud/index.js';
 import { conditionFailed } from '../errors/errors.js';
 
 export interface CredentialSource {

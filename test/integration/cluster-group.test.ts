@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ecsClient, EcsApiError, type EcsApi } from '../../src/engines/ecs/client.js';
+import { ecsClient, EcsApiError, type EcsApi } from '../../src/cloud/client.js';
 import { STAND_IN } from '../support/operator.js';
 import { Region } from '../../tools/emulator/region.js';
 import { agentArgv, requireRoot, TestLab } from '../support/lab.js';

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ecsClient } from '../../src/engines/ecs/client.js';
+import { ecsClient } from '../../src/cloud/client.js';
 import { FleetCloud, FINAL, type InvocationResult } from '../../src/fleet/cloud.js';
 import { Region, type Instance } from '../../tools/emulator/region.js';
 

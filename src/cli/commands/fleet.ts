@@ -1,8 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { MetadataClient } from '../../engines/ecs/metadata.js';
-import { withRetry } from '../../engines/ecs/retry.js';
-import { ecsEndpoint } from '../../engines/index.js';
+import { ecsApi, ecsEndpoint, MetadataClient } from '../../cloud/index.js';
 import { FleetCloud } from '../../fleet/cloud.js';
 import { agentCommand } from '../../fleet/command.js';
 import { credentialChain, profileRegion } from '../../fleet/credentials.js';
@@ -144,16 +142,11 @@ export async function connect(a: { region?: string }, ctx: CliContext) {
     a.region ??
     profileRegion(env) ??
     (await new MetadataClient(metadataUrl ? { baseUrl: metadataUrl } : {}).regionId());
-  // Loaded on use, as the engine does: other commands never pay for the SDK.
-  const { ecsClient } = await import('../../engines/ecs/client.js');
-  const api = withRetry(
-    ecsClient({
-      endpoint: ecsEndpoint(ctx.config.engine.ecsEndpoint ?? 'public', region),
-      credentials: () => credentials.get(),
-      timeoutMs: 10_000,
-    }),
-    { budgetMs: 60_000, baseMs: 500, maxMs: 8000, attemptTimeoutMs: 10_000 },
-  );
+  const api = ecsApi({
+    endpoint: async () => ecsEndpoint(ctx.config.engine.ecsEndpoint ?? 'public', region),
+    credentials: () => credentials.get(),
+    retry: { budgetMs: 60_000, baseMs: 500, maxMs: 8000, attemptTimeoutMs: 10_000 },
+  });
   return { api, cloud: new FleetCloud(api, region), source: credentials.name };
 }
 

@@ -9,10 +9,10 @@ import type {
   SnapshotInfo,
 } from '../types.js';
 import { GroupCallUnanswered, madeBy, pendingGroup } from '../types.js';
-import type { CallOptions, EcsApi } from './client.js';
+import type { CallOptions, EcsApi } from '../../cloud/client.js';
 import { deviceForSerial, DEFAULT_LOOKUP, type DeviceLookup } from './devices.js';
 import { mayHaveCreated, toAgentError, type EcsCall } from './errors.js';
-import type { MetadataClient } from './metadata.js';
+import type { MetadataClient } from '../../cloud/metadata.js';
 
 /** The ESSD family: the only categories a snapshot group takes. */
 export const SUPPORTED_CATEGORIES = ['cloud_essd', 'cloud_auto', 'cloud_essd_entry'];

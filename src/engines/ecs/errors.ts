@@ -2,7 +2,8 @@
 // (CreateSnapshotGroup, TagResources, common errors) as collected in shared/reference.
 import { AgentError } from '../../errors/errors.js';
 import type { ExitCodeName } from '../../errors/exit-codes.js';
-import { EcsApiError } from './client.js';
+import { EcsApiError } from '../../cloud/client.js';
+import { isRetryable } from '../../cloud/retry.js';
 
 export type EcsCall =
   | 'DescribeDisks'
@@ -80,15 +81,4 @@ export function mayHaveCreated(e: unknown): boolean {
   if (!(e instanceof EcsApiError)) return true;
   if (e.code === 'Network.Deadline') return false;
   return isRetryable(e);
-}
-
-/** Worth another try: throttling, service unavailable, 5xx, transport failures. */
-export function isRetryable(e: unknown): boolean {
-  if (!(e instanceof EcsApiError)) return false;
-  return (
-    /^Throttling|\.Throttling$|^ServiceUnavailable|^InternalError$|^Network\.|^OperationConflict$|^IdempotentProcessing$/.test(
-      e.code,
-    ) ||
-    (e.httpStatus !== undefined && e.httpStatus >= 500)
-  );
 }

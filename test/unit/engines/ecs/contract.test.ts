@@ -1,8 +1,8 @@
 // The ecs engine through the conformance suite: real HTTP and real signatures, against the
 // emulator over a copy-mode pool (no root, no loop devices).
-import { ecsClient } from '../../../../src/engines/ecs/client.js';
+import { ecsClient } from '../../../../src/cloud/client.js';
 import { EcsEngine } from '../../../../src/engines/ecs/engine.js';
-import { MetadataClient, RoleCredentials } from '../../../../src/engines/ecs/metadata.js';
+import { MetadataClient, RoleCredentials } from '../../../../src/cloud/metadata.js';
 import { describeEngineContract } from '../../../contract/engine-contract.js';
 import { emulatorForThisFile } from '../../../support/emulator.js';
 

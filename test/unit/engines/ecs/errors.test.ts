@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { EcsApiError, type CallOptions, type EcsApi } from '../../../../src/engines/ecs/client.js';
-import { isRetryable, toAgentError, type EcsCall } from '../../../../src/engines/ecs/errors.js';
-import { withRetry } from '../../../../src/engines/ecs/retry.js';
+import { EcsApiError, type CallOptions, type EcsApi } from '../../../../src/cloud/client.js';
+import { toAgentError, type EcsCall } from '../../../../src/engines/ecs/errors.js';
+import { isRetryable } from '../../../../src/cloud/retry.js';
+import { withRetry } from '../../../../src/cloud/retry.js';
 import { Deadline } from '../../../../src/system/clock.js';
 
 const err = (code: string, status?: number) => new EcsApiError(code, 'msg', status, 'REQ-1');
@@ -186,7 +187,7 @@ describe('withRetry under the freeze deadline', () => {
 
 describe('ecs endpoint', () => {
   it('is the region VPC endpoint by default, the public one on request, or a given URL', async () => {
-    const { ecsEndpoint } = await import('../../../../src/engines/index.js');
+    const { ecsEndpoint } = await import('../../../../src/cloud/index.js');
     expect(ecsEndpoint(undefined, 'cn-hangzhou')).toBe('https://ecs-vpc.cn-hangzhou.aliyuncs.com');
     expect(ecsEndpoint('vpc', 'cn-hangzhou')).toBe('https://ecs-vpc.cn-hangzhou.aliyuncs.com');
     expect(ecsEndpoint('public', 'ap-southeast-1')).toBe('https://ecs.ap-southeast-1.aliyuncs.com');

@@ -1,7 +1,7 @@
 // The emulator's own checks: V3 (ACS3-HMAC-SHA256) requests, forged signatures, foreign tokens.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { MetadataClient } from '../../../../src/engines/ecs/metadata.js';
+import { MetadataClient } from '../../../../src/cloud/metadata.js';
 import { acs3Signature, canonicalQuery, v1Signature } from '../../../../tools/emulator/signing.js';
 import { emulatorForThisFile } from '../../../support/emulator.js';
 

@@ -3,8 +3,8 @@ import {
   MetadataClient,
   RoleCredentials,
   type StsCredentials,
-} from '../../../../src/engines/ecs/metadata.js';
-import { emulatorForThisFile } from '../../../support/emulator.js';
+} from '../../../src/cloud/metadata.js';
+import { emulatorForThisFile } from '../../support/emulator.js';
 
 const emulator = emulatorForThisFile();
 

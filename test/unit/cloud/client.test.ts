@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ecsClient, EcsApiError } from '../../../../src/engines/ecs/client.js';
-import { isRetryable, mayHaveCreated } from '../../../../src/engines/ecs/errors.js';
+import { ecsClient, EcsApiError } from '../../../src/cloud/client.js';
+import { mayHaveCreated } from '../../../src/engines/ecs/errors.js';
+import { isRetryable } from '../../../src/cloud/retry.js';
 
 let server: Server | undefined;
 afterEach(async () => {

@@ -1,7 +1,7 @@
 // The instance metadata service (100.100.100.200): instance and region ids and the RAM role's
 // STS credentials. Hardened mode first (PUT a token, send it on every GET), tokenless as a
 // fallback. Short timeouts: it is a link-local service, it answers fast or not at all.
-import { AgentError, conditionFailed } from '../../errors/errors.js';
+import { AgentError, conditionFailed } from '../errors/errors.js';
 
 export const METADATA_URL = 'http://100.100.100.200';
 const TOKEN_TTL_SECONDS = 21600;

@@ -2,7 +2,7 @@
 // RPC client: it signs ECS calls (HMAC-SHA1, SecurityToken for STS) and is 3.8 MB installed,
 // against 55 MB for the generated @alicloud/ecs20140526 (see README).
 import RPCClient from '@alicloud/pop-core';
-import type { Deadline } from '../../system/clock.js';
+import type { Deadline } from '../system/clock.js';
 import type { StsCredentials } from './metadata.js';
 
 export interface CallOptions {

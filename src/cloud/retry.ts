@@ -1,4 +1,3 @@
-import { isRetryable } from './errors.js';
 import { EcsApiError, type CallOptions, type EcsApi } from './client.js';
 
 export interface RetryPolicy {
@@ -55,4 +54,15 @@ export function withRetry(api: EcsApi, p: RetryPolicy): EcsApi {
       }
     },
   };
+}
+
+/** Worth another try: throttling, service unavailable, 5xx, transport failures. */
+export function isRetryable(e: unknown): boolean {
+  if (!(e instanceof EcsApiError)) return false;
+  return (
+    /^Throttling|\.Throttling$|^ServiceUnavailable|^InternalError$|^Network\.|^OperationConflict$|^IdempotentProcessing$/.test(
+      e.code,
+    ) ||
+    (e.httpStatus !== undefined && e.httpStatus >= 500)
+  );
 }
