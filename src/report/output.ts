@@ -1,4 +1,4 @@
-import { writeBounded } from '../system/runner.js';
+import { writeBounded } from '../system/bounded-write.js';
 import { utcStamp } from './log-format.js';
 import { join } from 'node:path';
 

@@ -13,7 +13,7 @@ import {
   type BlockFacts,
 } from '../../../src/plugin/system-deps.js';
 import { Deadline } from '../../../src/system/clock.js';
-import type { writeBounded } from '../../../src/system/runner.js';
+import type { writeBounded } from '../../../src/system/bounded-write.js';
 import type { Helper } from '../../../src/system/runner.js';
 import { lockHolder } from '../../../src/system/lock.js';
 import { fakeFsfreeze } from '../../support/fake-fsfreeze.js';

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_SCRIPT_OUTPUT, ScriptDir, runPrepared } from '../../../src/scripts/private-copy.js';
-import { BoundedOutput, systemRunner, type Runner } from '../../../src/system/runner.js';
+import { BoundedOutput } from '../../../src/system/bounded-output.js';
+import { systemRunner, type Runner } from '../../../src/system/runner.js';
 import { isAlive } from '../../../src/system/process.js';
 import { script, tmp } from '../../support/tmp.js';
 import { dies } from '../../support/proc.js';

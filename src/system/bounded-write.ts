@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { toolEnv } from './tools.js';
+
+export type BoundedWrite = { ok: true } | { ok: false; timedOut: boolean; error: string };
+
+/**
+ * Writes `data` to `path` (through a temporary file, renamed into place, mode 0600) from a
+ * child process, and gives up waiting after `timeoutMs`. A write to a filesystem that
+ * someone keeps frozen blocks in the kernel until the thaw, and a process with such a
+ * blocked thread cannot even exit: so it is the child that blocks, not the agent. An
+ * abandoned child finishes its write after the thaw. Empty `data` with `probe` just tests
+ * that the directory takes writes, leaving nothing behind.
+ */
+export function writeBounded(
+  path: string,
+  data: string,
+  timeoutMs: number,
+  probe = false,
+): Promise<BoundedWrite> {
+  const script = probe
+    ? 'umask 077; mkdir -p "${1%/*}" && : > "$1" && rm -f "$1"'
+    : 'umask 077; mkdir -p "${1%/*}" || exit 1; if cat > "$1.tmp"; then mv -f "$1.tmp" "$1"; else rm -f "$1.tmp"; exit 1; fi';
+  // mkdir (even of a directory that exists) waits on a frozen filesystem too: the child does it.
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', script, 'sh', path], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+      env: toolEnv(),
+      detached: true,
+    });
+    let stderr = '';
+    let settled = false;
+    const settle = (r: BoundedWrite) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(r);
+    };
+    const timer = setTimeout(() => {
+      // Left to finish by itself once the filesystem thaws; the agent does not wait for it.
+      child.unref();
+      child.stdin.destroy();
+      child.stderr.destroy();
+      settle({ ok: false, timedOut: true, error: `no answer within ${timeoutMs} ms` });
+    }, timeoutMs);
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdin.on('error', () => undefined);
+    child.on('error', (e) => settle({ ok: false, timedOut: false, error: e.message }));
+    child.on('close', (code) =>
+      settle(
+        code === 0
+          ? { ok: true }
+          : {
+              ok: false,
+              timedOut: false,
+              error: stderr.trim().replace(/^sh: \d+: /, '') || `exit ${code}`,
+            },
+      ),
+    );
+    child.stdin.end(data);
+  });
+}
