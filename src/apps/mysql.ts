@@ -1,4 +1,6 @@
-// MySQL and MariaDB, quiesced for exactly the frozen window (shared/reference/db-freeze.md):
+// MySQL and MariaDB, quiesced for exactly the frozen window (MariaDB's BACKUP STAGE,
+// https://mariadb.com/kb/en/backup-stage/; MySQL's LOCK INSTANCE FOR BACKUP,
+// https://dev.mysql.com/doc/refman/8.4/en/lock-instance-for-backup.html):
 // MariaDB 10.4+: BACKUP STAGE START + BLOCK_COMMIT (commits wait, reads and open transactions
 // go on); MySQL 8: LOCK INSTANCE FOR BACKUP when every table is InnoDB, otherwise FTWRL behind
 // guard rails. The lock lives on a dedicated, idle "holder" session whose server-side

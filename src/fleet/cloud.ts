@@ -1,6 +1,7 @@
 // The Cloud Assistant and ECS calls the fleet command makes, typed, over the same signed client
 // the agent uses (cloud/client.ts). Shapes as DescribeInvocationResults and friends
-// answer them (../shared/reference/alibaba-api.md §1.7, §2.5).
+// answer them (https://help.aliyun.com/document_detail/64845.html; DescribeInstances in the
+// ECS API reference, version 2014-05-26).
 import type { EcsApi } from '../cloud/index.js';
 
 export interface InvocationResult {

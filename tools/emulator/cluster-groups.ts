@@ -1,6 +1,6 @@
 // Snapshot groups over the disks of several instances, as the real CreateSnapshotGroup allows
 // them (one call, `DiskId.N` without `InstanceId`; the disks in one zone; at most 128 disks and
-// 256 TiB; ../shared/reference/alibaba-api.md §2.1). Each instance's disks are cloned by that
+// 256 TiB; CreateSnapshotGroup, https://help.aliyun.com/document_detail/210939.html). Each instance's disks are cloned by that
 // instance's own engine, all at the moment of the call (concurrently, while every participant
 // holds its freeze); the region keeps the parts under one group id, and DescribeSnapshotGroups,
 // TagResources and DeleteSnapshotGroup see one group. The error for disks in several zones is

@@ -1,5 +1,6 @@
-// What acs-plugin-manager does with its command line, as the vendor's code does it (see
-// ../shared/reference/alibaba-api.md §1.3-1.6): `--params` has every separator replaced by a
+// What acs-plugin-manager does with its command line, as the vendor's code does it
+// (github.com/aliyun/aliyun_assist_client, acspluginmanager/: flag/flag.go, the vendored
+// aliyun-cli parser, and the exec with its timeout): `--params` has every separator replaced by a
 // space and is shlex-split (errors ignored), `--paramsV2` is shlex-split only; the plugin is
 // exec'd without a shell, stdout and stderr merged; on its timeout the plugin process alone
 // is SIGKILLed and the exit code is 247. Shared by the test harness and the emulator's

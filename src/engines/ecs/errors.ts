@@ -1,5 +1,6 @@
 // Cloud error codes -> the plugin's exit codes, in one table. Sources: the ECS API error lists
-// (CreateSnapshotGroup, TagResources, common errors) as collected in shared/reference.
+// (CreateSnapshotGroup: https://help.aliyun.com/document_detail/210939.html; TagResources; the
+// common errors at https://error-center.alibabacloud.com/status/product/Ecs).
 import { AgentError } from '../../errors/errors.js';
 import type { ExitCodeName } from '../../errors/exit-codes.js';
 import { EcsApiError } from '../../cloud/client.js';
