@@ -211,6 +211,13 @@ export class Coordinator {
         if (!who) {
           const id = m.t === 'prepared' ? this.o.tokens.get(String(m.token)) : undefined;
           const p = id ? this.participants.get(id) : undefined;
+          // A participant that comes after an abort hears it, so that its run says why.
+          if (p?.state === 'waiting' && this.phase === 'aborted') {
+            send(socket, { t: 'abort', why: this.abortWhy });
+            p.state = 'gone';
+            this.wake?.();
+            return void socket.end();
+          }
           if (!p || p.state !== 'waiting' || this.phase !== 'prepare') return socket.destroy(); // unknown, replayed or late
           who = p;
           this.sockets.set(p.instanceId, socket);
@@ -267,12 +274,11 @@ export class Coordinator {
   }
 
   /** Nothing more will come: every participant reported, left, or (after an abort) never came. */
+  /**
+   * Every participant has reported its end, or is gone. One that has not joined yet is waited
+   * for even after an abort (bounded by finalTimeoutMs): when it comes, it hears the abort.
+   */
   private settled(): boolean {
-    return [...this.participants.values()].every(
-      (p) =>
-        p.state === 'done' ||
-        p.state === 'gone' ||
-        (p.state === 'waiting' && this.phase === 'aborted'),
-    );
+    return [...this.participants.values()].every((p) => p.state === 'done' || p.state === 'gone');
   }
 }

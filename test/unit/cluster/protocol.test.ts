@@ -225,6 +225,20 @@ describe('cluster protocol', () => {
     expect(w.created).toEqual([]);
   });
 
+  it('a participant that joins after the abort hears it (exit 4, why), not a closed connection', async () => {
+    const w = await world(2);
+    const outcome = w.coordinator.run();
+    w.coordinator.participantEnded('i-1', 'exit 9 before it joined');
+    await until(() => w.lines.some((l) => l.startsWith('abort:')));
+    const late = w.member(0);
+    await expect(late.warmUp()).rejects.toMatchObject({
+      exitCode: 4,
+      message: expect.stringMatching(/the cluster coordinator aborted: i-1: exit 9/),
+    });
+    w.coordinator.participantEnded('i-0', 'exit 4');
+    expect((await outcome).aborted).toMatch(/i-1/);
+  });
+
   it('one participant killed after the freeze went out: the others are told to thaw, no group', async () => {
     const w = await world(3);
     const outcome = w.coordinator.run();
