@@ -100,6 +100,8 @@ export class MysqlQuiescer implements AppQuiescer {
       );
       if (this.mode === 'ftwrl') await this.longQueries();
       if (this.flavour!.mariadb && this.c.clean) {
+        // Purge writes redo of its own (no commit needed): let it catch up, then checkpoint.
+        await this.control!.query('SET GLOBAL innodb_max_purge_lag_wait = 0');
         await this.control!.query('SET GLOBAL innodb_log_checkpoint_now = ON');
       }
     } catch (e) {
@@ -131,6 +133,7 @@ export class MysqlQuiescer implements AppQuiescer {
     }
     const lockedMs = performance.now() - started;
     const facts = await this.facts().catch(() => ({}) as Record<string, string>);
+    await this.cleanUnderLock(lockWait);
     let released = false;
     return {
       mode: `${this.mode} (${this.flavour!.version}), lock taken in ${lockedMs.toFixed(1)} ms`,
@@ -163,13 +166,36 @@ export class MysqlQuiescer implements AppQuiescer {
     };
   }
 
+  /**
+   * Clean mode, under the lock and after its facts (the lock time is when commits stopped):
+   * under BLOCK_COMMIT no commit adds to the purge backlog, so what is left since the drain
+   * before the lock is small; once purged and checkpointed, nothing writes redo until the thaw.
+   * Bounded like the lock itself; a failure releases the lock (exit 9).
+   */
+  private async cleanUnderLock(lockWait: number): Promise<void> {
+    if (this.mode !== 'backup-stage' || !this.c.clean) return;
+    const holder = this.holder!;
+    const guard = setTimeout(
+      () => void this.control!.query(`KILL QUERY ${holder.threadId}`).catch(() => undefined),
+      lockWait * 1000 + 2000,
+    );
+    try {
+      await holder.query('SET GLOBAL innodb_max_purge_lag_wait = 0');
+      await holder.query('SET GLOBAL innodb_log_checkpoint_now = ON');
+    } catch (e) {
+      await this.unlock().catch(() => undefined);
+      throw this.fail('could not checkpoint under the lock (clean mode)', e);
+    } finally {
+      clearTimeout(guard);
+    }
+  }
+
   /** The mode's locking statements, on the holder session. */
   private async lock(): Promise<void> {
     const holder = this.holder!;
     if (this.mode === 'backup-stage') {
       await holder.query('BACKUP STAGE START');
       await holder.query('BACKUP STAGE BLOCK_COMMIT');
-      if (this.c.clean) await holder.query('SET GLOBAL innodb_log_checkpoint_now = ON');
     } else if (this.mode === 'instance-lock') {
       await holder.query('LOCK INSTANCE FOR BACKUP');
     } else {

@@ -38,9 +38,11 @@ describe('MysqlQuiescer', () => {
     await q.close();
     expect(statements(f.log)).toEqual([
       'h: SET SESSION lock_wait_timeout = 5, wait_timeout = 60',
+      'c: SET GLOBAL innodb_max_purge_lag_wait = 0',
       'c: SET GLOBAL innodb_log_checkpoint_now = ON',
       'h: BACKUP STAGE START',
       'h: BACKUP STAGE BLOCK_COMMIT',
+      'h: SET GLOBAL innodb_max_purge_lag_wait = 0',
       'h: SET GLOBAL innodb_log_checkpoint_now = ON',
       'h: SELECT 1',
       'h: BACKUP STAGE END',
