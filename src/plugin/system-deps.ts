@@ -85,6 +85,8 @@ export function systemDeps(
   const { paths } = config;
   const platform = systemPlatform(config);
   const scriptDir = new ScriptDir(paths.stateDir);
+  // Looked up once: presync runs twice a run, the second time right before the first freeze.
+  const sync = findSync(config.env);
   return {
     log,
     engine,
@@ -93,7 +95,7 @@ export function systemDeps(
     runner: systemRunner,
     interrupt,
     apps,
-    presync: (mounts) => presync(mounts, 60_000, findSync(config.env)),
+    presync: (mounts) => presync(mounts, 60_000, sync),
     newFreezer: (fsfreeze) =>
       new WatchdogFreezer({
         runner: systemRunner,
