@@ -7,6 +7,7 @@
 // wait_timeout is a dead-man switch; a separate "control" session watches and can KILL.
 import { AgentError } from '../errors/errors.js';
 import type { MysqlAppConfig } from './config.js';
+import { cleanOutcome, purgeAndCheckpoint } from './mysql-clean.js';
 import type { SqlConn, SqlConnect } from './sql-conn.js';
 import type { AppQuiescer, Held } from './types.js';
 
@@ -99,11 +100,9 @@ export class MysqlQuiescer implements AppQuiescer {
         `SET SESSION lock_wait_timeout = ${lockWait}, wait_timeout = ${deadman}`,
       );
       if (this.mode === 'ftwrl') await this.longQueries();
-      if (this.flavour!.mariadb && this.c.clean) {
-        // Purge writes redo of its own (no commit needed): let it catch up, then checkpoint.
-        await this.control!.query('SET GLOBAL innodb_max_purge_lag_wait = 0');
-        await this.control!.query('SET GLOBAL innodb_log_checkpoint_now = ON');
-      }
+      // Clean mode's first pass: what is left for the pass under the lock is then small.
+      if (this.flavour!.mariadb && this.c.clean)
+        await purgeAndCheckpoint(this.control!, this.holder!, lockWait);
     } catch (e) {
       if (e instanceof AgentError) throw e;
       throw this.fail(`could not prepare the lock (${this.mode})`, e);
@@ -133,10 +132,11 @@ export class MysqlQuiescer implements AppQuiescer {
     }
     const lockedMs = performance.now() - started;
     const facts = await this.facts().catch(() => ({}) as Record<string, string>);
-    await this.cleanUnderLock(lockWait);
+    const clean = await this.cleanUnderLock(lockWait);
+    if (clean) facts.Clean = clean.fact;
     let released = false;
     return {
-      mode: `${this.mode} (${this.flavour!.version}), lock taken in ${lockedMs.toFixed(1)} ms`,
+      mode: `${this.mode} (${this.flavour!.version}), lock taken in ${lockedMs.toFixed(1)} ms${clean ? `; ${clean.note}` : ''}`,
       facts,
       lockSentAt: started,
       verify: async () => {
@@ -168,20 +168,20 @@ export class MysqlQuiescer implements AppQuiescer {
 
   /**
    * Clean mode, under the lock and after its facts (the lock time is when commits stopped):
-   * under BLOCK_COMMIT no commit adds to the purge backlog, so what is left since the drain
-   * before the lock is small; once purged and checkpointed, nothing writes redo until the thaw.
-   * Bounded like the lock itself; a failure releases the lock (exit 9).
+   * under BLOCK_COMMIT no commit adds to the purge backlog, so what is left since the pass
+   * before the lock is small; once purged and checkpointed, little writes redo until the thaw.
+   * The purge wait is bounded by the lock wait and a purge that cannot catch up is said, not
+   * failed; a checkpoint that fails or overstays releases the lock (exit 9).
    */
-  private async cleanUnderLock(lockWait: number): Promise<void> {
-    if (this.mode !== 'backup-stage' || !this.c.clean) return;
-    const holder = this.holder!;
+  private async cleanUnderLock(lockWait: number) {
+    if (this.mode !== 'backup-stage' || !this.c.clean) return undefined;
+    const [control, holder] = [this.control!, this.holder!];
     const guard = setTimeout(
-      () => void this.control!.query(`KILL QUERY ${holder.threadId}`).catch(() => undefined),
-      lockWait * 1000 + 2000,
+      () => void holder.query(`KILL QUERY ${control.threadId}`).catch(() => undefined),
+      (2 * lockWait + 2) * 1000,
     );
     try {
-      await holder.query('SET GLOBAL innodb_max_purge_lag_wait = 0');
-      await holder.query('SET GLOBAL innodb_log_checkpoint_now = ON');
+      return cleanOutcome(await purgeAndCheckpoint(control, holder, lockWait), lockWait);
     } catch (e) {
       await this.unlock().catch(() => undefined);
       throw this.fail('could not checkpoint under the lock (clean mode)', e);

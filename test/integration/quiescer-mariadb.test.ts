@@ -3,7 +3,7 @@
 // while BACKUP STAGE BLOCK_COMMIT is held (lock_wait_timeout=1 makes the wait an answer).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MysqlQuiescer } from '../../src/apps/mysql.js';
 import { mysql2Connect } from '../../src/apps/mysql2-conn.js';
 import { describeQuiescerContract } from '../contract/quiescer-contract.js';
@@ -69,5 +69,40 @@ describe.runIf(requireRoot() && HAVE_MARIADB)('MySQL quiescer on a real MariaDB'
       },
       isLocked: commitsWait,
     };
+  });
+
+  it('clean mode behind a transaction that keeps an old read view: purge cannot catch up, the lock is taken anyway and the log says so', async () => {
+    const reader = await server.connect();
+    const writer = await server.connect();
+    try {
+      await writer.query('INSERT INTO probe.t VALUES (), (), ()');
+      await reader.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
+      await reader.query('SELECT COUNT(*) FROM probe.t');
+      // History that purge must keep while the reader may still see it.
+      for (let i = 0; i < 20; i++)
+        await writer.query('UPDATE probe.t SET id = id + 1000 ORDER BY id DESC');
+      const config = {
+        type: 'mysql',
+        socketPath: server.socket,
+        user: 'root',
+        clean: true,
+        lockWaitTimeoutSeconds: 1,
+      } as const;
+      const q = new MysqlQuiescer('db', config, () => mysql2Connect(config));
+      try {
+        await q.prepare();
+        const held = await q.quiesce(30);
+        expect(held.facts.Clean).toBe('purge behind, checkpointed');
+        expect(await commitsWait()).toBe(true);
+        expect(await held.verify()).toBe(true);
+        await held.release();
+        expect(await commitsWait()).toBe(false);
+      } finally {
+        await q.close();
+      }
+    } finally {
+      reader.destroy();
+      writer.destroy();
+    }
   });
 });

@@ -1,6 +1,11 @@
 import type { SqlConn, SqlConnect } from '../../src/apps/sql-conn.js';
 
-export type Rule = [RegExp, Record<string, unknown>[] | Error];
+/**
+ * The first rule whose pattern matches answers a statement: rows, an error, or UNTIL_KILLED (the
+ * statement runs until another session sends KILL QUERY for it, then fails as MariaDB's does).
+ */
+export type Rule = [RegExp, Record<string, unknown>[] | Error | typeof UNTIL_KILLED];
+export const UNTIL_KILLED = 'until-killed';
 
 /**
  * What the fake "server" holds, as the real ones do: the statements that take a backup lock
@@ -26,6 +31,21 @@ const ENDS: [RegExp, string][] = [
 
 export class FakeServerLocks {
   private readonly held = new Map<number, Set<string>>();
+  private readonly running = new Map<number, () => void>();
+  /** A statement of `thread` that runs until a KILL QUERY for it. */
+  runUntilKilled(thread: number): Promise<never> {
+    return new Promise((_, reject) =>
+      this.running.set(thread, () => {
+        const e = Object.assign(new Error('Query execution was interrupted'), { errno: 1317 });
+        reject(e);
+      }),
+    );
+  }
+  /** KILL QUERY: interrupts what `thread` runs, if anything. */
+  kill(thread: number): void {
+    this.running.get(thread)?.();
+    this.running.delete(thread);
+  }
   /** Called for each statement a session sends. */
   see(thread: number, sql: string): void {
     const mine = this.held.get(thread) ?? new Set<string>();
@@ -56,8 +76,11 @@ export class FakeSql implements SqlConn {
 
   async query(sql: string): Promise<Record<string, unknown>[]> {
     this.log.push(`${this.label}: ${sql}`);
+    const killed = /^KILL QUERY (\d+)$/.exec(sql);
+    if (killed) this.server.kill(Number(killed[1]));
     const hit = this.rules.find(([re]) => re.test(sql));
     if (hit?.[1] instanceof Error) throw hit[1];
+    if (hit?.[1] === UNTIL_KILLED) return this.server.runUntilKilled(this.threadId);
     this.server.see(this.threadId, sql);
     return hit?.[1] ?? [];
   }

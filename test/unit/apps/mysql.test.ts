@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MysqlQuiescer } from '../../../src/apps/mysql.js';
-import { fakeConnect, type Rule } from '../../support/fake-sql.js';
+import { fakeConnect, UNTIL_KILLED, type Rule } from '../../support/fake-sql.js';
 
 const MARIADB: Rule[] = [
   [/SELECT VERSION/, [{ v: '10.11.19-MariaDB-0+deb12u1-log' }]],
@@ -31,7 +31,9 @@ describe('MysqlQuiescer', () => {
       Gtid: '0-1-42',
       BinlogFile: 'binlog.000002',
       BinlogPosition: '1234',
+      Clean: 'purged, checkpointed',
     });
+    expect(held.mode).toMatch(/; clean: purged and checkpointed under the lock$/);
     expect(await held.verify()).toBe(true);
     await held.release();
     await held.release(); // idempotent
@@ -42,13 +44,73 @@ describe('MysqlQuiescer', () => {
       'c: SET GLOBAL innodb_log_checkpoint_now = ON',
       'h: BACKUP STAGE START',
       'h: BACKUP STAGE BLOCK_COMMIT',
-      'h: SET GLOBAL innodb_max_purge_lag_wait = 0',
-      'h: SET GLOBAL innodb_log_checkpoint_now = ON',
+      'c: SET GLOBAL innodb_max_purge_lag_wait = 0',
+      'c: SET GLOBAL innodb_log_checkpoint_now = ON',
       'h: SELECT 1',
       'h: BACKUP STAGE END',
       'h: END',
       'c: END',
     ]);
+  });
+
+  it('clean mode behind an open transaction: each purge wait is cut at the lock wait, checkpointed anyway, and said (it hung until the server dropped the holder)', async () => {
+    // Purge never catches up past a transaction that may read old versions: the wait is endless.
+    const f = fakeConnect([[/innodb_max_purge_lag_wait/, UNTIL_KILLED], ...MARIADB]);
+    const config = {
+      type: 'mysql',
+      socketPath: '/s',
+      clean: true,
+      lockWaitTimeoutSeconds: 1,
+    } as const;
+    const q = new MysqlQuiescer('db1', config, f.connect);
+    await q.prepare();
+    const held = await q.quiesce(30);
+    expect(held.facts.Clean).toBe('purge behind, checkpointed');
+    expect(held.mode).toMatch(
+      /purge did not catch up within 1 s .*a restore may replay some redo$/,
+    );
+    expect(f.server.locked()).toBe(true);
+    expect(statements(f.log)).toEqual([
+      'h: SET SESSION lock_wait_timeout = 1, wait_timeout = 60',
+      'c: SET GLOBAL innodb_max_purge_lag_wait = 0',
+      'h: KILL QUERY 11',
+      'c: SET GLOBAL innodb_log_checkpoint_now = ON',
+      'h: BACKUP STAGE START',
+      'h: BACKUP STAGE BLOCK_COMMIT',
+      'c: SET GLOBAL innodb_max_purge_lag_wait = 0',
+      'h: KILL QUERY 11',
+      'c: SET GLOBAL innodb_log_checkpoint_now = ON',
+    ]);
+    await held.release();
+    expect(f.server.locked()).toBe(false);
+    await q.close();
+  });
+
+  it('clean mode: a checkpoint under the lock that fails releases the lock (exit 9)', async () => {
+    let checkpoints = 0;
+    const f = fakeConnect(MARIADB);
+    const q = new MysqlQuiescer(
+      'db1',
+      { type: 'mysql', socketPath: '/s', clean: true },
+      async () => {
+        const s = await f.connect();
+        const query = s.query.bind(s);
+        s.query = async (sql: string) => {
+          if (/checkpoint_now/.test(sql) && ++checkpoints === 2) throw new Error('disk full');
+          return query(sql);
+        };
+        return s;
+      },
+    );
+    await q.prepare();
+    await expect(q.quiesce(30)).rejects.toMatchObject({
+      exitCode: 9,
+      message: expect.stringMatching(
+        /could not checkpoint under the lock \(clean mode\): disk full$/,
+      ),
+    });
+    expect(f.server.locked()).toBe(false);
+    await q.close();
   });
 
   it('clean mode without SUPER: exit 9 with one line, nothing held (was an unexpected error, 255)', async () => {
