@@ -2,7 +2,6 @@ import { EXIT } from '../../errors/exit-codes.js';
 import { createQuiescers, type AppQuiescer } from '../../apps/index.js';
 import type { GroupLayout } from '../../apps/types.js';
 import { groupLayout } from '../../plugin/layout.js';
-import { createEngine } from '../../engines/index.js';
 import type { Params } from '../../params/index.js';
 import { validate, type RunPlan } from '../../plugin/validate.js';
 import { systemDeps } from '../../plugin/system-deps.js';
@@ -10,7 +9,7 @@ import { readMarker } from '../../freeze/marker.js';
 import { lockHolder } from '../../system/lock.js';
 import { describeError, exitCodeFor } from '../../errors/exit-code-for.js';
 import { RunLog } from '../../report/logger.js';
-import { systemRunner } from '../../system/runner.js';
+import { assembleEngine } from '../engine.js';
 import type { CliContext } from '../context.js';
 import { describeParams, JSON_ALIAS, wantsJson } from '../param-options.js';
 import { validateParams } from '../../params/index.js';
@@ -24,7 +23,7 @@ export async function checkCommand(
 ): Promise<number> {
   const { io, config } = ctx;
   try {
-    const engine = createEngine(params, { runner: systemRunner, config: config.engine });
+    const { engine } = assembleEngine(params, config);
     const apps = createQuiescers(params.apps, config.appsConfigPath);
     const deps = systemDeps(new RunLog(() => undefined), engine, config, undefined, apps);
     const plan = await validate(deps, params);

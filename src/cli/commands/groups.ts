@@ -1,8 +1,8 @@
 import { JSON_ALIAS, wantsJson } from '../param-options.js';
-import { createEngine, type EngineConfig } from '../../engines/index.js';
+import type { EngineConfig } from '../../engines/index.js';
 import type { GroupInfo } from '../../engines/types.js';
 import { describeError, exitCodeFor } from '../../errors/exit-code-for.js';
-import { systemRunner } from '../../system/runner.js';
+import { assembleEngine } from '../engine.js';
 import type { Io } from '../io.js';
 import type { CliContext } from '../context.js';
 import { DEFAULT_POOL } from '../../params/index.js';
@@ -33,9 +33,9 @@ export async function groupsCommand(
   const print = (value: unknown, text: string) =>
     io.out(a.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
   try {
-    const engine = createEngine(
+    const { engine } = assembleEngine(
       { engine: a.engine, pool: a.pool, ramRoleName: a.ramRoleName, timeoutInSeconds: 30 },
-      { runner: systemRunner, config },
+      { engine: config },
     );
     switch (a.action) {
       case 'list': {

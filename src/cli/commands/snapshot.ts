@@ -1,7 +1,5 @@
 import { createQuiescers } from '../../apps/index.js';
-import { ParticipantEngine } from '../../cluster/participant.js';
-import { createEngine } from '../../engines/index.js';
-import type { SnapshotEngine } from '../../engines/types.js';
+import type { ParticipantEngine } from '../../cluster/participant.js';
 import type { Params } from '../../params/index.js';
 import { RunLog } from '../../report/logger.js';
 import { invocationResult, writeRunLog, type OutputMode } from '../../report/output.js';
@@ -10,8 +8,8 @@ import { trapInterrupts } from '../../plugin/interrupt.js';
 import { systemDeps } from '../../plugin/system-deps.js';
 import { emptyResult } from '../../plugin/result.js';
 import { exitCodeFor, describeError } from '../../errors/exit-code-for.js';
-import { systemRunner } from '../../system/runner.js';
 import type { CliContext } from '../context.js';
+import { assembleEngine } from '../engine.js';
 import { describeParams } from '../param-options.js';
 import { validateParams } from '../../params/index.js';
 import type { Argv } from 'yargs';
@@ -33,9 +31,9 @@ export async function snapshotCommand(
     log.warn(`received ${sig}: stopping at the next step; thaw and post-script still run`),
   );
   try {
-    const created = createEngine(params, { runner: systemRunner, config: config.engine });
-    participant = participantFor(params, created, config.clusterToken);
-    const engine = ctx.hooks.wrapEngine?.(participant ?? created) ?? participant ?? created;
+    const assembled = assembleEngine(params, config, ctx.hooks);
+    participant = assembled.participant;
+    const engine = assembled.engine;
     const deps = systemDeps(
       log,
       engine,
@@ -71,22 +69,6 @@ export async function snapshotCommand(
     io.err(`warning: could not write the log file in ${paths.logDir}: ${(e as Error).message}\n`);
   }
   return result.ExitCode;
-}
-
-/** Participant mode (-ClusterCoordinator, set by `cluster run`): the group is the coordinator's. */
-function participantFor(
-  params: Params,
-  engine: SnapshotEngine,
-  token: string,
-): ParticipantEngine | undefined {
-  if (!params.clusterCoordinator) return undefined;
-  return new ParticipantEngine(engine, {
-    coordinator: params.clusterCoordinator,
-    fingerprint: params.clusterFingerprint,
-    token,
-    // The other instances' pre-scripts may take this long before everyone is prepared.
-    prepareTimeoutMs: params.scriptTimeoutInSeconds * 1000 + 60_000,
-  });
 }
 
 export function registerSnapshot(y: Argv, ctx: CliContext): Argv {
