@@ -2,7 +2,7 @@
 // npm run package: every artifact into dist/packages/ — the single-file bundle, the single
 // executables (Bun-compiled, linux-x64 and linux-arm64, glibc >= 2.17), a cloud-assistant
 // plugin zip, a .deb (dpkg-deb) and an .rpm (rpmbuild from Debian's rpm package) per
-// architecture, and the man page. packaging/README.md lists them.
+// architecture, and the man pages. packaging/README.md lists them.
 import { spawnSync } from 'node:child_process';
 import {
   accessSync,
@@ -11,6 +11,7 @@ import {
   copyFileSync,
   cpSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -21,7 +22,7 @@ import { gzipSync } from 'node:zlib';
 import { bundle } from './bundle.mjs';
 import { ARCHES, compileExecutable } from './executable.mjs';
 import { launcher } from './launcher.mjs';
-import { manPage } from './man.mjs';
+import { commandManPage, manPage } from './man.mjs';
 
 // A missing tool or a failed step is one line saying which, not a stack trace.
 process.on('uncaughtException', (e) => {
@@ -90,10 +91,44 @@ await bundle(cjs);
 chmodSync(cjs, 0o755);
 const artefacts = [cjs];
 
-// 2. Man page, from the CLI's help and the exit-code table.
+// 2. Man pages, from the CLI's help and the code's tables.
 const { EXIT_CODES } = await import(join(ROOT, 'dist/errors/exit-codes.js'));
-const man = join(OUT, `${NAME}.8`);
-writeFileSync(man, manPage(cjs, VERSION, EXIT_CODES));
+const { ENVIRONMENT } = await import(join(ROOT, 'dist/cli/environment.js'));
+const { FLEET_EXIT, FLEET_EXIT_MEANING } = await import(join(ROOT, 'dist/fleet/report.js'));
+const fleetExit = Object.entries(FLEET_EXIT).map(([name, code]) => ({
+  name,
+  code,
+  meaning: FLEET_EXIT_MEANING[name],
+}));
+const MAN_PAGES = {
+  [`${NAME}.8`]: manPage(cjs, VERSION, EXIT_CODES, ENVIRONMENT),
+  [`${NAME}-fleet.8`]: commandManPage(
+    cjs,
+    VERSION,
+    'fleet',
+    'run the agent on many instances through Cloud Assistant',
+    fleetExit,
+    ENVIRONMENT,
+  ),
+  [`${NAME}-cluster.8`]: commandManPage(
+    cjs,
+    VERSION,
+    'cluster',
+    'one snapshot group over several instances, all frozen at once',
+    fleetExit,
+    ENVIRONMENT,
+  ),
+};
+for (const [name, text] of Object.entries(MAN_PAGES)) writeFileSync(join(OUT, name), text);
+
+// The user pages the packages ship (README links them as docs/...); docs/dev/ stays out.
+const USER_DOCS = [
+  'README.md',
+  'CHANGELOG.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 // 3. Per architecture: the executable, the plugin zip, the deb and the rpm.
 for (const arch of Object.keys(ARCHES)) {
@@ -137,12 +172,14 @@ function installedTree(bin) {
     chmodSync(join(tree, rel), mode);
   };
   put('usr/bin/app-snapshot-plugin', bin, 0o755);
-  put(
-    'usr/share/man/man8/app-snapshot-plugin.8.gz',
-    gzipSync(readFileSync(man), { level: 9 }),
-    0o644,
-  );
-  put('usr/share/doc/app-snapshot-plugin/README.md', join(ROOT, 'README.md'), 0o644);
+  for (const name of Object.keys(MAN_PAGES))
+    put(
+      `usr/share/man/man8/${name}.gz`,
+      gzipSync(readFileSync(join(OUT, name)), { level: 9 }),
+      0o644,
+    );
+  for (const doc of USER_DOCS)
+    put(`usr/share/doc/app-snapshot-plugin/${doc}`, join(ROOT, doc), 0o644);
   put(
     'usr/share/doc/app-snapshot-plugin/copyright',
     Buffer.from('Apache-2.0\nSee https://www.apache.org/licenses/LICENSE-2.0\n'),
@@ -230,7 +267,7 @@ function rpm(tree, arch) {
       `cp -a ${tree}/. %{buildroot}/`,
       '%files',
       '%attr(0755,root,root) /usr/bin/app-snapshot-plugin',
-      '%attr(0644,root,root) /usr/share/man/man8/app-snapshot-plugin.8.gz',
+      ...Object.keys(MAN_PAGES).map((m) => `%attr(0644,root,root) /usr/share/man/man8/${m}.gz`),
       '%doc /usr/share/doc/app-snapshot-plugin',
       '%dir %attr(0700,root,root) /etc/app-snapshot-plugin',
       '%dir %attr(0700,root,root) /var/log/app-snapshot-plugin',

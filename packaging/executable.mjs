@@ -1,6 +1,6 @@
 // The shipped single executables: the bundle compiled by Bun (`bun build --compile`), one per
 // architecture, from the pinned registry runtimes (registry.mjs); no download at build time
-// beyond npm's. Why Bun and not a Node single executable: the README's "Runtime" section
+// beyond npm's. Why Bun and not a Node single executable: docs/dev/030_evidence.md, "Why Bun, measured"
 // (Node >= 18 needs glibc 2.28 and getrandom(2), i.e. no CentOS 7; Bun needs glibc 2.17).
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Architecture rules that a formatter cannot see (the style rules in the README's Development section): each of these is used in
+// Architecture rules that a formatter cannot see (the style rules in docs/dev/010_development.md): each of these is used in
 // one place only, so side effects stay behind their interfaces (system/runner.ts says which
 // file starts which process, and why the few outside it do).
 import { readFileSync, readdirSync, statSync } from 'node:fs';

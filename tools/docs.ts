@@ -1,11 +1,18 @@
-// Generated README sections: the parameter and exit-code tables come from the code's tables.
-import { readFileSync, writeFileSync } from 'node:fs';
+// Generated documentation: every table the code defines (parameters, exit codes, systems, ECS
+// errors, emulator faults, fleet exit codes, environment variables, JSON fields) is written
+// into the page that shows it, between <!-- name:start --> and <!-- name:end -->; `--check`
+// fails on a table that drifted, a relative link to nothing, or a page the README cannot reach.
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { PARAMS, kebab, type ParamSpec } from '../src/params/index.js';
 import { EXIT_CODES } from '../src/errors/exit-codes.js';
 import { SUPPORTED_OS } from '../src/system/os-release.js';
 import { BY_CALL, BY_CODE } from '../src/engines/ecs/errors.js';
 import { FAULT_HELP } from './emulator/faults.js';
 import { EXIT } from '../src/errors/exit-codes.js';
+import { FLEET_EXIT, FLEET_EXIT_MEANING } from '../src/fleet/report.js';
+import { ENVIRONMENT } from '../src/cli/environment.js';
+import { RESULT_FIELDS } from '../src/plugin/result.js';
 
 export function paramsTable(): string {
   const rows = (PARAMS as readonly ParamSpec[]).map((p) => {
@@ -62,28 +69,134 @@ export function faultsTable(): string {
   ].join('\n');
 }
 
-function replaceSection(text: string, name: string, body: string): string {
-  const re = new RegExp(`(<!-- ${name}:start -->\\n)[\\s\\S]*?(<!-- ${name}:end -->)`);
-  if (!re.test(text)) throw new Error(`README has no ${name} section`);
-  return text.replace(re, `$1${body}\n$2`);
+export function fleetExitTable(): string {
+  return [
+    '| fleet exit code | name | meaning |',
+    '|---|---|---|',
+    ...Object.entries(FLEET_EXIT).map(
+      ([name, code]) =>
+        `| ${code} | ${name} | ${FLEET_EXIT_MEANING[name as keyof typeof FLEET_EXIT]} |`,
+    ),
+  ].join('\n');
 }
 
-/** Regenerates (write) or verifies (check) the README's generated sections. */
+export function environmentTable(): string {
+  return [
+    '| variable | for | default | meaning |',
+    '|---|---|---|---|',
+    ...ENVIRONMENT.map(
+      (v) => `| \`${v.name}\` | ${v.for} | ${v.default ? `\`${v.default}\`` : ''} | ${v.meaning} |`,
+    ),
+  ].join('\n');
+}
+
+export function jsonFieldsTable(): string {
+  return [
+    '| field | meaning |',
+    '|---|---|',
+    ...Object.entries(RESULT_FIELDS).map(([k, v]) => `| \`${k}\` | ${v} |`),
+  ].join('\n');
+}
+
+/** Every generated section, by its marker name. */
+export const GENERATED: Record<string, () => string> = {
+  params: paramsTable,
+  'exit-codes': exitCodesTable,
+  os: osTable,
+  'ecs-errors': ecsErrorsTable,
+  'emulator-faults': faultsTable,
+  'fleet-exit': fleetExitTable,
+  environment: environmentTable,
+  'json-fields': jsonFieldsTable,
+};
+
+const MARKER = /<!-- ([a-z-]+):start -->\n[\s\S]*?<!-- \1:end -->/g;
+
+/** The text with each generated section it holds regenerated, and the names it held. */
+export function regenerate(text: string): { text: string; names: string[] } {
+  const names: string[] = [];
+  const out = text.replace(MARKER, (_all, name: string) => {
+    const make = GENERATED[name];
+    if (!make) throw new Error(`unknown generated section '${name}'`);
+    names.push(name);
+    return `<!-- ${name}:start -->\n${make()}\n<!-- ${name}:end -->`;
+  });
+  return { text: out, names };
+}
+
+/** The documentation: the README, ARCHITECTURE.md and every page under docs/. */
+export function docFiles(root: string): string[] {
+  const pages: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith('.md')) pages.push(path);
+    }
+  };
+  if (existsSync(join(root, 'docs'))) walk(join(root, 'docs'));
+  return [join(root, 'README.md'), join(root, 'ARCHITECTURE.md'), ...pages];
+}
+
+/** Relative links of a Markdown text (outside code), without their #anchor. */
+export function links(text: string): string[] {
+  const prose = text.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
+  return [...prose.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1]!.split('#')[0]!)
+    .filter((l) => l && !/^[a-z]+:/.test(l));
+}
+
+/** Links to nothing, and pages under docs/ that cannot be reached from the README. */
+export function linkProblems(root: string, files: string[]): string[] {
+  const problems: string[] = [];
+  const reached = new Set<string>();
+  const visit = (file: string) => {
+    if (reached.has(file) || !file.endsWith('.md') || !existsSync(file)) return;
+    reached.add(file);
+    for (const l of links(readFileSync(file, 'utf8'))) {
+      const target = resolve(dirname(file), l);
+      if (!existsSync(target)) problems.push(`${relative(root, file)}: link to ${l}: no such file`);
+      else visit(target);
+    }
+  };
+  visit(join(root, 'README.md'));
+  for (const f of files) {
+    if (!reached.has(f)) {
+      problems.push(`${relative(root, f)}: not reachable from README.md`);
+      visit(f);
+    }
+  }
+  return [...new Set(problems)];
+}
+
+/** Regenerates (write) or verifies (check) every generated section of the documentation. */
 export function docsCommand(
-  file: string,
+  rootDir: string,
   mode: 'write' | 'check',
 ): { ok: boolean; message: string } {
-  const before = readFileSync(file, 'utf8');
-  let after = replaceSection(before, 'params', paramsTable());
-  after = replaceSection(after, 'exit-codes', exitCodesTable());
-  after = replaceSection(after, 'os', osTable());
-  after = replaceSection(after, 'ecs-errors', ecsErrorsTable());
-  after = replaceSection(after, 'emulator-faults', faultsTable());
-  if (mode === 'write') {
-    writeFileSync(file, after);
-    return { ok: true, message: `${file} updated` };
+  const root = resolve(rootDir);
+  const files = docFiles(root);
+  const stale: string[] = [];
+  const shown = new Set<string>();
+  for (const file of files) {
+    const before = readFileSync(file, 'utf8');
+    const { text, names } = regenerate(before);
+    names.forEach((n) => shown.add(n));
+    if (text === before) continue;
+    if (mode === 'write') writeFileSync(file, text);
+    else stale.push(relative(root, file));
   }
-  return before === after
-    ? { ok: true, message: `${file} is up to date` }
-    : { ok: false, message: `${file} is out of date: run npm run docs` };
+  const problems = [
+    ...Object.keys(GENERATED)
+      .filter((n) => !shown.has(n))
+      .map((n) => `no page shows the generated table '${n}'`),
+    ...linkProblems(root, files),
+    ...(stale.length ? [`out of date (run npm run docs): ${stale.join(', ')}`] : []),
+  ];
+  if (problems.length) return { ok: false, message: problems.join('\n') };
+  return {
+    ok: true,
+    message:
+      mode === 'write' ? `${files.length} pages written` : `${files.length} pages are up to date`,
+  };
 }

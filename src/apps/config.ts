@@ -98,6 +98,13 @@ export function loadAppsConfig(path: string, ownerUid = 0): AppsFile {
   return { apps: parsed.apps ?? {} };
 }
 
+/** The kinds of built-in quiescer, as the config names them and as people do (-Apps' help). */
+export const APP_TYPES: Record<AppConfig['type'], string> = {
+  mysql: 'MySQL/MariaDB',
+  postgresql: 'PostgreSQL',
+  sqlserver: 'SQL Server 2022',
+};
+
 function checkApp(path: string, name: string, app: AppConfig): void {
   const bad = (what: string) => conditionFailed(`apps config ${path}: app ${name}: ${what}`);
   if (app.type === 'mysql') {
@@ -110,7 +117,9 @@ function checkApp(path: string, name: string, app: AppConfig): void {
       if (!app[k]) throw bad(`needs ${k}`);
     if (!Array.isArray(app.databases) || !app.databases.length) throw bad('needs databases');
   } else {
-    throw bad(`unknown type ${(app as { type: string }).type} (mysql, postgresql, sqlserver)`);
+    throw bad(
+      `unknown type ${(app as { type: string }).type} (${Object.keys(APP_TYPES).join(', ')})`,
+    );
   }
 }
 

@@ -3,7 +3,7 @@ import { extractParams, type RawParam } from '../params/index.js';
 import { ParamsError } from '../errors/errors.js';
 import { EXIT } from '../errors/exit-codes.js';
 import type { Helper } from '../system/runner.js';
-import { VERSION } from '../version.js';
+import { VERSION_TEXT } from '../version.js';
 import { registerCheck } from './commands/check.js';
 import { registerDecode } from './commands/decode.js';
 import { registerCluster } from './commands/cluster.js';
@@ -52,7 +52,7 @@ export async function main(
       .usage(
         '$0 [parameters]   take an application-consistent snapshot group\n$0 <command>      see the commands below',
       )
-      .version(VERSION)
+      .version(VERSION_TEXT)
       .strict()
       .exitProcess(false)
       .wrap(Math.min(120, process.stdout.columns || 100))

@@ -1,6 +1,6 @@
 // Everything the agent takes from its environment, read once here at the edge and passed
 // down typed. The variables are for tests, the emulator and unusual layouts; the defaults
-// are what a real instance uses (README, "The emulator": its environment overrides).
+// are what a real instance uses (docs/030_parameters-and-commands.md lists them, from cli/environment.ts).
 import { DEFAULT_APPS_CONFIG } from '../apps/config.js';
 import type { EngineConfig } from '../engines/index.js';
 import type { AgentPaths } from '../system/paths.js';

@@ -1,6 +1,6 @@
 // The only file that imports the cloud SDK. @alicloud/pop-core is Alibaba Cloud's official
 // RPC client: it signs ECS calls (HMAC-SHA1, SecurityToken for STS) and is 3.8 MB installed,
-// against 55 MB for the generated @alicloud/ecs20140526 (README: "Which SDK, and what it costs").
+// against 55 MB for the generated @alicloud/ecs20140526 (docs/050_cloud-engine.md, "Which SDK, and what it costs").
 import RPCClient from '@alicloud/pop-core';
 import type { Deadline } from '../system/clock.js';
 import type { StsCredentials } from './metadata.js';

@@ -1,5 +1,5 @@
 // The cluster protocol: JSON lines over one TLS connection per participant, which the
-// participant opens to the coordinator (README "Cluster-consistent groups").
+// participant opens to the coordinator (docs/080_cluster.md).
 //
 //   participant                              coordinator
 //   prepared {token, timeoutMs}         ->   (every instance prepared, or abort all)

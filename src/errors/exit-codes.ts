@@ -1,4 +1,4 @@
-// The plugin's public API: one table, the single source for code, README and help.
+// The plugin's public API: one table, the single source for code, docs (docs/040_exit-codes-and-output.md), man page and help.
 // Codes and meanings mirror the vendor's documented error codes ("错误码信息").
 
 export const EXIT_CODES = [

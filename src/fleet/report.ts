@@ -5,17 +5,21 @@ import { exitName, type InstanceOutcome } from './run.js';
 
 /** The fleet command's own exit codes (distinct from the agent's 0-16 and 255). */
 export const FLEET_EXIT = {
-  /** Every instance exited 0. */
   AllSucceeded: 0,
-  /** A parameter is wrong (the agent's or the fleet's): nothing was started. */
   BadParameters: 2,
-  /** At least one instance did not succeed: see its row. */
   SomeFailed: 20,
-  /** No instance could be started: credentials, region, targets or the API. */
   NotStarted: 21,
-  /** Interrupted (Ctrl-C): running instances were sent StopInvocation. */
   Interrupted: 22,
 } as const;
+
+/** What each fleet exit code means: the docs' table and the man page come from here. */
+export const FLEET_EXIT_MEANING: Record<keyof typeof FLEET_EXIT, string> = {
+  AllSucceeded: 'every instance exited 0',
+  BadParameters: "a parameter is wrong (the agent's or the fleet's): nothing was started",
+  SomeFailed: 'at least one instance did not succeed: see its row',
+  NotStarted: 'no instance could be started: credentials, region, targets or the API',
+  Interrupted: 'interrupted (Ctrl-C): running instances were sent StopInvocation',
+};
 
 /** Startup, validation, the group call and tagging: what the agent needs beyond its budgets. */
 export const MARGIN_S = 120;

@@ -1,4 +1,4 @@
-// One declarative table of run parameters: parsing, validation, --help and the README's
+// One declarative table of run parameters: parsing, validation, --help and the docs' (docs/030_parameters-and-commands.md)
 // parameter table are all generated from it.
 
 export type ParamType = 'string' | 'bool' | 'int' | 'list' | 'enum';
@@ -134,7 +134,7 @@ export const PARAMS = [
     type: 'list',
     default: '',
     origin: 'ours',
-    help: 'Built-in quiescers to use (MySQL/MariaDB, SQL Server 2022), by name from the root-only apps config (/etc/app-snapshot-plugin/apps.json), or all.',
+    help: 'Built-in quiescers to use (MySQL/MariaDB, PostgreSQL, SQL Server 2022), by name from the root-only apps config (/etc/app-snapshot-plugin/apps.json), or all.',
   },
   {
     name: 'Engine',

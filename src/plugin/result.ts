@@ -60,3 +60,21 @@ export function emptyResult(): RunResult {
     Warnings: [],
   };
 }
+
+/** What each field of the JSON result means: the output page's table is generated from it. */
+export const RESULT_FIELDS: Record<keyof RunResult, string> = {
+  ExitCode: 'the exit code (the table above)',
+  SnapshotGroupId: 'the group, once the group call answered (also on failures after it)',
+  Consistency:
+    'AppConsistent, FsConsistent or None: what the snapshots were tagged, never more than is true',
+  Snapshots: 'one per disk: SnapshotId, DiskId, Tags (as set on the snapshot)',
+  Timings: 'milliseconds per phase, plus freezeWindow (first freeze to last thaw) and total',
+  Marks:
+    'monotonic clock stamps in ns (firstFreezeNs, thawEndNs) for benchmarks on the same machine',
+  Frozen: 'the mount points that were frozen, in freeze order',
+  FreezeHeld: "the group's filesystems were frozen from before the point in time until after it",
+  Scripts: 'each script run: Role (pre, post), Path, ExitCode (null if killed), TimedOut',
+  Apps: 'each built-in quiescer: Name, Type, Mode (what it locked), HeldMs, Held (verified after the thaw), Facts (tagged)',
+  Warnings: 'what went wrong without failing the run (also in the log)',
+  Error: 'on failure: the reason, as in the last log line',
+};

@@ -8,12 +8,12 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packagedVersion } from '../support/version.js';
 // @ts-expect-error -- plain ESM JavaScript shared with the packaging scripts
 import { hostBun } from '../../packaging/executable.mjs';
 // @ts-expect-error -- plain ESM JavaScript shared with the packaging scripts
@@ -22,8 +22,6 @@ import { requireRoot, TestLab } from '../support/lab.js';
 
 const OUT = join(import.meta.dirname, '../../dist/packages');
 const ARM64 = join(OUT, 'app-snapshot-plugin-linux-arm64');
-const VERSION = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8'))
-  .version as string;
 const built = existsSync(ARM64);
 const REQUIRED = process.env.APP_SNAPSHOT_REQUIRE_INTEGRATION === '1';
 if (!built && REQUIRED) throw new Error(`${ARM64} is missing: .ci/run runs npm run package first`);
@@ -67,7 +65,7 @@ describe.skipIf(!built || !haveQemu)('the linux-arm64 executable under qemu-user
   });
 
   it('--version, --help, decode and parameter errors', () => {
-    expect(arm(['--version']).stdout.trim()).toBe(VERSION);
+    expect(arm(['--version']).stdout.trim()).toBe(packagedVersion());
     expect(arm(['--help']).stdout).toMatch(/take an application-consistent snapshot group/);
     const d = arm(['decode', Buffer.from('hello from arm64\n').toString('base64')]);
     expect(d.stdout).toBe('hello from arm64\n');

@@ -1,5 +1,5 @@
 // The distribution layouts users actually run, each reproduced in a private mount namespace
-// around a real snapshot run on lab disks (README: "Where it runs"). Every case checks the exit code, the
+// around a real snapshot run on lab disks (docs/020_install.md, "Where it runs"). Every case checks the exit code, the
 // tags, that the scripts really ran (their own markers) and that nothing stays frozen.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packagedVersion } from '../support/version.js';
 import { readMarker } from '../../src/freeze/marker.js';
 import { Emulator } from '../../tools/emulator/server.js';
 import { agentEnvFor, emulatorByIdDir } from '../support/emulator.js';
@@ -24,8 +25,6 @@ import {
 import { runCommand } from '../support/plugin-manager.js';
 
 const BIN = join(import.meta.dirname, '../../dist/packages/app-snapshot-plugin-linux-x64');
-const VERSION = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8'))
-  .version as string;
 const built = existsSync(BIN);
 if (!built && process.env.APP_SNAPSHOT_REQUIRE_INTEGRATION === '1')
   throw new Error(`${BIN} is missing: .ci/run runs npm run package before the tests`);
@@ -124,7 +123,7 @@ describe.skipIf(!requireRoot() || !built)(
     it('starts: --version, and `check` accepts CentOS 7.9 and Alibaba Cloud Linux 2.1903', async () => {
       const v = await run(['--version']);
       expect(v.stderr).toBe('');
-      expect(v.stdout.trim()).toBe(VERSION);
+      expect(v.stdout.trim()).toBe(packagedVersion());
       for (const os of ['centos7', 'alinux2'] as const) {
         root.setOs(os);
         const c = await run(['check', '-Name=legacy', ...localArgs(), '--json']);

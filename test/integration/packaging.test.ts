@@ -8,12 +8,15 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packagedVersion } from '../support/version.js';
 import { requireRoot, TestLab } from '../support/lab.js';
 import { runCommand } from '../support/plugin-manager.js';
 
@@ -24,6 +27,15 @@ const built = existsSync(join(OUT, 'sizes.json'));
 if (!built && process.env.APP_SNAPSHOT_REQUIRE_INTEGRATION === '1') {
   throw new Error('dist/packages is missing: .ci/run runs npm run package before the tests');
 }
+/** The user pages the packages ship: README, CHANGELOG and docs/ without docs/dev/. */
+const USER_PAGES = [
+  'README.md',
+  'CHANGELOG.md',
+  ...readdirSync(join(import.meta.dirname, '../../docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 
 function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env } });
@@ -53,7 +65,9 @@ describe.skipIf(!requireRoot() || !built)('packages', () => {
     const dir = join(scratch, 'bundle');
     mkdirSync(dir);
     copyFileSync(join(OUT, 'app-snapshot-plugin.cjs'), join(dir, 'agent.cjs'));
-    expect(sh(process.execPath, [join(dir, 'agent.cjs'), '--version']).out.trim()).toBe(VERSION);
+    expect(sh(process.execPath, [join(dir, 'agent.cjs'), '--version']).out.trim()).toBe(
+      packagedVersion(),
+    );
     const r = snapshotWith([process.execPath, join(dir, 'agent.cjs')], 'bundled');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).Frozen).toHaveLength(2);
@@ -130,10 +144,22 @@ describe.skipIf(!requireRoot() || !built)('packages', () => {
     const deb = join(OUT, `app-snapshot-plugin_${VERSION}_amd64.deb`);
     expect(sh('dpkg', ['-i', deb]).code).toBe(0);
     try {
-      expect(sh('/usr/bin/app-snapshot-plugin', ['--version']).out.trim()).toBe(VERSION);
+      expect(sh('/usr/bin/app-snapshot-plugin', ['--version']).out.trim()).toBe(packagedVersion());
       expect(statSync('/etc/app-snapshot-plugin').mode & 0o777).toBe(0o700);
       expect(statSync('/var/log/app-snapshot-plugin').mode & 0o777).toBe(0o700);
-      expect(existsSync('/usr/share/man/man8/app-snapshot-plugin.8.gz')).toBe(true);
+      // The user pages and a man page per command an operator runs, all in place.
+      for (const m of ['', '-fleet', '-cluster'])
+        expect(existsSync(`/usr/share/man/man8/app-snapshot-plugin${m}.8.gz`)).toBe(true);
+      for (const page of USER_PAGES)
+        expect(readFileSync(`/usr/share/doc/app-snapshot-plugin/${page}`, 'utf8')).toBe(
+          readFileSync(join(import.meta.dirname, '../..', page), 'utf8'),
+        );
+      const fleetMan = gunzipSync(
+        readFileSync('/usr/share/man/man8/app-snapshot-plugin-fleet.8.gz'),
+      );
+      expect(fleetMan.toString()).toMatch(
+        /^\.TH APP-SNAPSHOT-PLUGIN-FLEET 8 [\s\S]*^\.SH EXIT STATUS$/m,
+      );
       const r = snapshotWith(['/usr/bin/app-snapshot-plugin'], 'installed');
       expect(r.code).toBe(0);
       expect(JSON.parse(r.out).Consistency).toBe('FsConsistent');
@@ -154,9 +180,16 @@ describe.skipIf(!requireRoot() || !built)('packages', () => {
       '/etc/app-snapshot-plugin',
       '/usr/bin/app-snapshot-plugin',
       '/usr/share/doc/app-snapshot-plugin',
+      '/usr/share/doc/app-snapshot-plugin/CHANGELOG.md',
       '/usr/share/doc/app-snapshot-plugin/README.md',
       '/usr/share/doc/app-snapshot-plugin/apps.json.example',
       '/usr/share/doc/app-snapshot-plugin/copyright',
+      '/usr/share/doc/app-snapshot-plugin/docs',
+      ...USER_PAGES.filter((p) => p.startsWith('docs/')).map(
+        (p) => `/usr/share/doc/app-snapshot-plugin/${p}`,
+      ),
+      '/usr/share/man/man8/app-snapshot-plugin-cluster.8.gz',
+      '/usr/share/man/man8/app-snapshot-plugin-fleet.8.gz',
       '/usr/share/man/man8/app-snapshot-plugin.8.gz',
       '/var/log/app-snapshot-plugin',
     ]);
@@ -172,6 +205,8 @@ describe.skipIf(!requireRoot() || !built)('packages', () => {
     expect(
       spawnSync('sh', ['-c', `rpm2cpio '${rpm}' | cpio -idm --quiet`], { cwd: dir }).status,
     ).toBe(0);
-    expect(sh(join(dir, 'usr/bin/app-snapshot-plugin'), ['--version']).out.trim()).toBe(VERSION);
+    expect(sh(join(dir, 'usr/bin/app-snapshot-plugin'), ['--version']).out.trim()).toBe(
+      packagedVersion(),
+    );
   });
 });

@@ -26,9 +26,10 @@ import {
   WRITER_START,
   WRITER_STOP,
 } from './guest-scripts.js';
+import { quickStartCommand } from './quick-start.js';
 
-const VENDOR_COMMAND =
-  'acs-plugin-manager --exec --plugin app-snapshot-plugin --params=-RamRoleName="AppSnapshotRoleName",-InstantAccess=true,-EnableFsFreeze=true,-TimeoutInSeconds=30,-PreScriptPath="/tmp/prescript.sh",-PostScriptPath="/tmp/postscript.sh",-InstantAccessRetentionDays=1,-ExcludeDiskId="",-Name="LinuxApp1"';
+/** The ECS quick start's RunCommand line, as the README gives it (so the page is what is tested). */
+const VENDOR_COMMAND = quickStartCommand();
 
 /** A disk id unique in the region, as the cloud's are (a cluster group spans instances). */
 const diskId = (instance: string, role: string) =>

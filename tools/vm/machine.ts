@@ -182,7 +182,7 @@ export interface BootOptions {
   readonly disks: readonly CloudDisk[];
   /** The host port the guest's 100.100.100.200:80 reaches (Region.guestListener). */
   readonly port: number;
-  /** QEMU's cache mode for the disks: a guest flush must reach the image file (see README). */
+  /** QEMU's cache mode for the disks: a guest flush must reach the image file (see docs/dev/020_testing.md). */
   readonly cache?: 'writeback' | 'none' | 'directsync';
   readonly console: string;
 }

@@ -1,4 +1,4 @@
-// The fault matrix (README: the invariants): the agent and its watchdog killed or stopped at each phase,
+// The fault matrix (docs/010_how-a-run-works.md, the invariants): the agent and its watchdog killed or stopped at each phase,
 // simultaneous runs, full, read-only and frozen state and log directories. For every case:
 // nothing frozen after T + 1 s, the documented exit code, no tag it cannot vouch for, and
 // the next run succeeds.

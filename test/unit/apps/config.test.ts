@@ -1,7 +1,8 @@
 import { chmodSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAppsConfig, selectApps } from '../../../src/apps/config.js';
+import { APP_TYPES, loadAppsConfig, selectApps } from '../../../src/apps/config.js';
+import { PARAMS } from '../../../src/params/index.js';
 import { tmp } from '../../support/tmp.js';
 
 const me = process.getuid!();
@@ -48,6 +49,14 @@ describe('apps config', () => {
     const f = loadAppsConfig(file(GOOD), me);
     expect(() => selectApps(f, ['db2'])).toThrow(
       expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/defined: db1/) }),
+    );
+  });
+
+  it("-Apps' help names every kind of quiescer there is (it once left PostgreSQL out)", () => {
+    const help = PARAMS.find((p) => p.name === 'Apps')!.help;
+    for (const label of Object.values(APP_TYPES)) expect(help).toContain(label);
+    expect(() => loadAppsConfig(file({ apps: { x: { type: 'oracle' } } }), me)).toThrow(
+      /unknown type oracle \(mysql, postgresql, sqlserver\)/,
     );
   });
 });
