@@ -43,6 +43,7 @@ export const LAYERS = {
   report: ['errors', 'system'],
   cloud: ['errors', 'system'],
   params: ['errors'],
+  retention: ['errors'],
   scripts: ['errors', 'system'],
   freeze: ['errors', 'system', 'report'],
   apps: ['errors', 'system', 'report'],

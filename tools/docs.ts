@@ -98,8 +98,28 @@ export function jsonFieldsTable(): string {
   ].join('\n');
 }
 
+/**
+ * The folder layers, as scripts/lint-boundaries.mjs enforces them (read from its LAYERS table),
+ * top first, padded as prettier pads a Markdown table (ARCHITECTURE.md is prettier-checked).
+ */
+export function layersTable(root: string): string {
+  const script = readFileSync(join(root, 'scripts/lint-boundaries.mjs'), 'utf8');
+  const body = /export const LAYERS = \{([\s\S]*?)\n\};/.exec(script)?.[1] ?? '';
+  const rows = [...body.matchAll(/^\s+'?([a-z]+)'?: \[([^\]]*)\]/gm)].reverse().map((m) => {
+    const deps = [...m[2]!.matchAll(/'([^']*)'/g)].map((d) => d[1]!);
+    const may = deps.includes('*') ? 'everything' : deps.join(', ') || 'nothing';
+    return [`\`${m[1]!}/\``, may];
+  });
+  if (!rows.length) throw new Error('scripts/lint-boundaries.mjs: no LAYERS table found');
+  const all = [['folder', 'may import'], ...rows];
+  const w = [0, 1].map((i) => Math.max(...all.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
+  // Blank lines around it, as prettier wants a table inside the markers.
+  return `\n${[line(all[0]!), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n')}\n`;
+}
+
 /** Every generated section, by its marker name. */
-export const GENERATED: Record<string, () => string> = {
+export const GENERATED: Record<string, (root: string) => string> = {
   params: paramsTable,
   'exit-codes': exitCodesTable,
   os: osTable,
@@ -108,18 +128,19 @@ export const GENERATED: Record<string, () => string> = {
   'fleet-exit': fleetExitTable,
   environment: environmentTable,
   'json-fields': jsonFieldsTable,
+  layers: layersTable,
 };
 
 const MARKER = /<!-- ([a-z-]+):start -->\n[\s\S]*?<!-- \1:end -->/g;
 
 /** The text with each generated section it holds regenerated, and the names it held. */
-export function regenerate(text: string): { text: string; names: string[] } {
+export function regenerate(text: string, root: string): { text: string; names: string[] } {
   const names: string[] = [];
   const out = text.replace(MARKER, (_all, name: string) => {
     const make = GENERATED[name];
     if (!make) throw new Error(`unknown generated section '${name}'`);
     names.push(name);
-    return `<!-- ${name}:start -->\n${make()}\n<!-- ${name}:end -->`;
+    return `<!-- ${name}:start -->\n${make(root)}\n<!-- ${name}:end -->`;
   });
   return { text: out, names };
 }
@@ -180,7 +201,7 @@ export function docsCommand(
   const shown = new Set<string>();
   for (const file of files) {
     const before = readFileSync(file, 'utf8');
-    const { text, names } = regenerate(before);
+    const { text, names } = regenerate(before, root);
     names.forEach((n) => shown.add(n));
     if (text === before) continue;
     if (mode === 'write') writeFileSync(file, text);

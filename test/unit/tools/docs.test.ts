@@ -16,6 +16,7 @@ import {
   exitCodesTable,
   fleetExitTable,
   GENERATED,
+  layersTable,
   paramsTable,
 } from '../../../tools/docs.js';
 import { PARAMS } from '../../../src/params/index.js';
@@ -33,7 +34,14 @@ describe('the documentation (README, ARCHITECTURE.md, docs/)', () => {
   /** A copy of the documentation to break. */
   const docs = () => {
     copy = mkdtempSync(join(tmpdir(), 'asp-docs-'));
-    for (const f of ['README.md', 'ARCHITECTURE.md', 'CHANGELOG.md', 'docs', 'test/README.md'])
+    for (const f of [
+      'README.md',
+      'ARCHITECTURE.md',
+      'CHANGELOG.md',
+      'docs',
+      'test/README.md',
+      'scripts',
+    ])
       cpSync(join(ROOT, f), join(copy, f), { recursive: true });
     return copy;
   };
@@ -68,11 +76,9 @@ describe('the documentation (README, ARCHITECTURE.md, docs/)', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     writeFileSync(
       join(root, 'README.md'),
-      readme
-        .replace('(docs/070_fleet.md)', '(docs/075_fleet.md)')
-        .replace(/\[8\. Cluster\]\(docs\/080_cluster\.md\)/g, '8. Cluster')
-        .replace(/\[8\. Cluster-consistent groups\]\(docs\/080_cluster\.md\)/g, 'cluster'),
+      readme.replace('(docs/070_fleet.md)', '(docs/075_fleet.md)'),
     );
+    writeFileSync(join(root, 'docs/dev/050_orphan.md'), '# A page no one links\n');
     const env = join(root, 'docs/030_parameters-and-commands.md');
     writeFileSync(
       env,
@@ -87,7 +93,7 @@ describe('the documentation (README, ARCHITECTURE.md, docs/)', () => {
       expect.arrayContaining([
         "no page shows the generated table 'environment'",
         'README.md: link to docs/075_fleet.md: no such file',
-        'docs/080_cluster.md: not reachable from README.md',
+        'docs/dev/050_orphan.md: not reachable from README.md',
       ]),
     );
   });
@@ -107,10 +113,16 @@ describe('the documentation (README, ARCHITECTURE.md, docs/)', () => {
         'exit-codes',
         'fleet-exit',
         'json-fields',
+        'layers',
         'os',
         'params',
       ].sort(),
     );
+    // The layer table is the lint's own: a folder added to the lint shows up in it.
+    const lint = readFileSync(join(ROOT, 'scripts/lint-boundaries.mjs'), 'utf8');
+    expect(GENERATED.layers!(ROOT)).toContain('| `retention/` | errors ');
+    expect(() => layersTable(mkdtempSync(join(tmpdir(), 'asp-nolint-')))).toThrow();
+    expect(lint).toContain('export const LAYERS = {');
     const page = readFileSync(join(ROOT, 'docs/100_troubleshooting.md'), 'utf8');
     for (const e of EXIT_CODES) expect(page).toMatch(new RegExp(`^\\| ${e.code} \\| `, 'm'));
   });
