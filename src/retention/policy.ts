@@ -13,6 +13,11 @@ export interface Candidate {
   readonly createdMs: number;
   /** Still being made (or its state unknown): never removed. */
   readonly inProgress: boolean;
+  /**
+   * Failed on the cloud's side: no restore can come of it, so it never takes a place that a
+   * usable group should have (last, hourly ... yearly); only --keep-within or a tag keep it.
+   */
+  readonly failed?: boolean;
   readonly consistency: 'AppConsistent' | 'FsConsistent' | 'None';
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -104,13 +109,16 @@ function planOneName(groups: readonly Candidate[], p: KeepPolicy): Decision[] {
   const lastKey = new Map<string, string>();
   const newest = sorted[0]?.createdMs ?? 0;
   const since = p.within ? minusSpan(newest, p.within) : Infinity;
-  const newestApp = sorted.find((g) => g.consistency === 'AppConsistent' && !g.inProgress);
-  return sorted.map((g, i) => {
+  const newestApp = sorted.find(
+    (g) => g.consistency === 'AppConsistent' && !g.inProgress && !g.failed,
+  );
+  let usable = 0;
+  return sorted.map((g) => {
     const reasons: string[] = [];
     if (g.inProgress) reasons.push('in progress');
     if (g === newestApp) reasons.push('newest AppConsistent');
-    if (i < (p.last ?? 0)) reasons.push('last');
-    for (const [k, label, key] of BUCKETS) {
+    if (!g.failed && usable++ < (p.last ?? 0)) reasons.push('last');
+    for (const [k, label, key] of g.failed ? [] : BUCKETS) {
       const bucket = key(g.createdMs);
       if (left.get(k)! > 0 && lastKey.get(k) !== bucket) {
         lastKey.set(k, bucket);

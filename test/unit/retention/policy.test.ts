@@ -138,6 +138,26 @@ describe('planPrune: restic forget rules over snapshot groups (UTC)', () => {
     ]);
   });
 
+  it('a failed group takes no place a usable one should have; within or a tag still keep it', () => {
+    const gs = [
+      g('2027-01-01T00:00'),
+      g('2027-01-02T00:00'),
+      g('2027-01-02T12:00', { failed: true, consistency: 'None' }),
+    ];
+    expect(
+      planPrune(gs, { last: 1, daily: 2 }).map((x) => [
+        x.group.createdMs === at('2027-01-02T12:00'),
+        x.reasons,
+      ]),
+    ).toEqual([
+      [true, []],
+      [false, ['last', 'daily 2027-01-02']],
+      [false, ['daily 2027-01-01']],
+    ]);
+    const within = planPrune(gs, { within: { years: 0, months: 0, days: 1, hours: 0 } });
+    expect(within[0]!.reasons).toEqual(['within']);
+  });
+
   it('each name on its own', () => {
     const gs = [
       g('2027-01-01T00:00'),
