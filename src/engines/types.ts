@@ -20,7 +20,8 @@ import type { Deadline } from '../system/clock.js';
  *   clientToken where the engine keeps it; else the same name, created at or after `since`,
  *   over the same disks where its snapshots are listed); undefined otherwise. Never creates.
  *   The run calls it, after the thaw, only after GroupCallUnanswered (plugin/unanswered.ts).
- * - describeGroup(): current status; 'accomplished' once every snapshot is usable.
+ * - describeGroup(): current status; 'accomplished' once every snapshot is usable. The request's
+ *   tags come back as the group's tags (describeGroup, listGroups, findGroup).
  * - tagSnapshots(): adds (overwrites) tags on the given snapshots.
  * - listGroups() / deleteGroup() / rollbackGroup(): management; rollback restores each
  *   disk's bytes to the snapshot time and refuses while a disk is in use (mounted).
@@ -81,6 +82,11 @@ export interface CreateGroupRequest {
   /** Idempotency token: a retried call must not create a second group. */
   readonly clientToken: string;
   /**
+   * Tags of the group, set as it is made (CreateSnapshotGroup's Tag.N): the agent's mark, so
+   * a prune can tell its groups from others even when the run failed before tagging.
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+  /**
    * The frozen window's deadline (TimeoutInSeconds), when filesystems are frozen: the call,
    * its retries and each attempt's own timeout must end before it.
    */
@@ -110,6 +116,8 @@ export interface GroupInfo {
   readonly instantAccess: boolean;
   readonly instantAccessRetentionDays: number;
   readonly snapshots: SnapshotInfo[];
+  /** The group's own tags (those given at creation); absent where the engine has none. */
+  readonly tags?: Readonly<Record<string, string>>;
   /** The service's RequestId of the call that created it (createGroup's answer only). */
   readonly requestId?: string;
 }
@@ -156,5 +164,6 @@ export function pendingGroup(id: string, req: CreateGroupRequest, requestId?: st
     instantAccess: req.instantAccess,
     instantAccessRetentionDays: req.instantAccessRetentionDays,
     snapshots: [],
+    ...(req.tags ? { tags: { ...req.tags } } : {}),
   };
 }

@@ -10,6 +10,7 @@ import { stopIfInterrupted } from './interrupt.js';
 import type { Phase, RunResult } from './result.js';
 import { settleUnanswered } from './unanswered.js';
 import { freezeHeldUntil, THAWED_BY } from './consistency.js';
+import { CREATED_BY } from '../retention/mark.js';
 import type { RunPlan } from './validate.js';
 
 export type Timed = <T>(phase: Phase, fn: () => Promise<T>) => Promise<T>;
@@ -159,6 +160,7 @@ function groupRequest(
     instantAccess: params.instantAccess,
     instantAccessRetentionDays: params.instantAccessRetentionDays,
     clientToken: randomUUID(),
+    tags: { [CREATED_BY.key]: CREATED_BY.value },
     ...(deadline ? { deadline } : {}),
   };
 }

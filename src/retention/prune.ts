@@ -7,8 +7,9 @@
 import { AgentError } from '../errors/errors.js';
 import { planPrune, type Candidate, type Decision, type KeepPolicy } from './policy.js';
 
-/** The tag every snapshot this agent makes carries, and its value. */
-export const CREATED_BY = { key: 'CreatedBy', value: 'app-snapshot-plugin' } as const;
+import { CREATED_BY } from './mark.js';
+
+export { CREATED_BY };
 
 /** What a prune needs of an engine (SnapshotEngine has it). */
 export interface PruneEngine {
@@ -22,6 +23,8 @@ export interface PrunableGroup {
   readonly status: 'progressing' | 'accomplished' | 'failed';
   readonly createdAt: string;
   readonly snapshots: readonly { readonly tags: Readonly<Record<string, string>> }[];
+  /** The group's own tags: the mark set at creation. */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export interface PruneOptions {
@@ -56,9 +59,13 @@ function claimed(g: PrunableGroup): Candidate['consistency'] {
   return all('AppConsistent') ? 'AppConsistent' : all('FsConsistent') ? 'FsConsistent' : 'None';
 }
 
-/** Ours: every snapshot carries the mark (a group made by hand or another tool never is). */
+/**
+ * Ours: the group carries the mark from its creation, or every snapshot does (a group made by
+ * hand or by another tool never does).
+ */
 const ours = (g: PrunableGroup) =>
-  g.snapshots.length > 0 && g.snapshots.every((s) => s.tags[CREATED_BY.key] === CREATED_BY.value);
+  g.tags?.[CREATED_BY.key] === CREATED_BY.value ||
+  (g.snapshots.length > 0 && g.snapshots.every((s) => s.tags[CREATED_BY.key] === CREATED_BY.value));
 
 export function candidates(groups: readonly PrunableGroup[], name?: string): Candidate[] {
   return groups

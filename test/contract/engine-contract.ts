@@ -59,6 +59,19 @@ export function describeEngineContract(
       expect(done.name).toBe('contract');
     });
 
+    it("keeps the request's tags as the group's: describe, list and find return them", async () => {
+      const engine = await make();
+      const tags = { CreatedBy: 'app-snapshot-plugin', run: 'contract-tags' };
+      const req = await request(engine, { name: 'contract-tags', tags });
+      const g = await engine.createGroup(req);
+      expect((await settle(engine, g.id)).tags).toEqual(tags);
+      expect((await engine.listGroups()).find((x) => x.id === g.id)?.tags).toEqual(tags);
+      expect((await engine.findGroup(req, new Date(Date.now() - 60_000)))?.tags).toEqual(tags);
+      // A request without tags makes a group without them.
+      const plain = await engine.createGroup(await request(engine));
+      expect(Object.keys((await settle(engine, plain.id)).tags ?? {})).toEqual([]);
+    });
+
     it('is idempotent per clientToken', async () => {
       const engine = await make();
       const req = await request(engine);

@@ -73,6 +73,7 @@ export class MemoryEngine implements SnapshotEngine {
       clientToken: req.clientToken,
       instantAccess: req.instantAccess,
       instantAccessRetentionDays: req.instantAccessRetentionDays,
+      ...(req.tags ? { tags: { ...req.tags } } : {}),
       snapshots: req.diskIds.map((diskId, i) => ({
         id: `s-mem${this.n}x${i}`,
         diskId,

@@ -312,6 +312,7 @@ export class Emulator {
       instantAccess: p.InstantAccess === 'true',
       instantAccessRetentionDays: Number(p.InstantAccessRetentionDays ?? 1),
       clientToken: token,
+      ...(groupTags(p) ? { tags: groupTags(p) } : {}),
     });
     this.groups.set(g.id, { createdAt: Date.now(), token, faults: { ...this.faults } });
     return this.answerCreate(g.id);
@@ -361,6 +362,7 @@ export class Emulator {
         InstanceId: this.instanceId,
         CreationTime: g.createdAt.replace(/\.\d+Z$/, 'Z'),
         Status: status,
+        Tags: { Tag: Object.entries(g.tags ?? {}).map(([Key, Value]) => ({ Key, Value })) },
         Snapshots: {
           Snapshot: g.snapshots.map((s, i) => {
             const broken = i === 0 && meta.faults['snapshot-unavailable'];
@@ -441,4 +443,12 @@ export function send(res: ServerResponse, status: number, body: unknown): void {
 export function withoutSecrets(params: Record<string, string>): Record<string, string> {
   const { Signature: _s, SecurityToken: _t, AccessKeyId: _a, SignatureNonce: _n, ...safe } = params;
   return safe;
+}
+
+/** CreateSnapshotGroup's Tag.N.Key / Tag.N.Value, or undefined when there are none. */
+function groupTags(p: Record<string, string>): Record<string, string> | undefined {
+  const tags: Record<string, string> = {};
+  for (let n = 1; p[`Tag.${n}.Key`] !== undefined; n++)
+    tags[p[`Tag.${n}.Key`]!] = p[`Tag.${n}.Value`] ?? '';
+  return Object.keys(tags).length ? tags : undefined;
 }

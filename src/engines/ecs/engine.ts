@@ -43,6 +43,7 @@ interface ApiGroup {
       Tags?: { Tag?: { Key: string; Value: string }[] };
     }[];
   };
+  Tags?: { Tag?: { Key: string; Value: string }[] };
 }
 
 export interface EcsEngineOptions {
@@ -140,6 +141,9 @@ export class EcsEngine implements SnapshotEngine {
           ? { InstantAccessRetentionDays: req.instantAccessRetentionDays }
           : {}),
         ClientToken: req.clientToken,
+        ...(req.tags && Object.keys(req.tags).length
+          ? { Tag: Object.entries(req.tags).map(([Key, Value]) => ({ Key, Value })) }
+          : {}),
       },
       req.deadline ? { deadline: req.deadline } : {},
     ).catch((e: unknown) => {
@@ -247,6 +251,9 @@ function toGroup(g: ApiGroup): GroupInfo {
     instantAccess: first?.InstantAccess ?? false,
     instantAccessRetentionDays: first?.InstantAccessRetentionDays ?? 0,
     snapshots,
+    ...(g.Tags?.Tag?.length
+      ? { tags: Object.fromEntries(g.Tags.Tag.map((t) => [t.Key, t.Value])) }
+      : {}),
   };
 }
 

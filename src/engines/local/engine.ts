@@ -169,6 +169,7 @@ export class LocalEngine implements SnapshotEngine {
       instantAccess: req.instantAccess,
       instantAccessRetentionDays: req.instantAccessRetentionDays,
       snapshots,
+      ...(req.tags ? { tags: { ...req.tags } } : {}),
       ownerPid: process.pid,
       ownerStart: processStartTime(process.pid),
     };
