@@ -8,6 +8,9 @@ import type { CliContext } from '../context.js';
 import { DEFAULT_POOL } from '../../params/index.js';
 import { ParamsError } from '../../errors/errors.js';
 import type { Argv } from 'yargs';
+import { acquireLock } from '../../system/lock.js';
+import { keepOptionsOf, PRUNE_OPTIONS } from '../prune-options.js';
+import { pruneCommand } from './prune.js';
 
 export interface GroupsArgs {
   readonly action: 'list' | 'show' | 'rollback' | 'delete';
@@ -71,10 +74,12 @@ export async function groupsCommand(
 export function registerGroups(y: Argv, ctx: CliContext): Argv {
   return y.command(
     'groups <action> [id]',
-    'List, show, roll back (local engine) or delete snapshot groups',
+    'List, show, roll back (local engine), delete or prune (a retention policy) snapshot groups',
     (y) =>
       y
-        .positional('action', { choices: ['list', 'show', 'rollback', 'delete'] as const })
+        .positional('action', {
+          choices: ['list', 'show', 'rollback', 'delete', 'prune'] as const,
+        })
         .positional('id', { type: 'string', describe: 'snapshot group id (ssg-...)' })
         .option('pool', { type: 'string', default: DEFAULT_POOL })
         .option('engine', { choices: ['auto', 'local', 'ecs'] as const, default: 'auto' as const })
@@ -85,26 +90,43 @@ export function registerGroups(y: Argv, ctx: CliContext): Argv {
         })
         .option('disk', { type: 'string', array: true, describe: 'rollback: only these disk ids' })
         .option('json', JSON_ALIAS)
+        .options(PRUNE_OPTIONS)
         .check((a) => {
-          if (a.action !== 'list' && !a.id)
+          if (a.action !== 'list' && a.action !== 'prune' && !a.id)
             throw new ParamsError(`groups ${a.action} needs a group id`);
           return true;
         }),
     async (a) =>
       ctx.setCode(
-        await groupsCommand(
-          {
-            action: a.action!,
-            engine: a.engine,
-            ramRoleName: String(a['ram-role-name']),
-            pool: a.pool,
-            ...(a.id ? { id: a.id } : {}),
-            ...(a.disk ? { disks: a.disk.map(String) } : {}),
-            json: wantsJson(a),
-          },
-          ctx.io,
-          ctx.config.engine,
-        ),
+        a.action === 'prune'
+          ? await pruneCommand(
+              { ...keepOptionsOf(a), dryRun: a['dry-run'], json: wantsJson(a) },
+              ctx.io,
+              () =>
+                assembleEngine(
+                  {
+                    engine: a.engine,
+                    pool: a.pool,
+                    ramRoleName: String(a['ram-role-name']),
+                    timeoutInSeconds: 30,
+                  },
+                  ctx.config,
+                ).engine,
+              () => acquireLock(ctx.config.paths.stateDir),
+            )
+          : await groupsCommand(
+              {
+                action: a.action!,
+                engine: a.engine,
+                ramRoleName: String(a['ram-role-name']),
+                pool: a.pool,
+                ...(a.id ? { id: a.id } : {}),
+                ...(a.disk ? { disks: a.disk.map(String) } : {}),
+                json: wantsJson(a),
+              },
+              ctx.io,
+              ctx.config.engine,
+            ),
       ),
   );
 }

@@ -1,0 +1,104 @@
+// `groups prune`: the retention policy (retention/) over this instance's groups, under the
+// agent's lock (no run of this agent makes a group meanwhile). A dry run prints the plan and
+// deletes nothing; a real one deletes what the plan removes and says what was and was not.
+import type { SnapshotEngine } from '../../engines/types.js';
+import { describeError, exitCodeFor } from '../../errors/exit-code-for.js';
+import { parseKeepOptions, type KeepOptions } from '../../retention/options.js';
+import { prune, type PruneReport } from '../../retention/prune.js';
+import type { Decision } from '../../retention/policy.js';
+import type { Lock } from '../../system/lock.js';
+import type { Io } from '../io.js';
+
+/** The exit codes of a prune (docs/040 shows them). */
+export const PRUNE_EXIT = {
+  /** Every group the plan removes was deleted (or it was a dry run). */
+  Done: 0,
+  /** A keep option is malformed, or there is none: nothing was listed or deleted. */
+  BadParameters: 2,
+  /** Another run of this agent holds the lock: nothing was deleted; try again later. */
+  Busy: 16,
+  /** Some groups the plan removes could not be deleted: listed with the reason. */
+  SomeNotDeleted: 20,
+} as const;
+
+export interface PruneArgs extends KeepOptions {
+  readonly name?: string;
+  readonly dryRun: boolean;
+  readonly json: boolean;
+}
+
+const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
+
+function table(decisions: readonly Decision[], r: PruneReport, dryRun: boolean): string {
+  const failed = new Map(r.failed.map((f) => [f.id, f.error]));
+  const action = (d: Decision) =>
+    d.keep ? 'keep' : dryRun ? 'remove' : failed.has(d.group.id) ? 'NOT removed' : 'removed';
+  const rows = decisions.map((d) => [
+    d.group.name,
+    d.group.id,
+    when(d.group.createdMs),
+    d.group.consistency,
+    action(d),
+    d.keep ? d.reasons.join(', ') : (failed.get(d.group.id) ?? ''),
+  ]);
+  const all = [['name', 'group', 'created (UTC)', 'consistency', 'action', 'why'], ...rows];
+  const w = all[0]!.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
+  const lines = all.map((row) =>
+    row
+      .map((c, i) => c.padEnd(w[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
+  const removed = decisions.filter((d) => !d.keep).length;
+  const summary = dryRun
+    ? `dry run: ${decisions.length - removed} kept, ${removed} would be removed`
+    : `${decisions.length - removed} kept, ${r.deleted.length} removed${r.failed.length ? `, ${r.failed.length} NOT removed` : ''}`;
+  return [...lines, summary].join('\n');
+}
+
+function json(r: PruneReport, dryRun: boolean, code: number): unknown {
+  return {
+    ExitCode: code,
+    DryRun: dryRun,
+    Groups: r.decisions.map((d) => ({
+      Name: d.group.name,
+      SnapshotGroupId: d.group.id,
+      CreatedAt: new Date(d.group.createdMs).toISOString(),
+      Consistency: d.group.consistency,
+      Keep: d.keep,
+      Reasons: d.reasons,
+    })),
+    Deleted: r.deleted,
+    NotDeleted: r.failed.map((f) => ({ SnapshotGroupId: f.id, Error: f.error })),
+  };
+}
+
+export async function pruneCommand(
+  a: PruneArgs,
+  io: Io,
+  engine: () => SnapshotEngine,
+  lock: () => Lock,
+): Promise<number> {
+  let held: Lock | undefined;
+  try {
+    const policy = parseKeepOptions(a);
+    held = lock();
+    const r = await prune(engine(), {
+      policy,
+      dryRun: a.dryRun,
+      ...(a.name !== undefined ? { name: a.name } : {}),
+    });
+    const code = r.failed.length ? PRUNE_EXIT.SomeNotDeleted : PRUNE_EXIT.Done;
+    io.out(
+      a.json
+        ? `${JSON.stringify(json(r, a.dryRun, code), null, 2)}\n`
+        : `${table(r.decisions, r, a.dryRun)}\n`,
+    );
+    return code;
+  } catch (e) {
+    io.err(`groups prune: ${describeError(e)}\n`);
+    return exitCodeFor(e);
+  } finally {
+    held?.release();
+  }
+}
