@@ -105,6 +105,10 @@ export class ParticipantEngine implements SnapshotEngine {
     return this.inner.tagSnapshots(ids, tags);
   }
 
+  setRetention(ids: readonly string[], days: number): Promise<void> {
+    return this.inner.setRetention(ids, days);
+  }
+
   listGroups(): Promise<GroupInfo[]> {
     return this.inner.listGroups();
   }

@@ -23,6 +23,10 @@ import type { Deadline } from '../system/clock.js';
  * - describeGroup(): current status; 'accomplished' once every snapshot is usable. The request's
  *   tags come back as the group's tags (describeGroup, listGroups, findGroup).
  * - tagSnapshots(): adds (overwrites) tags on the given snapshots.
+ * - setRetention(): the given snapshots are deleted by the engine `days` after their creation
+ *   (the cloud's RetentionDays; the local engine records it and `groups prune` enforces it).
+ *   It can only be extended: a shorter retention than a snapshot has is refused (RetentionFailed,
+ *   exit 17, as is any other failure), the same one again is a no-op.
  * - listGroups() / deleteGroup() / rollbackGroup(): management; rollback restores each
  *   disk's bytes to the snapshot time and refuses while a disk is in use (mounted).
  */
@@ -55,6 +59,7 @@ export interface SnapshotEngine {
     snapshotIds: readonly string[],
     tags: Readonly<Record<string, string>>,
   ): Promise<void>;
+  setRetention(snapshotIds: readonly string[], days: number): Promise<void>;
   listGroups(): Promise<GroupInfo[]>;
   deleteGroup(groupId: string): Promise<void>;
   rollbackGroup(
@@ -104,6 +109,8 @@ export interface SnapshotInfo {
   readonly sizeBytes: number;
   readonly tags: Record<string, string>;
   readonly createdAt: string;
+  /** Days after createdAt the engine deletes it (setRetention); absent: kept until deleted. */
+  readonly retentionDays?: number;
 }
 
 export interface GroupInfo {

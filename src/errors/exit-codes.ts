@@ -1,5 +1,5 @@
 // The plugin's public API: one table, the single source for code, docs (docs/040_exit-codes-and-output.md), man page and help.
-// Codes and meanings mirror the vendor's documented error codes ("错误码信息").
+// Codes and meanings mirror the vendor's documented error codes ("错误码信息"); 17 is ours.
 
 export const EXIT_CODES = [
   { code: 0, name: 'Success', meaning: 'Snapshot group created and tagged.' },
@@ -45,6 +45,14 @@ export const EXIT_CODES = [
     name: 'SnapshotInProgress',
     meaning:
       'A previous snapshot (or another run of this agent) is still in progress on these disks.',
+  },
+  {
+    // Ours, not the vendor's (it has no -RetentionDays): only a run that asked for retention
+    // can end with it.
+    code: 17,
+    name: 'RetentionFailed',
+    meaning:
+      'The group was made (and tagged), but -RetentionDays could not be set: its snapshots are kept until deleted.',
   },
   {
     code: 255,

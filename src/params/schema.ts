@@ -116,6 +116,15 @@ export const PARAMS = [
     help: 'How long to wait for the snapshot group to be accomplished after the thaw (exit 6 past it).',
   },
   {
+    name: 'RetentionDays',
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 65536,
+    origin: 'ours',
+    help: 'Days the cloud keeps every snapshot of the group, counted from its creation (1-65536; it can only be extended): set after the wait, so the snapshots expire even if this agent never runs again. 0: kept until deleted. A failure to set it is exit 17.',
+  },
+  {
     name: 'DeleteUnclaimedGroup',
     type: 'bool',
     default: false,

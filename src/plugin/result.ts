@@ -10,6 +10,7 @@ export const PHASES = [
   'release',
   'postScript',
   'wait',
+  'retain',
   'tag',
 ] as const;
 export type Phase = (typeof PHASES)[number];
@@ -42,6 +43,8 @@ export interface RunResult {
     Facts: Record<string, string>;
   }[];
   Warnings: string[];
+  /** -RetentionDays, once set on every snapshot of the group. */
+  Retention?: { Days: number; ExpiresAt: string };
   Error?: string;
 }
 
@@ -76,5 +79,7 @@ export const RESULT_FIELDS: Record<keyof RunResult, string> = {
   Scripts: 'each script run: Role (pre, post), Path, ExitCode (null if killed), TimedOut',
   Apps: 'each built-in quiescer: Name, Type, Mode (what it locked), HeldMs, Held (verified after the thaw), Facts (tagged)',
   Warnings: 'what went wrong without failing the run (also in the log)',
+  Retention:
+    'with -RetentionDays, once set on every snapshot: Days and ExpiresAt (UTC); absent otherwise',
   Error: 'on failure: the reason, as in the last log line',
 };

@@ -1,6 +1,7 @@
 import type { Params } from '../params/index.js';
 import { exitCodeFor } from '../errors/exit-code-for.js';
 import type { Lock } from '../system/lock.js';
+import type { GroupInfo } from '../engines/types.js';
 import { AppsPhase } from './apps-phase.js';
 import { groupLayout } from './layout.js';
 import type { Deps } from './deps.js';
@@ -9,6 +10,7 @@ import { emptyResult, type Phase, type RunResult } from './result.js';
 import { runScriptPhase } from './scripts-phase.js';
 import { summarize } from './summary.js';
 import { tag, type Tagging } from './tag.js';
+import { retain } from './retain.js';
 import { decide, snapshotsOf, tagSet, taggedIds } from './consistency.js';
 import { validate, type RunPlan } from './validate.js';
 import { waitGroup } from './wait.js';
@@ -188,6 +190,21 @@ class Run {
     }
   }
 
+  /** -RetentionDays on every snapshot of the group: the expiry, or undefined (none asked, or failed). */
+  private async retain(group: GroupInfo): Promise<string | undefined> {
+    const days = this.params.retentionDays;
+    if (!days) return undefined;
+    try {
+      const expires = await this.timed('retain', () => retain(this.deps, group, days));
+      this.result.Retention = { Days: days, ExpiresAt: expires };
+      return expires;
+    } catch (e) {
+      this.errors.push(e);
+      this.warn('the snapshots have no retention: they are kept (and billed) until deleted');
+      return undefined;
+    }
+  }
+
   /** Wait for the group, then tag every snapshot with what it may truthfully claim. */
   private async finishGroup(plan: RunPlan, appOk: boolean): Promise<void> {
     const window = this.window;
@@ -198,12 +215,18 @@ class Run {
     const group = await this.timed('wait', () =>
       waitGroup(this.deps, window.group!, this.params.groupTimeoutInSeconds, window.calledAt),
     );
+    const expires = await this.retain(group);
     const consistency = decide(plan.intent, this.params.enableFsFreeze, appOk, window.freezeHeld);
     result.Consistency = consistency;
     let tagged: Tagging | undefined;
     if (consistency !== 'None') {
-      // What the quiescers recorded under their locks goes with the snapshots (e.g. db1.Gtid).
-      const t = { ids: taggedIds(group, plan.freeze), tags: tagSet(consistency, result.Apps) };
+      // What the quiescers recorded under their locks goes with the snapshots (e.g. db1.Gtid),
+      // and the expiry once the engine has it (never before: a tag must not claim it).
+      const tags = {
+        ...tagSet(consistency, result.Apps),
+        ...(expires ? { ExpiresAt: expires } : {}),
+      };
+      const t = { ids: taggedIds(group, plan.freeze), tags };
       await this.timed('tag', () => tag(this.deps, t, consistency)).then(
         () => (tagged = t),
         (e: unknown) => void this.errors.push(e),

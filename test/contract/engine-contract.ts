@@ -72,6 +72,24 @@ export function describeEngineContract(
       expect(Object.keys((await settle(engine, plain.id)).tags ?? {})).toEqual([]);
     });
 
+    it('sets retention on snapshots, extends it, never shortens it (exit 17), refuses unknown ids', async () => {
+      const engine = await make();
+      const g = await settle(engine, (await engine.createGroup(await request(engine))).id);
+      const ids = g.snapshots.map((s) => s.id);
+      await engine.setRetention(ids, 7);
+      const days = async () =>
+        (await engine.describeGroup(g.id)).snapshots.map((s) => s.retentionDays);
+      expect(await days()).toEqual(ids.map(() => 7));
+      await engine.setRetention(ids, 7);
+      await engine.setRetention(ids.slice(0, 1), 30);
+      expect(await days()).toEqual(ids.map((_, i) => (i === 0 ? 30 : 7)));
+      await expect(engine.setRetention(ids.slice(0, 1), 3)).rejects.toMatchObject({ exitCode: 17 });
+      await expect(engine.setRetention(['s-nosuchsnapshot0001'], 7)).rejects.toMatchObject({
+        exitCode: 17,
+      });
+      expect(await days()).toEqual(ids.map((_, i) => (i === 0 ? 30 : 7)));
+    });
+
     it('is idempotent per clientToken', async () => {
       const engine = await make();
       const req = await request(engine);

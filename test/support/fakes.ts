@@ -22,7 +22,7 @@ export class MemoryEngine implements SnapshotEngine {
   readonly canRollback = true;
   warmUp?: () => Promise<void>;
   groups = new Map<string, GroupInfo>();
-  fail: Partial<Record<'create' | 'tag' | 'find' | 'delete', AgentError>> = {};
+  fail: Partial<Record<'create' | 'tag' | 'find' | 'delete' | 'retain', AgentError>> = {};
   /** Called inside createGroup: lets a test look at the world while "frozen". */
   onCreate: () => void = () => undefined;
   quota = 64;
@@ -105,6 +105,22 @@ export class MemoryEngine implements SnapshotEngine {
       };
     }
     return g;
+  }
+  /** Retention per snapshot id, as set. */
+  async setRetention(ids: readonly string[], days: number): Promise<void> {
+    if (this.fail.retain) throw this.fail.retain;
+    const all = [...this.groups.values()].flatMap((g) => g.snapshots);
+    const unknown = ids.filter((id) => !all.some((s) => s.id === id));
+    if (unknown.length)
+      throw new AgentError('RetentionFailed', `unknown snapshot id(s): ${unknown.join(', ')}`);
+    const shorter = all.find((s) => ids.includes(s.id) && (s.retentionDays ?? 0) > days);
+    if (shorter)
+      throw new AgentError('RetentionFailed', `retention of ${shorter.id} can only be extended`);
+    for (const [id, g] of this.groups)
+      this.groups.set(id, {
+        ...g,
+        snapshots: g.snapshots.map((s) => (ids.includes(s.id) ? { ...s, retentionDays: days } : s)),
+      });
   }
   async tagSnapshots(
     ids: readonly string[],

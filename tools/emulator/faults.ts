@@ -16,6 +16,7 @@ export const FAULT_HELP = {
   'group-failed': 'groups end failed',
   'snapshot-unavailable': 'one snapshot never becomes available',
   'tag-refused': 'TagResources: 403 QuotaExceed.Tags',
+  'retention-refused': 'ModifySnapshotAttribute: 403 Forbidden.RAM',
   'role-missing': 'metadata: no RAM role attached',
   'token-expired': 'API calls: 400 InvalidSecurityToken.Expired',
   'no-imds-token': "metadata: the hardened mode's token PUT is refused",

@@ -215,6 +215,7 @@ export class Emulator {
       CreateSnapshotGroup: () => this.createGroup(params),
       DescribeSnapshotGroups: () => this.describeGroups(params),
       TagResources: () => this.tag(params),
+      ModifySnapshotAttribute: () => this.modifySnapshot(params),
       DeleteSnapshotGroup: () => this.deleteGroup(params),
     }[action];
     return handler?.();
@@ -228,7 +229,7 @@ export class Emulator {
   /** Whether this instance holds the group or snapshot ids named in `params`. */
   async owns(params: Record<string, string>): Promise<boolean> {
     const ids = Object.entries(params)
-      .filter(([k]) => /^(ResourceId\.\d+|SnapshotGroupId)$/.test(k))
+      .filter(([k]) => /^(ResourceId\.\d+|SnapshotGroupId|SnapshotId)$/.test(k))
       .map(([, v]) => v);
     for (const [id] of this.groups) {
       if (ids.includes(id)) return true;
@@ -374,6 +375,7 @@ export class Emulator {
               Available: done && !broken,
               InstantAccess: g.instantAccess,
               InstantAccessRetentionDays: g.instantAccessRetentionDays,
+              ...(s.retentionDays ? { RetentionDays: s.retentionDays } : {}),
               Tags: { Tag: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })) },
             };
           }),
@@ -381,6 +383,38 @@ export class Emulator {
       });
     }
     return { body: { SnapshotGroups: { SnapshotGroup: out }, NextToken: '' } };
+  }
+
+  /**
+   * ModifySnapshotAttribute's RetentionDays (1-65536, counted from creation; only extended, as
+   * the official SDK's model documents it). The other attributes are not emulated.
+   */
+  private async modifySnapshot(p: Record<string, string>): Promise<Answer> {
+    const days = Number(p.RetentionDays);
+    if (p.RetentionDays === undefined)
+      return { error: [400, 'MissingParameter', 'RetentionDays is not emulated without a value.'] };
+    if (!Number.isInteger(days) || days < 1 || days > 65536)
+      return {
+        error: [400, 'InvalidParameter.RetentionDays', 'The specified RetentionDays is invalid.'],
+      };
+    if (this.faults['retention-refused'])
+      return {
+        error: [403, 'Forbidden.RAM', 'User not authorized to operate on the specified resource.'],
+      };
+    try {
+      await this.engine.setRetention([p.SnapshotId ?? ''], days);
+    } catch (e) {
+      if (/unknown snapshot/.test((e as Error).message))
+        return notFound('InvalidSnapshotId.NotFound', 'The specified SnapshotId does not exist.');
+      return {
+        error: [
+          400,
+          'InvalidParameter.RetentionDays',
+          'The RetentionDays of a snapshot can only be extended.',
+        ],
+      };
+    }
+    return { body: {} };
   }
 
   private async tag(p: Record<string, string>): Promise<Answer> {

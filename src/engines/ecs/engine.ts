@@ -40,6 +40,7 @@ interface ApiGroup {
       Available?: boolean;
       InstantAccess?: boolean;
       InstantAccessRetentionDays?: number;
+      RetentionDays?: number;
       Tags?: { Tag?: { Key: string; Value: string }[] };
     }[];
   };
@@ -205,6 +206,12 @@ export class EcsEngine implements SnapshotEngine {
     }
   }
 
+  /** ModifySnapshotAttribute per snapshot (the API takes one at a time). */
+  async setRetention(ids: readonly string[], days: number): Promise<void> {
+    for (const id of ids)
+      await this.call('ModifySnapshotAttribute', { SnapshotId: id, RetentionDays: days });
+  }
+
   async listGroups(): Promise<GroupInfo[]> {
     const { instanceId } = await this.instance();
     return this.groups({ InstanceId: instanceId });
@@ -238,6 +245,7 @@ function toGroup(g: ApiGroup): GroupInfo {
       sizeBytes: 0,
       tags: Object.fromEntries((s.Tags?.Tag ?? []).map((t) => [t.Key, t.Value])),
       createdAt: g.CreationTime ?? '',
+      ...(s.RetentionDays ? { retentionDays: s.RetentionDays } : {}),
     };
   });
   const first = g.Snapshots?.Snapshot?.[0];

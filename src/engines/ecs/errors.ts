@@ -11,6 +11,7 @@ export type EcsCall =
   | 'CreateSnapshotGroup'
   | 'DescribeSnapshotGroups'
   | 'TagResources'
+  | 'ModifySnapshotAttribute'
   | 'DeleteSnapshotGroup';
 
 /** Codes whose meaning does not depend on the call; first match wins. */
@@ -53,6 +54,7 @@ export const BY_CALL: Record<EcsCall, ExitCodeName> = {
   CreateSnapshotGroup: 'CreateGroupFailed',
   DescribeSnapshotGroups: 'GroupStatusError',
   TagResources: 'TagFailed',
+  ModifySnapshotAttribute: 'RetentionFailed',
   DeleteSnapshotGroup: 'ConditionCheckFailed',
 };
 
@@ -63,8 +65,10 @@ export function toAgentError(call: EcsCall, e: unknown): AgentError {
       cause: e,
     });
   }
-  // Tagging happens after the snapshots exist: whatever refuses it is a tagging failure.
-  const hit = call === 'TagResources' ? undefined : BY_CODE.find((c) => c.re.test(e.code));
+  // Tagging and retention happen after the snapshots exist: whatever refuses them is a tagging
+  // (or retention) failure.
+  const after = call === 'TagResources' || call === 'ModifySnapshotAttribute';
+  const hit = after ? undefined : BY_CODE.find((c) => c.re.test(e.code));
   const kind = hit?.kind ?? BY_CALL[call];
   const why = hit ? `${hit.why}: ` : '';
   return new AgentError(kind, `${call} failed: ${why}${e.message}`, {

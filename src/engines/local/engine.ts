@@ -212,19 +212,37 @@ export class LocalEngine implements SnapshotEngine {
     ids: readonly string[],
     tags: Readonly<Record<string, string>>,
   ): Promise<void> {
+    this.updateSnapshots(ids, 'TagFailed', (s) => ({ ...s, tags: { ...s.tags, ...tags } }));
+  }
+
+  /** Recorded in group.json; `groups prune` deletes a group once all its snapshots expired. */
+  async setRetention(ids: readonly string[], days: number): Promise<void> {
+    this.updateSnapshots(ids, 'RetentionFailed', (s) => {
+      if ((s.retentionDays ?? 0) > days)
+        throw new AgentError(
+          'RetentionFailed',
+          `snapshot ${s.id} is kept ${s.retentionDays} days: retention can only be extended`,
+        );
+      return { ...s, retentionDays: days };
+    });
+  }
+
+  /** Every snapshot of `ids` changed by `change`, each group written once; all known first. */
+  private updateSnapshots(
+    ids: readonly string[],
+    kind: 'TagFailed' | 'RetentionFailed',
+    change: (s: SnapshotInfo) => SnapshotInfo,
+  ): void {
     const wanted = new Set(ids);
-    for (const g of this.pool.groups()) {
-      if (!g.snapshots.some((s) => wanted.has(s.id))) continue;
-      const snapshots = g.snapshots.map((s) => {
-        if (!wanted.has(s.id)) return s;
-        wanted.delete(s.id);
-        return { ...s, tags: { ...s.tags, ...tags } };
-      });
-      this.pool.writeGroup({ ...g, snapshots });
-    }
-    if (wanted.size) {
-      throw new AgentError('TagFailed', `unknown snapshot id(s): ${[...wanted].join(', ')}`);
-    }
+    const groups = this.pool.groups().filter((g) => g.snapshots.some((s) => wanted.has(s.id)));
+    const known = new Set(groups.flatMap((g) => g.snapshots.map((s) => s.id)));
+    const unknown = ids.filter((id) => !known.has(id));
+    if (unknown.length) throw new AgentError(kind, `unknown snapshot id(s): ${unknown.join(', ')}`);
+    const changed = groups.map((g) => ({
+      ...g,
+      snapshots: g.snapshots.map((s) => (wanted.has(s.id) ? change(s) : s)),
+    }));
+    for (const g of changed) this.pool.writeGroup(g);
   }
 
   async findGroup(req: CreateGroupRequest): Promise<GroupInfo | undefined> {
