@@ -18,6 +18,12 @@ export interface Candidate {
    * usable group should have (last, hourly ... yearly); only --keep-within or a tag keep it.
    */
   readonly failed?: boolean;
+  /**
+   * When every snapshot of it has expired (-RetentionDays), in ms since the epoch. The cloud
+   * deletes such snapshots itself; the local engine leaves that to prune, which removes an
+   * expired group whatever the keep rules say (as the cloud would).
+   */
+  readonly expiresMs?: number;
   readonly consistency: 'AppConsistent' | 'FsConsistent' | 'None';
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -46,7 +52,7 @@ export interface Span {
 export interface Decision {
   readonly group: Candidate;
   readonly keep: boolean;
-  /** Every rule that kept it (empty when removed). */
+  /** Every rule that kept it (empty when removed; ['expired'] when its retention ran out). */
   readonly reasons: readonly string[];
 }
 
@@ -103,17 +109,19 @@ export function hasKeepRule(p: KeepPolicy): boolean {
 }
 
 /** The decisions for one name's groups, newest first. */
-function planOneName(groups: readonly Candidate[], p: KeepPolicy): Decision[] {
+function planOneName(groups: readonly Candidate[], p: KeepPolicy, now: number): Decision[] {
   const sorted = [...groups].sort((a, b) => b.createdMs - a.createdMs || (a.id < b.id ? 1 : -1));
   const left = new Map(BUCKETS.map(([k]) => [k, (p[k] as number | undefined) ?? 0]));
   const lastKey = new Map<string, string>();
   const newest = sorted[0]?.createdMs ?? 0;
   const since = p.within ? minusSpan(newest, p.within) : Infinity;
+  const expired = (g: Candidate) => g.expiresMs !== undefined && g.expiresMs <= now;
   const newestApp = sorted.find(
-    (g) => g.consistency === 'AppConsistent' && !g.inProgress && !g.failed,
+    (g) => g.consistency === 'AppConsistent' && !g.inProgress && !g.failed && !expired(g),
   );
   let usable = 0;
   return sorted.map((g) => {
+    if (!g.inProgress && expired(g)) return { group: g, keep: false, reasons: ['expired'] };
     const reasons: string[] = [];
     if (g.inProgress) reasons.push('in progress');
     if (g === newestApp) reasons.push('newest AppConsistent');
@@ -138,13 +146,18 @@ function planOneName(groups: readonly Candidate[], p: KeepPolicy): Decision[] {
  * order), newest first within a name. Throws on a policy without a keep rule: prune never
  * removes everything by accident.
  */
-export function planPrune(groups: readonly Candidate[], p: KeepPolicy): Decision[] {
+export function planPrune(
+  groups: readonly Candidate[],
+  p: KeepPolicy,
+  now: number = Date.now(),
+): Decision[] {
   if (!hasKeepRule(p)) throw new Error('no keep rule: refusing to remove every group');
   const names = [...new Set(groups.map((g) => g.name))].sort();
   return names.flatMap((n) =>
     planOneName(
       groups.filter((g) => g.name === n),
       p,
+      now,
     ),
   );
 }

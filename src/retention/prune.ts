@@ -22,7 +22,10 @@ export interface PrunableGroup {
   readonly name: string;
   readonly status: 'progressing' | 'accomplished' | 'failed';
   readonly createdAt: string;
-  readonly snapshots: readonly { readonly tags: Readonly<Record<string, string>> }[];
+  readonly snapshots: readonly {
+    readonly tags: Readonly<Record<string, string>>;
+    readonly retentionDays?: number;
+  }[];
   /** The group's own tags: the mark set at creation. */
   readonly tags?: Readonly<Record<string, string>>;
 }
@@ -35,6 +38,8 @@ export interface PruneOptions {
   /** Attempts per delete (bounded retries of a failed delete). */
   readonly attempts?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The clock that decides expiry (tests fix it). */
+  readonly now?: number;
 }
 
 export interface PruneReport {
@@ -67,6 +72,14 @@ const ours = (g: PrunableGroup) =>
   g.tags?.[CREATED_BY.key] === CREATED_BY.value ||
   (g.snapshots.length > 0 && g.snapshots.every((s) => s.tags[CREATED_BY.key] === CREATED_BY.value));
 
+/** When the last of its snapshots expires, if every one has a retention. */
+function expiry(g: PrunableGroup): { expiresMs?: number } {
+  const made = Date.parse(g.createdAt);
+  const days = g.snapshots.map((s) => s.retentionDays);
+  if (!days.length || Number.isNaN(made) || days.some((d) => !d)) return {};
+  return { expiresMs: made + Math.max(...(days as number[])) * 86_400_000 };
+}
+
 export function candidates(groups: readonly PrunableGroup[], name?: string): Candidate[] {
   return groups
     .filter((g) => ours(g) && (name === undefined || globMatch(name, g.name)))
@@ -76,6 +89,7 @@ export function candidates(groups: readonly PrunableGroup[], name?: string): Can
       createdMs: Date.parse(g.createdAt),
       inProgress: g.status === 'progressing' || Number.isNaN(Date.parse(g.createdAt)),
       failed: g.status === 'failed',
+      ...expiry(g),
       consistency: claimed(g),
       // Tags every snapshot of the group has, with the same value.
       tags: Object.fromEntries(
@@ -112,7 +126,7 @@ function isGone(err: unknown): boolean {
 
 /** Plans, and unless it is a dry run, deletes what the plan removes (one at a time). */
 export async function prune(e: PruneEngine, o: PruneOptions): Promise<PruneReport> {
-  const decisions = planPrune(candidates(await e.listGroups(), o.name), o.policy);
+  const decisions = planPrune(candidates(await e.listGroups(), o.name), o.policy, o.now);
   const deleted: string[] = [];
   const failed: { id: string; error: string }[] = [];
   if (o.dryRun) return { decisions, deleted, failed };

@@ -39,7 +39,7 @@ function table(decisions: readonly Decision[], r: PruneReport, dryRun: boolean):
     when(d.group.createdMs),
     d.group.consistency,
     action(d),
-    d.keep ? d.reasons.join(', ') : (failed.get(d.group.id) ?? ''),
+    failed.get(d.group.id) ?? d.reasons.join(', '),
   ]);
   const all = [['name', 'group', 'created (UTC)', 'consistency', 'action', 'why'], ...rows];
   const w = all[0]!.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));

@@ -158,6 +158,23 @@ describe('planPrune: restic forget rules over snapshot groups (UTC)', () => {
     expect(within[0]!.reasons).toEqual(['within']);
   });
 
+  it('an expired group (-RetentionDays ran out) is removed whatever keeps it, unless in progress', () => {
+    const now = at('2027-01-10T00:00');
+    const gs = [
+      g('2027-01-01T00:00', { consistency: 'AppConsistent', expiresMs: at('2027-01-08T00:00') }),
+      g('2027-01-02T00:00', { expiresMs: at('2027-01-10T00:00') }),
+      g('2027-01-03T00:00', { expiresMs: at('2027-01-10T00:01') }),
+      g('2027-01-04T00:00', { inProgress: true, expiresMs: at('2027-01-05T00:00') }),
+    ];
+    const d = planPrune(gs, { last: 10, tags: [{ key: 'x', value: 'y' }] }, now);
+    expect(d.map((x) => [new Date(x.group.createdMs).getUTCDate(), x.keep, x.reasons])).toEqual([
+      [4, true, ['in progress', 'last']],
+      [3, true, ['last']],
+      [2, false, ['expired']],
+      [1, false, ['expired']],
+    ]);
+  });
+
   it('each name on its own', () => {
     const gs = [
       g('2027-01-01T00:00'),

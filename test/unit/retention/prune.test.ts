@@ -129,6 +129,26 @@ describe('prune', () => {
     expect(mixed!.tags.keep).toBeUndefined();
   });
 
+  it("the local engine's recorded retention: prune removes a group once all its snapshots expired", async () => {
+    const kept = (days: (number | undefined)[]) =>
+      group('r', day(1), {
+        snapshots: days.map((d) => ({ tags: mark, ...(d ? { retentionDays: d } : {}) })),
+      });
+    const e = engine([
+      { ...kept([2, 2]), id: 'expired' },
+      { ...kept([2, 30]), id: 'one-still-kept' },
+      { ...kept([2, undefined]), id: 'one-without' },
+    ]);
+    const now = Date.parse('2027-01-05T00:00:00Z');
+    const r = await prune(e, { policy: { last: 5 }, dryRun: false, now });
+    expect(r.decisions.find((d) => d.group.id === 'expired')).toMatchObject({
+      keep: false,
+      reasons: ['expired'],
+    });
+    expect(r.deleted).toEqual(['expired']);
+    expect([...e.all.keys()].sort()).toEqual(['one-still-kept', 'one-without']);
+  });
+
   it('globs', () => {
     expect(globMatch('db-*', 'db-nightly')).toBe(true);
     expect(globMatch('db-?', 'db-12')).toBe(false);
