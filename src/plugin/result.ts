@@ -12,6 +12,7 @@ export const PHASES = [
   'wait',
   'retain',
   'tag',
+  'prune',
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
@@ -43,6 +44,12 @@ export interface RunResult {
     Facts: Record<string, string>;
   }[];
   Warnings: string[];
+  /** The keep options after a successful run: the groups of this -Name kept and removed. */
+  Pruned?: {
+    Kept: string[];
+    Removed: string[];
+    NotRemoved: { SnapshotGroupId: string; Error: string }[];
+  };
   /** -RetentionDays, once set on every snapshot of the group. */
   Retention?: { Days: number; ExpiresAt: string };
   Error?: string;
@@ -79,6 +86,8 @@ export const RESULT_FIELDS: Record<keyof RunResult, string> = {
   Scripts: 'each script run: Role (pre, post), Path, ExitCode (null if killed), TimedOut',
   Apps: 'each built-in quiescer: Name, Type, Mode (what it locked), HeldMs, Held (verified after the thaw), Facts (tagged)',
   Warnings: 'what went wrong without failing the run (also in the log)',
+  Pruned:
+    'with a -Keep* option, after a successful run only: the groups of this -Name kept, removed, and not removed (with the reason)',
   Retention:
     'with -RetentionDays, once set on every snapshot: Days and ExpiresAt (UTC); absent otherwise',
   Error: 'on failure: the reason, as in the last log line',

@@ -1,5 +1,5 @@
 import type { Params } from '../params/index.js';
-import { exitCodeFor } from '../errors/exit-code-for.js';
+import { describeError, exitCodeFor } from '../errors/exit-code-for.js';
 import type { Lock } from '../system/lock.js';
 import type { GroupInfo } from '../engines/types.js';
 import { AppsPhase } from './apps-phase.js';
@@ -11,6 +11,7 @@ import { runScriptPhase } from './scripts-phase.js';
 import { summarize } from './summary.js';
 import { tag, type Tagging } from './tag.js';
 import { retain } from './retain.js';
+import { pruneAfterRun } from './prune-after.js';
 import { decide, snapshotsOf, tagSet, taggedIds } from './consistency.js';
 import { validate, type RunPlan } from './validate.js';
 import { waitGroup } from './wait.js';
@@ -57,6 +58,7 @@ class Run {
       const appOk = await this.release();
       const postOk = await this.postScript(plan);
       await this.finishGroup(plan, (plan.pre ? this.preOk : true) && postOk && appOk);
+      await this.pruneAfter(plan);
     } catch (e) {
       this.errors.push(e);
     } finally {
@@ -188,6 +190,14 @@ class Run {
       this.errors.push(e);
       return false;
     }
+  }
+
+  /** The keep options, after a run that succeeded only; a failed prune is a warning. */
+  private async pruneAfter(plan: RunPlan): Promise<void> {
+    if (!plan.keep || this.errors.length || !this.result.SnapshotGroupId) return;
+    await this.timed('prune', () =>
+      pruneAfterRun(this.deps, this.params.name, plan.keep!, this.result),
+    ).catch((e: unknown) => this.warn(`prune after the run failed: ${describeError(e)}`));
   }
 
   /** -RetentionDays on every snapshot of the group: the expiry, or undefined (none asked, or failed). */

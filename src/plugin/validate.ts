@@ -1,3 +1,5 @@
+import { keepPolicyOf } from './prune-after.js';
+import type { KeepPolicy } from '../retention/policy.js';
 import type { EngineDisk } from '../engines/types.js';
 import { planFreeze, type FreezePlan } from '../freeze/plan.js';
 import { checkDescription, checkSnapshotName, type Params } from '../params/index.js';
@@ -21,10 +23,13 @@ export interface RunPlan {
   readonly why: string[];
   /** Shown whatever the intent: e.g. disks whose snapshots will get no consistency tag. */
   readonly warnings: string[];
+  /** The keep options: prune this name's groups after a successful run. */
+  readonly keep?: KeepPolicy;
 }
 
 /** Every check that can fail before anything is run or frozen. Throws AgentError. */
 export async function validate(deps: Deps, params: Params): Promise<RunPlan> {
+  const keep = keepPolicyOf(params);
   const os = checkSystem(deps.platform, params);
   const { disks, skippedDisks } = await selectDisks(deps.engine, params);
   const { freeze, fsfreeze, warnings, why } = planTheFreeze(deps, params, disks);
@@ -46,7 +51,18 @@ export async function validate(deps: Deps, params: Params): Promise<RunPlan> {
     why.unshift(
       `pre-script ${scripts.pre.path} and ${scripts.post ? `post-script ${scripts.post.path}` : 'no post-script'} will run`,
     );
-  return { os, disks, skippedDisks, freeze, fsfreeze, ...scripts, intent, why, warnings };
+  return {
+    os,
+    disks,
+    skippedDisks,
+    freeze,
+    fsfreeze,
+    ...scripts,
+    intent,
+    why,
+    warnings,
+    ...(keep ? { keep } : {}),
+  };
 }
 
 /** OS, root, and the parameters only the system can judge. Returns the OS's pretty name. */

@@ -32,8 +32,8 @@ export interface PrunableGroup {
 
 export interface PruneOptions {
   readonly policy: KeepPolicy;
-  /** Only names matching this glob (* and ?); all names when absent. */
-  readonly name?: string;
+  /** Only the groups whose name this accepts; all names when absent. */
+  readonly names?: (name: string) => boolean;
   readonly dryRun: boolean;
   /** Attempts per delete (bounded retries of a failed delete). */
   readonly attempts?: number;
@@ -80,9 +80,12 @@ function expiry(g: PrunableGroup): { expiresMs?: number } {
   return { expiresMs: made + Math.max(...(days as number[])) * 86_400_000 };
 }
 
-export function candidates(groups: readonly PrunableGroup[], name?: string): Candidate[] {
+export function candidates(
+  groups: readonly PrunableGroup[],
+  names: (name: string) => boolean = () => true,
+): Candidate[] {
   return groups
-    .filter((g) => ours(g) && (name === undefined || globMatch(name, g.name)))
+    .filter((g) => ours(g) && names(g.name))
     .map((g) => ({
       id: g.id,
       name: g.name,
@@ -126,7 +129,7 @@ function isGone(err: unknown): boolean {
 
 /** Plans, and unless it is a dry run, deletes what the plan removes (one at a time). */
 export async function prune(e: PruneEngine, o: PruneOptions): Promise<PruneReport> {
-  const decisions = planPrune(candidates(await e.listGroups(), o.name), o.policy, o.now);
+  const decisions = planPrune(candidates(await e.listGroups(), o.names), o.policy, o.now);
   const deleted: string[] = [];
   const failed: { id: string; error: string }[] = [];
   if (o.dryRun) return { decisions, deleted, failed };

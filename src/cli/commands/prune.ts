@@ -4,7 +4,7 @@
 import type { SnapshotEngine } from '../../engines/types.js';
 import { describeError, exitCodeFor } from '../../errors/exit-code-for.js';
 import { parseKeepOptions, type KeepOptions } from '../../retention/options.js';
-import { prune, type PruneReport } from '../../retention/prune.js';
+import { globMatch, prune, type PruneReport } from '../../retention/prune.js';
 import type { Decision } from '../../retention/policy.js';
 import type { Lock } from '../../system/lock.js';
 import type { Io } from '../io.js';
@@ -86,7 +86,7 @@ export async function pruneCommand(
     const r = await prune(engine(), {
       policy,
       dryRun: a.dryRun,
-      ...(a.name !== undefined ? { name: a.name } : {}),
+      ...(a.name !== undefined ? { names: (n: string) => globMatch(a.name!, n) } : {}),
     });
     const code = r.failed.length ? PRUNE_EXIT.SomeNotDeleted : PRUNE_EXIT.Done;
     io.out(

@@ -77,7 +77,11 @@ describe('prune', () => {
       group('db1', day(1)),
       group('db2', day(2)),
     ]);
-    const r = await prune(e, { policy: { last: 1 }, name: 'w*', dryRun: false });
+    const r = await prune(e, {
+      policy: { last: 1 },
+      names: (n) => globMatch('w*', n),
+      dryRun: false,
+    });
     expect(r.deleted).toEqual(['web1']);
     expect([...e.all.keys()].sort()).toEqual(['by-hand', 'db1', 'db2', 'half', 'web2']);
   });
