@@ -8,6 +8,7 @@ import { withRetry, type RetryPolicy } from './retry.js';
 export type { CallOptions, EcsApi } from './client.js';
 export { EcsApiError } from './client.js';
 export { MetadataClient, RoleCredentials, type StsCredentials } from './metadata.js';
+export { allSnapshotGroups } from './pages.js';
 
 /** vpc (default, from inside an instance), public, or a URL (the emulator). */
 export function ecsEndpoint(setting: string | undefined, region: string): string {

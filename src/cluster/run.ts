@@ -7,7 +7,7 @@
 // succeeded.
 import { randomBytes } from 'node:crypto';
 import { Deadline } from '../system/clock.js';
-import type { EcsApi } from '../cloud/index.js';
+import { allSnapshotGroups, type EcsApi } from '../cloud/index.js';
 import {
   agentCommand,
   commandTimeoutS,
@@ -194,14 +194,12 @@ async function unclaimedGroup(
     `the group call failed after it was sent (ClientToken ${clientToken}): looking for a group named ${name}`,
   );
   for (const until = Date.now() + LOOK_FOR_MS; ;) {
-    const r = await o.api
-      .call<{
-        SnapshotGroups?: {
-          SnapshotGroup?: { SnapshotGroupId: string; Name?: string; CreationTime?: string }[];
-        };
-      }>('DescribeSnapshotGroups', { RegionId: o.cloud.regionId, Name: name })
-      .catch(() => undefined);
-    const found = (r?.SnapshotGroups?.SnapshotGroup ?? []).find(
+    const groups = await allSnapshotGroups<{
+      SnapshotGroupId: string;
+      Name?: string;
+      CreationTime?: string;
+    }>(o.api, { RegionId: o.cloud.regionId, Name: name }).catch(() => []);
+    const found = groups.find(
       (g) => g.Name === name && Date.parse(g.CreationTime ?? '') >= sentAt - 60_000,
     );
     if (found) {

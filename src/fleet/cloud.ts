@@ -2,7 +2,7 @@
 // the agent uses (cloud/client.ts). Shapes as DescribeInvocationResults and friends
 // answer them (https://help.aliyun.com/document_detail/64845.html; DescribeInstances in the
 // ECS API reference, version 2014-05-26).
-import type { EcsApi } from '../cloud/index.js';
+import { allSnapshotGroups, type EcsApi } from '../cloud/index.js';
 
 export interface InvocationResult {
   readonly InstanceId: string;
@@ -123,13 +123,13 @@ export class FleetCloud {
 
   /** Groups of `instanceId` named `name` created since `sinceMs` (a run's own, in flight or not). */
   async groupsSince(instanceId: string, name: string, sinceMs: number): Promise<string[]> {
-    const r = await this.api.call<{
-      SnapshotGroups: {
-        SnapshotGroup: { SnapshotGroupId: string; Name?: string; CreationTime?: string }[];
-      };
-    }>('DescribeSnapshotGroups', { RegionId: this.regionId, InstanceId: instanceId, Name: name });
-    return r.SnapshotGroups.SnapshotGroup.filter(
-      (g) => g.Name === name && Date.parse(g.CreationTime ?? '') >= sinceMs - 1000,
-    ).map((g) => g.SnapshotGroupId);
+    const groups = await allSnapshotGroups<{
+      SnapshotGroupId: string;
+      Name?: string;
+      CreationTime?: string;
+    }>(this.api, { RegionId: this.regionId, InstanceId: instanceId, Name: name });
+    return groups
+      .filter((g) => g.Name === name && Date.parse(g.CreationTime ?? '') >= sinceMs - 1000)
+      .map((g) => g.SnapshotGroupId);
   }
 }

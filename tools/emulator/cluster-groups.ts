@@ -175,8 +175,23 @@ async function groupsOf(
   i: Instance,
   p: Record<string, string>,
 ): Promise<Record<string, unknown>[]> {
-  const a = await i.emulator.dispatch('DescribeSnapshotGroups', { ...p, InstanceId: i.id });
-  return a && 'body' in a ? (a.body as GroupBody).SnapshotGroups.SnapshotGroup : [];
+  // Every page of the instance's own answer: the cluster view pages nothing itself.
+  const { MaxResults: _max, NextToken: _token, ...filter } = p;
+  const out: Record<string, unknown>[] = [];
+  let token = '';
+  do {
+    const a = await i.emulator.dispatch('DescribeSnapshotGroups', {
+      ...filter,
+      InstanceId: i.id,
+      MaxResults: '100',
+      ...(token ? { NextToken: token } : {}),
+    });
+    if (!a || !('body' in a)) break;
+    const body = a.body as GroupBody & { NextToken?: string };
+    out.push(...body.SnapshotGroups.SnapshotGroup);
+    token = body.NextToken ?? '';
+  } while (token);
+  return out;
 }
 
 function numbered(p: Record<string, string>, name: string): string[] {

@@ -382,7 +382,7 @@ export class Emulator {
         },
       });
     }
-    return { body: { SnapshotGroups: { SnapshotGroup: out }, NextToken: '' } };
+    return page(out, p);
   }
 
   /**
@@ -485,4 +485,19 @@ function groupTags(p: Record<string, string>): Record<string, string> | undefine
   for (let n = 1; p[`Tag.${n}.Key`] !== undefined; n++)
     tags[p[`Tag.${n}.Key`]!] = p[`Tag.${n}.Value`] ?? '';
   return Object.keys(tags).length ? tags : undefined;
+}
+
+/**
+ * DescribeSnapshotGroups' pages, as the API documents them: MaxResults 1-100 (default 10), and
+ * a NextToken for the next page ('' after the last). The token is the offset, opaque to callers.
+ */
+function page(all: unknown[], p: Record<string, string>): Answer {
+  const max = p.MaxResults === undefined ? 10 : Number(p.MaxResults);
+  if (!Number.isInteger(max) || max < 1 || max > 100)
+    return { error: [400, 'InvalidParameter.MaxResults', 'The specified MaxResults is invalid.'] };
+  const from = p.NextToken ? Number(Buffer.from(p.NextToken, 'base64url').toString()) : 0;
+  const next = from + max < all.length ? Buffer.from(String(from + max)).toString('base64url') : '';
+  return {
+    body: { SnapshotGroups: { SnapshotGroup: all.slice(from, from + max) }, NextToken: next },
+  };
 }
