@@ -13,6 +13,8 @@ import { EXIT } from '../src/errors/exit-codes.js';
 import { FLEET_EXIT, FLEET_EXIT_MEANING } from '../src/fleet/report.js';
 import { ENVIRONMENT } from '../src/cli/environment.js';
 import { RESULT_FIELDS } from '../src/plugin/result.js';
+import { PRUNE_OPTIONS } from '../src/cli/prune-options.js';
+import { PRUNE_EXIT, PRUNE_EXIT_MEANING } from '../src/cli/commands/prune.js';
 
 export function paramsTable(): string {
   const rows = (PARAMS as readonly ParamSpec[]).map((p) => {
@@ -118,6 +120,25 @@ export function layersTable(root: string): string {
   return `\n${[line(all[0]!), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n')}\n`;
 }
 
+export function pruneOptionsTable(): string {
+  return [
+    '| option | what it does |',
+    '|---|---|',
+    ...Object.entries(PRUNE_OPTIONS).map(([k, o]) => `| \`--${k}\` | ${o.describe} |`),
+  ].join('\n');
+}
+
+export function pruneExitTable(): string {
+  return [
+    '| exit | name | meaning |',
+    '|---|---|---|',
+    ...Object.entries(PRUNE_EXIT).map(
+      ([name, code]) =>
+        `| ${code} | ${name} | ${PRUNE_EXIT_MEANING[name as keyof typeof PRUNE_EXIT]} |`,
+    ),
+  ].join('\n');
+}
+
 /** Every generated section, by its marker name. */
 export const GENERATED: Record<string, (root: string) => string> = {
   params: paramsTable,
@@ -129,6 +150,8 @@ export const GENERATED: Record<string, (root: string) => string> = {
   environment: environmentTable,
   'json-fields': jsonFieldsTable,
   layers: layersTable,
+  'prune-options': pruneOptionsTable,
+  'prune-exit': pruneExitTable,
 };
 
 const MARKER = /<!-- ([a-z-]+):start -->\n[\s\S]*?<!-- \1:end -->/g;

@@ -9,17 +9,21 @@ import type { Decision } from '../../retention/policy.js';
 import type { Lock } from '../../system/lock.js';
 import type { Io } from '../io.js';
 
-/** The exit codes of a prune (docs/040 shows them). */
+/** The exit codes of a prune (docs/110 shows them, generated). */
 export const PRUNE_EXIT = {
-  /** Every group the plan removes was deleted (or it was a dry run). */
   Done: 0,
-  /** A keep option is malformed, or there is none: nothing was listed or deleted. */
   BadParameters: 2,
-  /** Another run of this agent holds the lock: nothing was deleted; try again later. */
   Busy: 16,
-  /** Some groups the plan removes could not be deleted: listed with the reason. */
   SomeNotDeleted: 20,
 } as const;
+
+export const PRUNE_EXIT_MEANING: Record<keyof typeof PRUNE_EXIT, string> = {
+  Done: 'every group the plan removes was deleted (or it was a dry run)',
+  BadParameters: 'a keep option is malformed, or there is none: nothing was listed or deleted',
+  Busy: 'another run of this agent holds the lock: nothing was deleted; try again later',
+  SomeNotDeleted:
+    'some groups the plan removes could not be deleted: each is listed with the reason',
+};
 
 export interface PruneArgs extends KeepOptions {
   readonly name?: string;

@@ -115,6 +115,8 @@ describe('the documentation (README, ARCHITECTURE.md, docs/)', () => {
         'json-fields',
         'layers',
         'os',
+        'prune-exit',
+        'prune-options',
         'params',
       ].sort(),
     );
