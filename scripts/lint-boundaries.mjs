@@ -60,7 +60,7 @@ export const LAYERS = {
     'engines',
     'retention',
   ],
-  fleet: ['errors', 'system', 'report', 'params', 'cloud', 'engines'],
+  fleet: ['errors', 'system', 'report', 'params', 'cloud', 'engines', 'retention'],
   cluster: ['errors', 'system', 'report', 'cloud', 'engines', 'fleet'],
   cli: ['*'],
 };

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { Emulator, type EmulatorOptions } from '../../tools/emulator/server.js';
+import { ecsClient } from '../../src/cloud/client.js';
+import { MetadataClient, RoleCredentials } from '../../src/cloud/metadata.js';
+import { EcsEngine } from '../../src/engines/ecs/engine.js';
 import { TestLab } from './lab.js';
 import { copyPool } from './pool.js';
 
@@ -61,4 +64,17 @@ export function cloudLabForThisFile(): { lab: TestLab; emulator: Emulator } {
     await world.lab?.down();
   });
   return world;
+}
+
+/** The ecs engine and its signed API, pointed at `emulator` (its instance, its RAM role). */
+export function ecsOn(emulator: Emulator) {
+  const metadata = new MetadataClient({ baseUrl: emulator.url });
+  const credentials = new RoleCredentials(metadata, emulator.roleName);
+  const api = ecsClient({
+    endpoint: emulator.url,
+    credentials: () => credentials.get(),
+    timeoutMs: 5000,
+  });
+  const engine = new EcsEngine({ api, metadata, checkCredentials: () => credentials.get() });
+  return { metadata, api, engine };
 }

@@ -342,6 +342,8 @@ export class Emulator {
     const wanted = Object.keys(p)
       .filter((k) => /^SnapshotGroupId\.\d+$/.test(k))
       .map((k) => p[k]!);
+    // Another instance's groups are not ours to list (the filter is an AND, as the API's).
+    if (p.InstanceId !== undefined && p.InstanceId !== this.instanceId) return page([], p);
     const progressMs = this.o.progressMs ?? 1500;
     const out = [];
     for (const [id, meta] of this.groups) {

@@ -8,6 +8,23 @@ import { commandTimeoutS, FLEET_EXIT, fleetExit, toJson, toTable } from '../../f
 import { runFleet } from '../../fleet/run.js';
 import { ParamsError } from '../../errors/errors.js';
 import type { CliContext } from '../context.js';
+import { registerFleetPrune } from './fleet-prune.js';
+
+/** Which instances (fleet run and fleet prune). */
+export const FLEET_TARGETS = {
+  instances: {
+    type: 'string' as const,
+    describe: 'instance ids, comma-separated (also -Instances=i-1,i-2)',
+  },
+  'instance-tag': {
+    type: 'string' as const,
+    describe: 'every instance with this tag: key=value or key (also -InstanceTag=)',
+  },
+  region: {
+    type: 'string' as const,
+    describe: "region id (also -Region=); default: the profile's, or this instance's",
+  },
+};
 
 /** The fleet's own Go-flag words (as the vendor spells parameters) and their long flags. */
 export const FLEET_FLAGS: Record<string, string> = {
@@ -27,23 +44,18 @@ interface FleetArgs {
 }
 
 export function registerFleet(y: Argv, ctx: CliContext): Argv {
+  return y.command('fleet', 'Many instances at once: fleet run, fleet prune', (y) =>
+    registerFleetPrune(registerFleetRun(y, ctx), ctx).demandCommand(1, 'fleet run or fleet prune'),
+  );
+}
+
+function registerFleetRun(y: Argv, ctx: CliContext): Argv {
   return y.command(
-    'fleet run',
+    'run',
     'Run the agent on many instances through Cloud Assistant (RunCommand), follow them and print one row per instance; the agent parameters (-Name=..., -PreScriptPath=...) are forwarded',
     (y) =>
       y
-        .option('instances', {
-          type: 'string',
-          describe: 'instance ids, comma-separated (also -Instances=i-1,i-2)',
-        })
-        .option('instance-tag', {
-          type: 'string',
-          describe: 'every instance with this tag: key=value or key (also -InstanceTag=)',
-        })
-        .option('region', {
-          type: 'string',
-          describe: "region id (also -Region=); default: the profile's, or this instance's",
-        })
+        .options(FLEET_TARGETS)
         .option('logs', {
           type: 'string',
           describe: "directory for each instance's full decoded log (<instance>.log, mode 0600)",

@@ -60,18 +60,23 @@ function table(decisions: readonly Decision[], r: PruneReport, dryRun: boolean):
   return [...lines, summary].join('\n');
 }
 
+/** The plan in the JSON output (groups prune and fleet prune). */
+export function groupsJson(decisions: readonly Decision[]): unknown[] {
+  return decisions.map((d) => ({
+    Name: d.group.name,
+    SnapshotGroupId: d.group.id,
+    CreatedAt: new Date(d.group.createdMs).toISOString(),
+    Consistency: d.group.consistency,
+    Keep: d.keep,
+    Reasons: d.reasons,
+  }));
+}
+
 function json(r: PruneReport, dryRun: boolean, code: number): unknown {
   return {
     ExitCode: code,
     DryRun: dryRun,
-    Groups: r.decisions.map((d) => ({
-      Name: d.group.name,
-      SnapshotGroupId: d.group.id,
-      CreatedAt: new Date(d.group.createdMs).toISOString(),
-      Consistency: d.group.consistency,
-      Keep: d.keep,
-      Reasons: d.reasons,
-    })),
+    Groups: groupsJson(r.decisions),
     Deleted: r.deleted,
     NotDeleted: r.failed.map((f) => ({ SnapshotGroupId: f.id, Error: f.error })),
   };

@@ -26,7 +26,7 @@ interface Disk {
   Status?: string;
 }
 
-interface ApiGroup {
+export interface ApiGroup {
   SnapshotGroupId: string;
   Name?: string;
   Description?: string;
@@ -228,7 +228,8 @@ export class EcsEngine implements SnapshotEngine {
   }
 }
 
-function toGroup(g: ApiGroup): GroupInfo {
+/** A group as DescribeSnapshotGroups lists it, in the engine contract's terms. */
+export function toGroup(g: ApiGroup): GroupInfo {
   const snapshots: SnapshotInfo[] = (g.Snapshots?.Snapshot ?? []).map((s) => {
     const progress = parseInt(s.Progress ?? '0', 10) || 0;
     const status: GroupStatus =

@@ -1,24 +1,14 @@
 // The emulator pages DescribeSnapshotGroups as the API documents it (MaxResults 1-100, default
 // 10; NextToken): readers that take one page miss groups, and the ecs engine reads them all.
 import { describe, expect, it } from 'vitest';
-import { ecsClient } from '../../../../src/cloud/client.js';
 import { allSnapshotGroups } from '../../../../src/cloud/pages.js';
-import { MetadataClient, RoleCredentials } from '../../../../src/cloud/metadata.js';
-import { EcsEngine } from '../../../../src/engines/ecs/engine.js';
-import { emulatorForThisFile } from '../../../support/emulator.js';
+import { ecsOn, emulatorForThisFile } from '../../../support/emulator.js';
 
 const emulator = emulatorForThisFile({ progressMs: 10 });
 
 describe('DescribeSnapshotGroups pages', () => {
   it('10 per page by default, a NextToken to the rest, all of them through allSnapshotGroups', async () => {
-    const metadata = new MetadataClient({ baseUrl: emulator.url });
-    const credentials = new RoleCredentials(metadata, emulator.roleName);
-    const api = ecsClient({
-      endpoint: emulator.url,
-      credentials: () => credentials.get(),
-      timeoutMs: 5000,
-    });
-    const engine = new EcsEngine({ api, metadata, checkCredentials: () => credentials.get() });
+    const { metadata, api, engine } = ecsOn(emulator);
     const disks = (await engine.describeDisks()).map((d) => d.id);
     for (let i = 0; i < 12; i++)
       await engine.createGroup({
