@@ -3,7 +3,7 @@
 // on the instances. No instance lock can be taken from here; a group still in progress is never
 // removed, so a run making one meanwhile loses nothing.
 import { allSnapshotGroups, type EcsApi } from '../cloud/index.js';
-import { toGroup, type ApiGroup } from '../engines/ecs/engine.js';
+import { checkDeleted, toGroup, type ApiGroup } from '../engines/ecs/engine.js';
 import type { KeepPolicy } from '../retention/policy.js';
 import { prune, type PruneEngine, type PruneReport } from '../retention/prune.js';
 
@@ -14,9 +14,11 @@ export function instanceGroups(api: EcsApi, regionId: string, instanceId: string
       (await allSnapshotGroups<ApiGroup>(api, { RegionId: regionId, InstanceId: instanceId })).map(
         toGroup,
       ),
-    deleteGroup: async (id) => {
-      await api.call('DeleteSnapshotGroup', { RegionId: regionId, SnapshotGroupId: id });
-    },
+    deleteGroup: async (id) =>
+      checkDeleted(
+        id,
+        await api.call('DeleteSnapshotGroup', { RegionId: regionId, SnapshotGroupId: id }),
+      ),
   };
 }
 

@@ -17,6 +17,8 @@ export const FAULT_HELP = {
   'snapshot-unavailable': 'one snapshot never becomes available',
   'tag-refused': 'TagResources: 403 QuotaExceed.Tags',
   'retention-refused': 'ModifySnapshotAttribute: 403 Forbidden.RAM',
+  'delete-partial':
+    'DeleteSnapshotGroup answers 200 but its OperationProgressSet says the first snapshot failed (used by an image); the group stays',
   'role-missing': 'metadata: no RAM role attached',
   'token-expired': 'API calls: 400 InvalidSecurityToken.Expired',
   'no-imds-token': "metadata: the hardened mode's token PUT is refused",

@@ -452,9 +452,29 @@ export class Emulator {
         'InvalidSnapshotGroupId.NotFound',
         'The specified SnapshotGroupId does not exist.',
       );
-    await this.engine.deleteGroup(id);
-    this.groups.delete(id);
-    return { body: {} };
+    const meta = this.groups.get(id)!;
+    const done =
+      meta.faults.stuck !== undefined
+        ? false
+        : Date.now() - meta.createdAt >= (this.o.progressMs ?? 1500);
+    // A group still being made cannot be deleted (the API's documented refusal).
+    if (!done) return { error: [403, 'Operation.Forbidden', 'The operation is not permitted.'] };
+    const g = await this.engine.describeGroup(id);
+    // The answer says how each snapshot went; with delete-partial the first one stays.
+    const progress = g.snapshots.map((s, i) => {
+      const failed = i === 0 && this.faults['delete-partial'];
+      return {
+        OperationStatus: failed ? 'Failed' : 'Success',
+        ErrorCode: failed ? 'SnapshotCreatedImage' : '',
+        ErrorMsg: failed ? 'The snapshot has been used to create user defined image(s).' : '',
+        RelatedItemSet: { RelatedItem: [{ Name: 'SnapshotId', Value: s.id }] },
+      };
+    });
+    if (!this.faults['delete-partial']) {
+      await this.engine.deleteGroup(id);
+      this.groups.delete(id);
+    }
+    return { body: { OperationProgressSet: { OperationProgress: progress } } };
   }
 }
 

@@ -26,6 +26,13 @@ interface Disk {
   Status?: string;
 }
 
+interface OperationProgress {
+  OperationStatus?: string;
+  ErrorCode?: string;
+  ErrorMsg?: string;
+  RelatedItemSet?: { RelatedItem?: { Name: string; Value: string }[] };
+}
+
 export interface ApiGroup {
   SnapshotGroupId: string;
   Name?: string;
@@ -218,7 +225,7 @@ export class EcsEngine implements SnapshotEngine {
   }
 
   async deleteGroup(groupId: string): Promise<void> {
-    await this.call('DeleteSnapshotGroup', { SnapshotGroupId: groupId });
+    checkDeleted(groupId, await this.call('DeleteSnapshotGroup', { SnapshotGroupId: groupId }));
   }
 
   async rollbackGroup(): Promise<RollbackResult> {
@@ -270,4 +277,22 @@ export function toGroup(g: ApiGroup): GroupInfo {
 export function requireRole(role: string): string {
   if (!role) throw new ParamsError('-RamRoleName is required for the ecs engine', 'RamRoleName');
   return role;
+}
+
+/**
+ * DeleteSnapshotGroup's answer lists how each snapshot went (OperationProgressSet): a 200 with
+ * a failed item is a failed delete (e.g. a snapshot used by a custom image stays), never a
+ * silent success.
+ */
+export function checkDeleted(groupId: string, answer: unknown): void {
+  const r = answer as { OperationProgressSet?: { OperationProgress?: OperationProgress[] } };
+  const failed = (r?.OperationProgressSet?.OperationProgress ?? []).filter(
+    (o) => o.OperationStatus !== 'Success',
+  );
+  if (!failed.length) return;
+  const items = failed.map((o) => {
+    const ids = o.RelatedItemSet?.RelatedItem?.map((i) => i.Value).join(',') ?? '?';
+    return `${ids}: ${`${o.ErrorCode ?? ''} ${o.ErrorMsg ?? ''}`.trim()}`;
+  });
+  throw conditionFailed(`DeleteSnapshotGroup ${groupId}: ${items.join('; ')}`);
 }
