@@ -5,6 +5,7 @@ import { describeError, exitCodeFor } from '../../errors/exit-code-for.js';
 import { FLEET_EXIT } from '../../fleet/report.js';
 import { pruneFleet, type InstancePrune } from '../../fleet/prune.js';
 import { parseKeepOptions } from '../../retention/options.js';
+import { kebab } from '../../params/index.js';
 import { globMatch } from '../../retention/prune.js';
 import type { CliContext } from '../context.js';
 import { keepOptionsOf, PRUNE_OPTIONS } from '../prune-options.js';
@@ -64,7 +65,14 @@ function json(results: readonly InstancePrune[], dryRun: boolean, code: number):
 
 async function fleetPrune(a: Record<string, unknown>, ctx: CliContext): Promise<number> {
   try {
-    const policy = parseKeepOptions(keepOptionsOf(a));
+    // The keep options are also agent parameters (-KeepDaily=7 on a run), so the command line
+    // split hands them over as such: they count here as if given as --keep-daily 7.
+    const fromRaw = Object.fromEntries(
+      ctx.raw
+        .filter((r) => /^Keep/.test(r.spec.name))
+        .map((r) => [kebab(r.spec.name), r.spec.name === 'KeepTag' ? r.value.split(',') : r.value]),
+    );
+    const policy = parseKeepOptions(keepOptionsOf({ ...a, ...fromRaw }));
     const ids = String(a.instances ?? '')
       .split(',')
       .map((s) => s.trim())
