@@ -23,7 +23,8 @@ describe.skipIf(!requireRoot())('ecs engine against the emulator', () => {
     env: NodeJS.ProcessEnv = {},
   ) {
     emulator.faults = { ...faults };
-    const r = await runCli(['-Engine=ecs', '-Name=cloud', ...words, '--output', 'json'], {
+    const name = words.some((w) => w.startsWith('-Name=')) ? [] : ['-Name=cloud'];
+    const r = await runCli(['-Engine=ecs', ...name, ...words, '--output', 'json'], {
       env: {
         ...agentEnvFor(emulator, lab),
         ...env,
@@ -165,6 +166,84 @@ describe.skipIf(!requireRoot())('ecs engine against the emulator', () => {
       (await runCli(['groups', 'list', ...g.slice(1), '--json'], { env })).stdout,
     ) as { id: string }[];
     expect(after.some((x) => x.id === id)).toBe(false);
+  });
+
+  it('-RetentionDays on the cloud: every snapshot gets it, the cloud deletes the group when the days pass; refused is exit 17', async () => {
+    const before = emulator.requests.length;
+    const r = await cloud([ROLE, '-Name=kept', '-RetentionDays=3']);
+    expect([r.code, r.json.Error]).toEqual([0, undefined]);
+    const ids = r.json.Snapshots.map((s: { SnapshotId: string }) => s.SnapshotId).sort();
+    const modify = emulator.requests
+      .slice(before)
+      .filter((c) => c.action === 'ModifySnapshotAttribute');
+    expect(modify.map((c) => [c.params.SnapshotId, c.params.RetentionDays, c.code]).sort()).toEqual(
+      ids.map((id: string) => [id, '3', 'OK']),
+    );
+    expect(r.json.Retention.Days).toBe(3);
+    const left = Date.parse(r.json.Retention.ExpiresAt) - Date.now();
+    expect(left).toBeGreaterThan(3 * 86_400_000 - 600_000);
+    expect(left).toBeLessThanOrEqual(3 * 86_400_000);
+    const env = agentEnvFor(emulator, lab);
+    const g = ['--engine', 'ecs', '--ram-role-name', 'AppSnapshotRoleName', '--json'];
+    const listed = async () =>
+      (
+        JSON.parse((await runCli(['groups', 'list', ...g], { env })).stdout) as { id: string }[]
+      ).map((x) => x.id);
+    expect(await listed()).toContain(r.json.SnapshotGroupId);
+    emulator.advanceClock(3 * 86_400_000 - 60_000);
+    expect(await listed()).toContain(r.json.SnapshotGroupId);
+    emulator.advanceClock(60_000);
+    expect(await listed()).not.toContain(r.json.SnapshotGroupId);
+
+    const refused = await cloud([ROLE, '-Name=kept', '-RetentionDays=3'], {
+      'retention-refused': true,
+    });
+    expect(refused.code).toBe(17);
+    expect(refused.json.Retention).toBeUndefined();
+    expect(refused.json.Error).toMatch(/RetentionDays.*Forbidden\.RAM/);
+    expect(refused.json.Snapshots.every((s: { Tags: object }) => !('ExpiresAt' in s.Tags))).toBe(
+      true,
+    );
+  });
+
+  it('keep options on a cloud run and groups prune on the cloud: dry run and real agree', async () => {
+    const made: string[] = [];
+    // CreationTime is to the second: the cloud's clock moves a minute between runs.
+    for (let i = 0; i < 2; i++) {
+      made.push((await cloud([ROLE, '-Name=nightly'])).json.SnapshotGroupId);
+      emulator.advanceClock(60_000);
+    }
+    const good = await cloud([ROLE, '-Name=nightly', '-KeepLast=2']);
+    expect(good.code).toBe(0);
+    expect(good.json.Pruned).toEqual({
+      Kept: [good.json.SnapshotGroupId, made[1]],
+      Removed: [made[0]],
+      NotRemoved: [],
+    });
+    const env = agentEnvFor(emulator, lab);
+    const prune = async (...args: string[]) => {
+      const p = await runCli(
+        [
+          'groups',
+          'prune',
+          '--engine=ecs',
+          '--ram-role-name=AppSnapshotRoleName',
+          '--name=nightly',
+          '--output=json',
+          ...args,
+        ],
+        { env },
+      );
+      outputs.push(p.stdout, p.stderr);
+      return { code: p.code, json: JSON.parse(p.stdout) };
+    };
+    const dry = await prune('--keep-last=1', '--dry-run');
+    const real = await prune('--keep-last=1');
+    expect([dry.code, real.code]).toEqual([0, 0]);
+    expect(real.json.Groups).toEqual(dry.json.Groups);
+    expect(real.json.Deleted).toEqual([made[1]]);
+    const again = await prune('--keep-last=1');
+    expect([again.code, again.json.Deleted]).toEqual([0, []]);
   });
 
   it('never prints or logs a secret it was given', async () => {

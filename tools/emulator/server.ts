@@ -57,8 +57,16 @@ export class Emulator {
   private readonly tokens = new Set<string>();
   private readonly groups = new Map<
     string,
-    { createdAt: number; token: string; faults: Emulator['faults'] }
+    {
+      createdAt: number;
+      token: string;
+      faults: Emulator['faults'];
+      /** Snapshots the cloud deleted when their RetentionDays ran out. */
+      expired: Set<string>;
+    }
   >();
+  /** How far the emulator's clock runs ahead of the real one (advanceClock). */
+  private clockOffsetMs = 0;
   private server: Server | undefined;
   url = '';
 
@@ -70,6 +78,20 @@ export class Emulator {
     this.faults = { ...o.faults };
     this.sts = o.sts ?? new Sts();
     this.engine = new LocalEngine({ poolDir: o.pool, runner: systemRunner });
+  }
+
+  /**
+   * The emulator's clock: the real one, plus what tests advanced it by. Progress and
+   * RetentionDays are counted on it, so a test can let a week pass in no time.
+   */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /** Moves the emulator's clock `ms` ahead (never back, as time does). */
+  advanceClock(ms: number): void {
+    if (!(ms >= 0)) throw new Error(`the clock only moves ahead, not by ${ms} ms`);
+    this.clockOffsetMs += ms;
   }
 
   async start(port = 0): Promise<string> {
@@ -209,7 +231,8 @@ export class Emulator {
   }
 
   /** This instance's answer to one ECS action (authenticated already), or undefined. */
-  dispatch(action: string, params: Record<string, string>): Promise<Answer> | undefined {
+  async dispatch(action: string, params: Record<string, string>): Promise<Answer | undefined> {
+    await this.expire();
     const handler = {
       DescribeDisks: () => this.describeDisks(params),
       CreateSnapshotGroup: () => this.createGroup(params),
@@ -219,6 +242,30 @@ export class Emulator {
       DeleteSnapshotGroup: () => this.deleteGroup(params),
     }[action];
     return handler?.();
+  }
+
+  /** Whether the cloud deleted this snapshot when its retention ran out. */
+  private deleted(snapshotId: string): boolean {
+    return [...this.groups.values()].some((m) => m.expired.has(snapshotId));
+  }
+
+  /**
+   * What the cloud does on its own: a snapshot whose RetentionDays have passed since its
+   * creation is deleted, and a group none of whose snapshots is left goes with them.
+   */
+  private async expire(): Promise<void> {
+    const now = this.now();
+    for (const [id, meta] of this.groups) {
+      const g = await this.engine.describeGroup(id).catch(() => undefined);
+      if (!g) continue;
+      for (const s of g.snapshots)
+        if (s.retentionDays && meta.createdAt + s.retentionDays * 86_400_000 <= now)
+          meta.expired.add(s.id);
+      if (g.snapshots.every((s) => meta.expired.has(s.id))) {
+        await this.engine.deleteGroup(id);
+        this.groups.delete(id);
+      }
+    }
   }
 
   /** This instance's cloud disk ids. */
@@ -315,7 +362,12 @@ export class Emulator {
       clientToken: token,
       ...(groupTags(p) ? { tags: groupTags(p) } : {}),
     });
-    this.groups.set(g.id, { createdAt: Date.now(), token, faults: { ...this.faults } });
+    this.groups.set(g.id, {
+      createdAt: this.now(),
+      token,
+      faults: { ...this.faults },
+      expired: new Set(),
+    });
     return this.answerCreate(g.id);
   }
 
@@ -350,7 +402,7 @@ export class Emulator {
       if (wanted.length && !wanted.includes(id)) continue;
       const g = await this.engine.describeGroup(id).catch(() => undefined);
       if (!g || (p.Name !== undefined && g.name !== p.Name)) continue;
-      const age = Date.now() - meta.createdAt;
+      const age = this.now() - meta.createdAt;
       const done = !meta.faults.stuck && age >= progressMs;
       const status = done
         ? meta.faults['group-failed']
@@ -363,24 +415,27 @@ export class Emulator {
         Name: g.name,
         Description: g.description,
         InstanceId: this.instanceId,
-        CreationTime: g.createdAt.replace(/\.\d+Z$/, 'Z'),
+        // The cloud's clock (advanceClock moves it), to the second as the API answers it.
+        CreationTime: new Date(meta.createdAt).toISOString().replace(/\.\d+Z$/, 'Z'),
         Status: status,
         Tags: { Tag: Object.entries(g.tags ?? {}).map(([Key, Value]) => ({ Key, Value })) },
         Snapshots: {
-          Snapshot: g.snapshots.map((s, i) => {
-            const broken = i === 0 && meta.faults['snapshot-unavailable'];
-            return {
-              SnapshotId: s.id,
-              SourceDiskId: s.diskId,
-              SourceDiskType: 'data',
-              Progress: `${broken ? Math.min(pct, 99) : pct}%`,
-              Available: done && !broken,
-              InstantAccess: g.instantAccess,
-              InstantAccessRetentionDays: g.instantAccessRetentionDays,
-              ...(s.retentionDays ? { RetentionDays: s.retentionDays } : {}),
-              Tags: { Tag: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })) },
-            };
-          }),
+          Snapshot: g.snapshots
+            .filter((s) => !meta.expired.has(s.id))
+            .map((s, i) => {
+              const broken = i === 0 && meta.faults['snapshot-unavailable'];
+              return {
+                SnapshotId: s.id,
+                SourceDiskId: s.diskId,
+                SourceDiskType: 'data',
+                Progress: `${broken ? Math.min(pct, 99) : pct}%`,
+                Available: done && !broken,
+                InstantAccess: g.instantAccess,
+                InstantAccessRetentionDays: g.instantAccessRetentionDays,
+                ...(s.retentionDays ? { RetentionDays: s.retentionDays } : {}),
+                Tags: { Tag: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })) },
+              };
+            }),
         },
       });
     }
@@ -404,6 +459,7 @@ export class Emulator {
         error: [403, 'Forbidden.RAM', 'User not authorized to operate on the specified resource.'],
       };
     try {
+      if (this.deleted(p.SnapshotId ?? '')) throw new Error('unknown snapshot');
       await this.engine.setRetention([p.SnapshotId ?? ''], days);
     } catch (e) {
       if (/unknown snapshot/.test((e as Error).message))
@@ -435,6 +491,7 @@ export class Emulator {
     for (let n = 1; p[`Tag.${n}.Key`] !== undefined; n++)
       tags[p[`Tag.${n}.Key`]!] = p[`Tag.${n}.Value`] ?? '';
     try {
+      if (ids.some((id) => this.deleted(id))) throw new Error('unknown snapshot');
       await this.engine.tagSnapshots(ids, tags);
     } catch {
       return notFound(
@@ -456,7 +513,7 @@ export class Emulator {
     const done =
       meta.faults.stuck !== undefined
         ? false
-        : Date.now() - meta.createdAt >= (this.o.progressMs ?? 1500);
+        : this.now() - meta.createdAt >= (this.o.progressMs ?? 1500);
     // A group still being made cannot be deleted (the API's documented refusal).
     if (!done) return { error: [403, 'Operation.Forbidden', 'The operation is not permitted.'] };
     const g = await this.engine.describeGroup(id);
