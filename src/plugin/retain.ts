@@ -23,10 +23,12 @@ export async function retain(deps: Deps, group: GroupInfo, days: number): Promis
       days,
     );
   } catch (e) {
-    if (e instanceof AgentError && e.kind === 'RetentionFailed') throw e;
-    throw new AgentError('RetentionFailed', `setting -RetentionDays failed: ${describeError(e)}`, {
-      cause: e,
-    });
+    // Named after the parameter whatever the engine said: the operator set -RetentionDays.
+    throw new AgentError(
+      'RetentionFailed',
+      `setting -RetentionDays=${days} failed: ${describeError(e)}`,
+      { cause: e },
+    );
   }
   return expires;
 }

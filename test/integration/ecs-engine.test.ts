@@ -200,7 +200,7 @@ describe.skipIf(!requireRoot())('ecs engine against the emulator', () => {
     });
     expect(refused.code).toBe(17);
     expect(refused.json.Retention).toBeUndefined();
-    expect(refused.json.Error).toMatch(/RetentionDays.*Forbidden\.RAM/);
+    expect(refused.json.Error).toMatch(/^setting -RetentionDays=3 failed: .*Forbidden\.RAM/);
     expect(refused.json.Snapshots.every((s: { Tags: object }) => !('ExpiresAt' in s.Tags))).toBe(
       true,
     );

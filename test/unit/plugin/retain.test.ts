@@ -53,7 +53,9 @@ describe('-RetentionDays', () => {
     expect(r.Warnings.join('\n')).toMatch(
       /no retention: they are kept \(and billed\) until deleted/,
     );
-    expect(r.Error).toMatch(/Forbidden\.RAM/);
+    expect(r.Error).toMatch(
+      /^setting -RetentionDays=30 failed: ModifySnapshotAttribute failed: Forbidden\.RAM/,
+    );
   });
 
   it('an engine error of another kind is RetentionFailed too', async () => {
@@ -61,7 +63,7 @@ describe('-RetentionDays', () => {
     h.engine.fail.retain = new AgentError('ConditionCheckFailed', 'network is down');
     const r = await runSnapshot(h.deps, params('-RetentionDays=1'));
     expect(r.ExitCode).toBe(17);
-    expect(r.Error).toMatch(/^setting -RetentionDays failed: network is down/);
+    expect(r.Error).toMatch(/^setting -RetentionDays=1 failed: network is down/);
   });
 
   it('out of range is exit 2 when the parameters are read, before anything runs', () => {
