@@ -1,19 +1,28 @@
 #!/usr/bin/env node
 // npm run bench (database part): under a writer committing every 5 ms to a real MariaDB whose
 // datadir and binlog live on two lab disks, one snapshot group at a time, measured three ways:
-// (a) the built-in quiescer (-Apps), (b) the vendor's published shell scripts, (c) freeze only.
-// Reported per way, median over BENCH_DB_RUNS runs (default 5): the longest write stall (the
-// slowest commit), the time commits spent stalled (commits over 20 ms, summed) and, for (a),
-// the time the agent held the lock. Needs root and mariadb-server.
+// (a) the built-in quiescer (-Apps), (b) the vendor's published shell scripts, (c) freeze only,
+// interleaved round by round, with the shipped executable. Reported per way, median over
+// BENCH_DB_RUNS rounds (default 7): the longest gap between two acknowledged commits (what the
+// application feels) and its ratio to freeze only's, the slowest commit, the time commits spent
+// stalled (over 20 ms, summed), the frozen window and, for (a), the time the lock was held.
+// Needs root and mariadb-server.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { labUp, median, snapshotUnderWriter } from './bench-lib.mjs';
+import {
+  EXECUTABLE,
+  interleaved,
+  labUp,
+  printStalls,
+  snapshotUnderWriter,
+  stallRows,
+} from './bench-lib.mjs';
 
 const CLI = join(import.meta.dirname, '../dist/cli/main.js');
 const FIXTURES = join(import.meta.dirname, '../test/fixtures/vendor-mysql');
-const RUNS = Number(process.env.BENCH_DB_RUNS ?? 5);
+const RUNS = Number(process.env.BENCH_DB_RUNS ?? 7);
 const PERIOD_MS = 5;
 const STALL_MS = 20;
 
@@ -96,12 +105,18 @@ try {
     },
     'freeze only': { words: [], env: {} },
   };
+  // Another build's executable beside this one (BENCH_BASELINE): before/after in one run.
+  if (process.env.BENCH_BASELINE)
+    ways['built-in (baseline)'] = {
+      ...ways['built-in quiescer'],
+      agent: [process.env.BENCH_BASELINE],
+    };
 
   let seq = 0;
   async function measure(way) {
     const m = await snapshotUnderWriter({
       insert: () => conn.query('INSERT INTO b.w (seq, ts) VALUES (?, NOW(6))', [++seq]),
-      cli: CLI,
+      agent: way.agent ?? [EXECUTABLE],
       args: [`-Name=benchdb${seq}`, '-Engine=local', `-Pool=${lab.pool}`, ...way.words],
       env: { ...env, ...way.env },
       periodMs: PERIOD_MS,
@@ -110,43 +125,17 @@ try {
     return { ...m, heldMs: m.result.Apps?.[0]?.HeldMs, consistency: m.result.Consistency };
   }
 
-  const rows = [];
-  for (const [name, way] of Object.entries(ways)) {
-    const samples = [];
-    for (let i = 0; i < RUNS; i++) samples.push(await measure(way));
-    rows.push({
-      way: name,
-      consistency: samples[0].consistency,
-      longestStallMs: median(samples.map((s) => s.longestStallMs)),
-      stallRange: [
-        Math.min(...samples.map((s) => s.longestStallMs)),
-        Math.max(...samples.map((s) => s.longestStallMs)),
-      ],
-      stalledMs: median(samples.map((s) => s.stalledMs)),
-      heldMs: samples[0].heldMs === undefined ? undefined : median(samples.map((s) => s.heldMs)),
-    });
-  }
+  const rows = stallRows(await interleaved(ways, RUNS, measure));
   await conn.end();
-
-  const f = (x) => (x === undefined ? '         -' : x.toFixed(1).padStart(10));
-  console.log(
-    `\nMariaDB ${'10.11'}, writer every ${PERIOD_MS} ms, ${RUNS} snapshots per way, medians in ms`,
+  printStalls(
+    `MariaDB, writer every ${PERIOD_MS} ms, ${RUNS} rounds (each way once per round), shipped executable; medians in ms`,
+    rows,
+    'freeze only',
   );
+  const gap = (w) => rows.find((r) => r.way === w).longestGapMs;
   console.log(
-    'way                | result        | longest write stall (min-max)   | commits stalled >20 ms | lock held (agent)',
+    `longest gap, vendor scripts / built-in quiescer: ${(gap('vendor scripts') / gap('built-in quiescer')).toFixed(1)}x`,
   );
-  console.log(
-    '------------------ | ------------- | ------------------------------- | ---------------------- | -----------------',
-  );
-  for (const r of rows) {
-    const range = `(${r.stallRange[0].toFixed(0)}-${r.stallRange[1].toFixed(0)})`.padEnd(13);
-    console.log(
-      `${r.way.padEnd(18)} | ${r.consistency.padEnd(13)} | ${f(r.longestStallMs)} ${range}        | ${f(r.stalledMs)}             | ${f(r.heldMs)}`,
-    );
-  }
-  const a = rows[0].longestStallMs;
-  const b = rows[1].longestStallMs;
-  console.log(`longest stall, vendor scripts / built-in quiescer: ${(b / a).toFixed(1)}x`);
   if (process.env.BENCH_JSON)
     writeFileSync(`${process.env.BENCH_JSON}.db.json`, JSON.stringify(rows, null, 2));
 } finally {

@@ -2,9 +2,9 @@
 // npm run bench (PostgreSQL part): under a writer committing every 5 ms to a real PostgreSQL
 // whose data directory and pg_wal live on two lab disks, one snapshot group at a time,
 // measured three ways: the built-in quiescer in atomic mode, in backup mode (WAL archiving
-// on), and freeze only. Reported per way, median over BENCH_DB_RUNS runs (default 5): the
-// longest write stall (the slowest commit) and the time commits spent stalled (commits over
-// 20 ms, summed), measured as bench-db.mjs measures MariaDB. Needs root and postgresql.
+// on), and freeze only, interleaved round by round with the shipped executable. Reported per
+// way, median over BENCH_DB_RUNS rounds (default 5): the longest gap between acknowledged
+// commits and the rest, measured as bench-db.mjs measures MariaDB. Needs root and postgresql.
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { labUp, median, snapshotUnderWriter } from './bench-lib.mjs';
+import * as bench from './bench-lib.mjs';
 
 const CLI = join(import.meta.dirname, '../dist/cli/main.js');
 const RUNS = Number(process.env.BENCH_DB_RUNS ?? 5);
@@ -57,7 +57,7 @@ const env = {
 let dataDir;
 try {
   const labRoot = join(root, 'lab');
-  const lab = labUp(CLI, labRoot);
+  const lab = bench.labUp(CLI, labRoot);
   for (const d of [root, labRoot, join(labRoot, 'mnt')]) chmodSync(d, 0o711);
   const [data, wal] = lab.disks.map((d) => d.mountPoint);
   dataDir = join(data, 'pgdata');
@@ -109,9 +109,9 @@ try {
 
   let seq = 0;
   async function measure(words) {
-    const m = await snapshotUnderWriter({
+    const m = await bench.snapshotUnderWriter({
       insert: () => conn.query('INSERT INTO w (seq, ts) VALUES ($1, clock_timestamp())', [++seq]),
-      cli: CLI,
+      agent: [bench.EXECUTABLE],
       args: [`-Name=benchpg${seq}`, '-Engine=local', `-Pool=${lab.pool}`, ...words],
       env: { ...env, APP_SNAPSHOT_APPS_CONFIG: apps },
       periodMs: PERIOD_MS,
@@ -120,37 +120,13 @@ try {
     return { ...m, consistency: m.result.Consistency };
   }
 
-  const rows = [];
-  for (const [name, words] of Object.entries(ways)) {
-    const samples = [];
-    for (let i = 0; i < RUNS; i++) samples.push(await measure(words));
-    const longest = samples.map((s) => s.longestStallMs);
-    rows.push({
-      way: name,
-      consistency: samples[0].consistency,
-      longestStallMs: median(longest),
-      stallRange: [Math.min(...longest), Math.max(...longest)],
-      stalledMs: median(samples.map((s) => s.stalledMs)),
-    });
-  }
+  const rows = bench.stallRows(await bench.interleaved(ways, RUNS, measure));
   await conn.end();
-
-  const f = (x) => x.toFixed(1).padStart(10);
-  console.log(
-    `\nPostgreSQL ${version}, writer every ${PERIOD_MS} ms, ${RUNS} snapshots per way, medians in ms`,
+  bench.printStalls(
+    `PostgreSQL ${version}, writer every ${PERIOD_MS} ms, ${RUNS} rounds (each way once per round), shipped executable; medians in ms`,
+    rows,
+    'freeze only',
   );
-  console.log(
-    'way             | result        | longest write stall (min-max)   | commits stalled >20 ms',
-  );
-  console.log(
-    '--------------- | ------------- | ------------------------------- | ----------------------',
-  );
-  for (const r of rows) {
-    const range = `(${r.stallRange[0].toFixed(0)}-${r.stallRange[1].toFixed(0)})`.padEnd(13);
-    console.log(
-      `${r.way.padEnd(15)} | ${r.consistency.padEnd(13)} | ${f(r.longestStallMs)} ${range}        | ${f(r.stalledMs)}`,
-    );
-  }
   if (process.env.BENCH_JSON)
     writeFileSync(`${process.env.BENCH_JSON}.pg.json`, JSON.stringify(rows, null, 2));
 } finally {

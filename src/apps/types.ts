@@ -10,7 +10,10 @@
  * - The Held handle: verify() after the thaw says whether the lock was held the whole time
  *   (if not, the snapshot is not AppConsistent); release() ends it and must be safe on every
  *   path and idempotent (PostScriptFailed, exit 10, on failure); afterThaw() does work that must
- *   follow the thaw (SQL Server's METADATA_ONLY backup).
+ *   follow the thaw (SQL Server's METADATA_ONLY backup). Without afterThaw, verify() and
+ *   release() are called together (one round trip, not two, while the application waits):
+ *   verify() must then judge the lock as it stood before release() took effect (e.g. both on
+ *   the one session, whose statements run in order).
  * - close(): drops connections; safe on every path.
  */
 export interface AppQuiescer {

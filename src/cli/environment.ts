@@ -37,6 +37,13 @@ export const ENVIRONMENT: readonly EnvVar[] = [
     meaning: "the OS check's source (centos-release and redhat-release are read beside it)",
   },
   {
+    name: 'APP_SNAPSHOT_FREEZE_WITH',
+    for: 'agent',
+    default: '(ioctl where the runtime can)',
+    meaning:
+      'fsfreeze: freeze with util-linux fsfreeze even in the shipped executable, which otherwise issues FIFREEZE/FITHAW itself',
+  },
+  {
     name: 'APP_SNAPSHOT_METADATA_URL',
     for: 'agent',
     default: 'http://100.100.100.200',

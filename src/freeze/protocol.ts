@@ -21,7 +21,12 @@ export interface ThawReport {
 }
 
 export type WatchdogMessage =
-  | { readonly event: 'ready'; readonly pid: number }
+  | {
+      readonly event: 'ready';
+      readonly pid: number;
+      /** How it freezes: FIFREEZE/FITHAW from its own process, or util-linux's fsfreeze. */
+      readonly freezeWith: 'ioctl' | 'fsfreeze';
+    }
   /** Sent before wave `index` is frozen: from now on its mounts may be frozen. */
   | { readonly event: 'wave'; readonly index: number }
   | {

@@ -28,6 +28,10 @@ export interface FreezeOutcome {
   /** Monotonic ns (bigint as string) of the first FIFREEZE and after the last one. */
   readonly firstFreezeNs: string;
   readonly lastFreezeNs: string;
+  /** Monotonic ns when freeze() learned the last wave was frozen (after any hand-over). */
+  readonly seenNs: string;
+  /** How: FIFREEZE issued by the freezer's own process, or through util-linux's fsfreeze. */
+  readonly freezeWith: 'ioctl' | 'fsfreeze';
 }
 
 export interface ThawOutcome {

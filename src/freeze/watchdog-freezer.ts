@@ -76,6 +76,7 @@ export class WatchdogFreezer implements Freezer {
   private wd: Channel | undefined;
   private state: State = { at: 'idle' };
   private markerWritten = false;
+  private freezeWith: FreezeOutcome['freezeWith'] = 'fsfreeze';
 
   constructor(private readonly o: WatchdogFreezerOptions) {}
 
@@ -83,9 +84,9 @@ export class WatchdogFreezer implements Freezer {
     const helper =
       this.o.prespawned ?? this.o.runner.spawnHelper(this.o.command.file, this.o.command.args);
     this.wd = new Channel(helper);
-    if (!(await this.wd.next('ready'))) {
-      throw new AgentError('FreezeFailed', 'the freeze watchdog did not start');
-    }
+    const ready = await this.wd.next('ready');
+    if (!ready) throw new AgentError('FreezeFailed', 'the freeze watchdog did not start');
+    this.freezeWith = ready.freezeWith;
   }
 
   async freeze(waves: readonly (readonly string[])[], deadline: Deadline): Promise<FreezeOutcome> {
@@ -111,6 +112,7 @@ export class WatchdogFreezer implements Freezer {
     // stuck or stopped.
     const late = pastDeadline(deadline, this.graceMs());
     const m = await Promise.race([answer, late.passed]);
+    const seenNs = monoNs();
     late.cancel();
     if (!m || m === 'late') {
       // Nothing is known to be frozen: thaw every wave it may have started.
@@ -137,7 +139,13 @@ export class WatchdogFreezer implements Freezer {
       deadline,
       unwatch: this.watch(wd, plan, m.frozen, deadline),
     };
-    return { frozen: m.frozen, firstFreezeNs: m.firstFreezeNs, lastFreezeNs: m.lastFreezeNs };
+    return {
+      frozen: m.frozen,
+      firstFreezeNs: m.firstFreezeNs,
+      lastFreezeNs: m.lastFreezeNs,
+      seenNs,
+      freezeWith: this.freezeWith,
+    };
   }
 
   async thaw(): Promise<ThawOutcome> {

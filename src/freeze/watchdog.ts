@@ -5,6 +5,7 @@
 import { createInterface } from 'node:readline';
 import { monoNs } from '../system/clock.js';
 import { fsfreezeAsync } from './fsfreeze.js';
+import { loadFreezeIoctl, type FreezeIoctl } from './ioctl.js';
 import type { AgentMessage, FreezeRequest, ThawReport, WatchdogMessage } from './protocol.js';
 
 const THAW_ATTEMPTS = 3;
@@ -22,9 +23,27 @@ export interface WatchdogIo {
   readonly send: (msg: WatchdogMessage) => void;
   /** Calls `handler` on each catchable signal that would end the process. */
   readonly onSignal: (signal: (typeof SIGNALS)[number], handler: () => void) => void;
-  /** One FIFREEZE/FITHAW, bounded by its timeout (fsfreeze.ts). */
+  /** One FIFREEZE/FITHAW, bounded by its timeout (fsfreeze.ts), or an ioctl (ioctl.ts). */
   readonly fsfreeze: typeof fsfreezeAsync;
+  /** Which of the two `fsfreeze` is: the agent reports it. */
+  readonly freezeWith: 'ioctl' | 'fsfreeze';
   readonly pid: number;
+}
+
+/**
+ * The ioctl where this runtime has one, in fsfreezeAsync's shape; util-linux's fsfreeze
+ * otherwise. An ioctl blocks this process until the kernel answers, as the spawned tool would
+ * have kept it waiting: the deadline is checked between waves (freezeWaves).
+ */
+export function freezeCall(
+  ioctl: FreezeIoctl | undefined,
+  tool: typeof fsfreezeAsync,
+): Pick<WatchdogIo, 'fsfreeze' | 'freezeWith'> {
+  if (!ioctl) return { fsfreeze: tool, freezeWith: 'fsfreeze' };
+  return {
+    fsfreeze: async (_bin, action, mount) => ({ ...ioctl(action, mount), timedOut: false }),
+    freezeWith: 'ioctl',
+  };
 }
 
 // Stryker disable all: the process's own wiring, run by watchdog.test.ts's real watchdog process,
@@ -41,7 +60,7 @@ function processIo(): WatchdogIo {
       }
     },
     onSignal: (signal, handler) => process.on(signal, handler),
-    fsfreeze: fsfreezeAsync,
+    ...freezeCall(loadFreezeIoctl(), fsfreezeAsync),
     pid: process.pid,
   };
 }
@@ -64,7 +83,7 @@ export function runWatchdog(io: WatchdogIo = processIo()): Promise<number> {
   });
   // EOF: the agent exited or was killed.
   lines.on('close', () => w.stop('agent-gone'));
-  io.send({ event: 'ready', pid: io.pid });
+  io.send({ event: 'ready', pid: io.pid, freezeWith: io.freezeWith });
   return w.finished;
 }
 
@@ -99,25 +118,26 @@ class Watchdog {
     this.freezing = true;
     const start = Date.now();
     this.deadline = setTimeout(() => void this.thawAll('deadline'), req.timeoutMs);
-    const firstFreezeNs = monoNs();
+    let firstFreezeNs = '';
     for (const [index, wave] of req.waves.entries()) {
-      this.io.send({ event: 'wave', index });
       const remaining = req.timeoutMs - (Date.now() - start);
+      // An ioctl that held this process past the deadline kept its timer from firing.
+      if (remaining <= 0) this.pendingThaw ??= 'deadline';
+      if (this.pendingThaw) return this.abandonFreeze(wave[0]!, 'freeze budget spent');
+      this.io.send({ event: 'wave', index });
+      // The window opens with the first FIFREEZE, after the message that announces it.
+      firstFreezeNs ||= monoNs();
       const results = await Promise.all(
         wave.map((m) => this.io.fsfreeze(req.fsfreeze, 'freeze', m, remaining)),
       );
       // A timed-out FIFREEZE may still take effect: count it as ours to thaw.
       this.frozen.push(wave.filter((_, i) => results[i]!.ok || results[i]!.timedOut));
       const failed = results.findIndex((r) => !r.ok);
-      if (failed >= 0 || this.pendingThaw) {
-        this.freezing = false;
-        const mount = wave[Math.max(failed, 0)]!; // no failure: the thaw came mid-wave
-        const error = failed >= 0 ? results[failed]!.error : 'freeze budget spent';
-        this.io.send({ event: 'freeze-failed', mount, error, frozenBefore: this.frozen.flat() });
-        // A thaw asked for while the wave was in flight (the deadline, a signal) is why: say so.
-        await this.thawAll(this.pendingThaw ?? 'freeze-failed');
-        return;
-      }
+      // No failure but a pending thaw: the thaw came mid-wave.
+      if (failed >= 0 || this.pendingThaw)
+        return failed >= 0
+          ? this.abandonFreeze(wave[failed]!, results[failed]!.error)
+          : this.abandonFreeze(wave[0]!, 'freeze budget spent');
     }
     this.freezing = false;
     this.io.send({
@@ -127,6 +147,14 @@ class Watchdog {
       lastFreezeNs: monoNs(),
     });
     if (this.pendingThaw) await this.thawAll(this.pendingThaw);
+  }
+
+  /** Ends a freeze that did not complete: says so, then thaws what this watchdog froze. */
+  private async abandonFreeze(mount: string, error: string): Promise<void> {
+    this.freezing = false;
+    this.io.send({ event: 'freeze-failed', mount, error, frozenBefore: this.frozen.flat() });
+    // A thaw asked for while the wave was in flight (the deadline, a signal) is why: say so.
+    await this.thawAll(this.pendingThaw ?? 'freeze-failed');
   }
 
   private async thawAll(reason: ThawReport['reason']): Promise<void> {

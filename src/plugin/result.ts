@@ -25,8 +25,20 @@ export interface RunResult {
   /** Milliseconds per phase, plus freezeWindow (first freeze to last thaw) and total. */
   Timings: Partial<Record<Phase | 'freezeWindow' | 'total', number>>;
   /** Monotonic clock stamps (ns) for benchmarks: shared by processes on one machine. */
-  Marks: { firstFreezeNs?: string; thawEndNs?: string };
+  Marks: {
+    firstFreezeNs?: string;
+    lastFreezeNs?: string;
+    /** When the agent learned its filesystems were frozen (the watchdog's message read). */
+    frozenSeenNs?: string;
+    /** The group call sent, and answered (the point in time is fixed). */
+    groupCallNs?: string;
+    groupAnsweredNs?: string;
+    thawStartNs?: string;
+    thawEndNs?: string;
+  };
   Frozen: string[];
+  /** How the filesystems were frozen: FIFREEZE from the watchdog itself, or util-linux's fsfreeze. */
+  FreezeWith?: 'ioctl' | 'fsfreeze';
   /**
    * The filesystems of the group's disks were frozen (or there were none to freeze) from
    * before the point in time until after it. False when the freeze was disabled, failed, or
@@ -80,8 +92,10 @@ export const RESULT_FIELDS: Record<keyof RunResult, string> = {
   Snapshots: 'one per disk: SnapshotId, DiskId, Tags (as set on the snapshot)',
   Timings: 'milliseconds per phase, plus freezeWindow (first freeze to last thaw) and total',
   Marks:
-    'monotonic clock stamps in ns (firstFreezeNs, thawEndNs) for benchmarks on the same machine',
+    "monotonic clock stamps in ns for benchmarks on the same machine: firstFreezeNs, lastFreezeNs, frozenSeenNs, groupCallNs, groupAnsweredNs, thawStartNs, thawEndNs (the window's parts)",
   Frozen: 'the mount points that were frozen, in freeze order',
+  FreezeWith:
+    'ioctl (FIFREEZE/FITHAW issued by the watchdog itself: the shipped executable) or fsfreeze (util-linux, under Node or with APP_SNAPSHOT_FREEZE_WITH=fsfreeze); absent when nothing was frozen',
   FreezeHeld: "the group's filesystems were frozen from before the point in time until after it",
   Scripts: 'each script run: Role (pre, post), Path, ExitCode (null if killed), TimedOut',
   Apps: 'each built-in quiescer: Name, Type, Mode (what it locked), HeldMs, Held (verified after the thaw), Facts (tagged)',

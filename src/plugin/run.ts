@@ -41,6 +41,7 @@ class Run {
   // Stryker disable next-line BooleanLiteral: read only when a group exists, and no group is made unless the pre-script succeeded
   private preOk = false;
   private window: WindowOutcome | undefined;
+  private released: Promise<boolean> | undefined;
 
   constructor(
     private readonly deps: Deps,
@@ -115,7 +116,10 @@ class Run {
       await this.preScript(plan);
       await this.quiesce(plan);
       const timed = <T>(phase: Phase, fn: () => Promise<T>) => this.timed(phase, fn);
-      this.window = await snapshotWindow(deps, plan, params, this.result, timed, watchdog);
+      this.window = await snapshotWindow(deps, plan, params, this.result, timed, watchdog, {
+        afterThaw: () => this.release(),
+        presynced: this.apps.active,
+      });
       if (this.window.error) this.errors.push(this.window.error);
       if (this.window.thawError) this.errors.push(this.window.thawError);
     } catch (e) {
@@ -159,13 +163,18 @@ class Run {
     await this.timed('quiesce', () => apps.quiesce(this.params.timeoutInSeconds));
   }
 
-  /** Invariant 3, for the built-in quiescers: what was locked is released, in reverse order. */
-  private async release(): Promise<boolean> {
-    const ok = this.apps.active
-      ? await this.timed('release', () => this.apps.finish(this.errors))
-      : true;
-    await this.apps.close();
-    return ok;
+  /**
+   * Invariant 3, for the built-in quiescers: what was locked is released, in reverse order. Once:
+   * right after the thaw (the window calls it), or after a run that never reached the window.
+   */
+  private release(): Promise<boolean> {
+    return (this.released ??= (async () => {
+      const ok = this.apps.active
+        ? await this.timed('release', () => this.apps.finish(this.errors))
+        : true;
+      await this.apps.close();
+      return ok;
+    })());
   }
 
   /** Invariant 3: the post-script runs whenever the pre-script started. */

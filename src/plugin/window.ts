@@ -33,6 +33,16 @@ export function startFreezer(deps: Deps, plan: RunPlan): PreparedFreezer | undef
   return { freezer, ready };
 }
 
+export interface WindowHooks {
+  /** Runs as soon as the filesystems are thawed, before anything else: the apps' release. */
+  readonly afterThaw?: () => Promise<unknown>;
+  /**
+   * The dirty data was synced just before the applications' locks: syncing again now would
+   * only lengthen the time they are held (FIFREEZE syncs what little was written since).
+   */
+  readonly presynced?: boolean;
+}
+
 export interface WindowOutcome {
   readonly group: GroupInfo | undefined;
   /** Freeze held from before the point in time until after it (or there was nothing to freeze). */
@@ -54,8 +64,10 @@ export async function snapshotWindow(
   result: RunResult,
   timed: Timed,
   watchdog: PreparedFreezer | undefined,
+  around: WindowHooks = {},
 ): Promise<WindowOutcome> {
-  const w = { deps, plan, params, result, timed };
+  const { afterThaw = async () => undefined } = around;
+  const w = { deps, plan, params, result, timed, presynced: around.presynced ?? false };
   let group: GroupInfo | undefined;
   let error: unknown;
   let frozen: { deadline: Deadline } | undefined;
@@ -64,40 +76,31 @@ export async function snapshotWindow(
   let sent: { request: CreateGroupRequest; at: Date; calledAt: number } | undefined;
   try {
     stopIfInterrupted(deps.interrupt, 'the freeze');
+    // Made before the freeze: nothing that can wait runs inside the window.
+    const request = groupRequest(plan, params);
+    const at = new Date();
     frozen = await freeze(w, watchdog);
     stopIfInterrupted(deps.interrupt, 'the snapshot group was created');
     sent = {
-      request: groupRequest(plan, params, frozen?.deadline),
-      at: new Date(),
+      request: frozen ? { ...request, deadline: frozen.deadline } : request,
+      at,
       calledAt: performance.now(),
     };
+    if (frozen) result.Marks.groupCallNs = monoNs();
     group = await createGroup(w, sent.request);
     pointInTimeNs = BigInt(monoNs());
+    if (frozen) result.Marks.groupAnsweredNs = pointInTimeNs.toString();
   } catch (e) {
     error = e;
   } finally {
-    if (watchdog) thaw = await thawAll(w, watchdog.freezer);
+    // Every ms an application lock outlives the thaw is a ms its writers wait for nothing.
+    if (watchdog) thaw = await thawAll(w, watchdog.freezer, afterThaw);
+    else await afterThaw();
   }
   const held: ReturnType<typeof freezeHeldUntil> =
     frozen && thaw.outcome ? freezeHeldUntil(thaw.outcome, pointInTimeNs) : { ok: true };
-  if (error instanceof GroupCallUnanswered && sent) {
-    // After the thaw, never inside it: the lookup may take seconds.
-    ({ group, error } = await settleUnanswered(
-      deps,
-      params,
-      {
-        request: sent.request,
-        sentAt: sent.at,
-        error,
-        frozen: Boolean(frozen),
-        freezeEndedEarly: held.ok ? undefined : held.why,
-      },
-      (m) => {
-        result.Warnings.push(m);
-        deps.log.warn(m);
-      },
-    ));
-  }
+  if (error instanceof GroupCallUnanswered && sent)
+    ({ group, error } = await settle(w, sent, error, Boolean(frozen), held));
   // (Without an error the group call answered: there is a group.)
   if (!held.ok && !error)
     error = new AgentError(
@@ -108,7 +111,34 @@ export async function snapshotWindow(
   return { group, freezeHeld, calledAt: sent?.calledAt, error, thawError: thaw.error };
 }
 
+/** A group call that went unanswered: after the thaw, never inside it (it may take seconds). */
+function settle(
+  w: WindowCtx,
+  sent: { request: CreateGroupRequest; at: Date },
+  error: GroupCallUnanswered,
+  frozen: boolean,
+  held: ReturnType<typeof freezeHeldUntil>,
+): ReturnType<typeof settleUnanswered> {
+  const { deps, params, result } = w;
+  return settleUnanswered(
+    deps,
+    params,
+    {
+      request: sent.request,
+      sentAt: sent.at,
+      error,
+      frozen,
+      freezeEndedEarly: held.ok ? undefined : held.why,
+    },
+    (m) => {
+      result.Warnings.push(m);
+      deps.log.warn(m);
+    },
+  );
+}
+
 interface WindowCtx {
+  readonly presynced: boolean;
   readonly deps: Deps;
   readonly plan: RunPlan;
   readonly params: Params;
@@ -131,7 +161,7 @@ async function freeze(
   const mounts = plan.freeze!.freeze.map((f) => f.mountPoint);
   const waves = plan.freeze!.waves;
   // Dirty data written now, outside the window, so that FIFREEZE has little left to do.
-  await deps.presync?.(mounts);
+  if (!w.presynced) await deps.presync?.(mounts);
   return timed('freeze', async () => {
     await watchdog.ready; // the watchdog exists before the first freeze
     deps.log.info(
@@ -142,17 +172,16 @@ async function freeze(
     const deadline = new Deadline(params.timeoutInSeconds * 1000);
     const out = await watchdog.freezer.freeze(waves, deadline);
     result.Frozen = out.frozen;
+    result.FreezeWith = out.freezeWith;
     result.Marks.firstFreezeNs = out.firstFreezeNs;
+    result.Marks.lastFreezeNs = out.lastFreezeNs;
+    result.Marks.frozenSeenNs = out.seenNs;
     return { deadline };
   });
 }
 
 /** What the run asks the engine for; the ClientToken makes every retry the same group. */
-function groupRequest(
-  plan: RunPlan,
-  params: Params,
-  deadline: Deadline | undefined,
-): CreateGroupRequest {
+function groupRequest(plan: RunPlan, params: Params): CreateGroupRequest {
   return {
     name: params.name,
     description: params.description,
@@ -161,7 +190,6 @@ function groupRequest(
     instantAccessRetentionDays: params.instantAccessRetentionDays,
     clientToken: randomUUID(),
     tags: { [CREATED_BY.key]: CREATED_BY.value },
-    ...(deadline ? { deadline } : {}),
   };
 }
 
@@ -187,21 +215,26 @@ async function createGroup(w: WindowCtx, request: CreateGroupRequest): Promise<G
 async function thawAll(
   w: WindowCtx,
   freezer: Freezer,
+  afterThaw: () => Promise<unknown>,
 ): Promise<{ outcome?: ThawOutcome; error?: unknown }> {
   const { deps, result, timed } = w;
   let outcome: ThawOutcome;
   try {
     outcome = await timed('thaw', () => freezer.thaw());
   } catch (error) {
+    await afterThaw();
     deps.log.release();
     return { error };
   }
-  deps.log.release();
+  result.Marks.thawStartNs = outcome.thawStartNs;
   result.Marks.thawEndNs = outcome.thawEndNs;
   if (result.Marks.firstFreezeNs) {
     result.Timings.freezeWindow =
       Number(BigInt(outcome.thawEndNs) - BigInt(result.Marks.firstFreezeNs)) / 1e6;
     deps.log.info(`Thaw filesystems done (${THAWED_BY[outcome.reason]})`);
   }
+  // The applications' writers wait until their release; the held log can wait for them.
+  await afterThaw();
+  deps.log.release();
   return { outcome };
 }

@@ -17,6 +17,7 @@ import {
   expectThawedWithin,
   requireRoot,
   runCli,
+  TEST_AGENT,
   TestLab,
 } from '../support/lab.js';
 import { spawn } from 'node:child_process';
@@ -58,6 +59,15 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
     expect(r.json.ExitCode).toBe(0);
     expect(r.json.Consistency).toBe('AppConsistent');
     expect(r.json.Frozen.sort()).toEqual([lab.mount(0), lab.mount(1)].sort());
+    // The shipped executable freezes by ioctl from its watchdog; node spawns fsfreeze.
+    expect(r.json.FreezeWith).toBe(TEST_AGENT ? 'ioctl' : 'fsfreeze');
+    // The window's parts, in the order they happened (one monotonic clock across processes).
+    const m = r.json.Marks;
+    const order = [m.firstFreezeNs, m.lastFreezeNs, m.groupCallNs, m.groupAnsweredNs];
+    order.push(m.thawStartNs, m.thawEndNs);
+    expect(order.map(BigInt)).toEqual(
+      order.map(BigInt).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
     expect(r.json.Snapshots).toHaveLength(2);
     for (const snap of r.json.Snapshots) expect(snap.Tags).toEqual({ AppConsistent: 'True' });
     expect(evidence(s.evidence)).toEqual(['pre', 'post']);
@@ -212,6 +222,14 @@ describe.skipIf(!requireRoot())('snapshot runs on a real lab', () => {
     expect(r.json.ExitCode).toBe(0);
     expect(r.json.Snapshots.map((x: any) => x.DiskId)).toEqual([lab.state.disks[1]!.id]);
     expect(r.json.Frozen).toEqual([lab.mount(1)]);
+  });
+
+  it('APP_SNAPSHOT_FREEZE_WITH=fsfreeze: util-linux fsfreeze freezes, whatever the runtime', async () => {
+    const r = await lab.snapshot(['-Name=tool'], { env: { APP_SNAPSHOT_FREEZE_WITH: 'fsfreeze' } });
+    expect(r.json.ExitCode).toBe(0);
+    expect(r.json.FreezeWith).toBe('fsfreeze');
+    expect(r.json.Frozen.sort()).toEqual([lab.mount(0), lab.mount(1)].sort());
+    await assertThawed();
   });
 
   it('bad parameters: exit 2, nothing run', async () => {

@@ -195,6 +195,10 @@ export class FakeFreezer implements Freezer {
   get frozenNow(): boolean {
     return this.frozen.length > 0;
   }
+  /** The run let its watchdog go (everything after the thaw has begun). */
+  get disposed(): boolean {
+    return this.events.includes('dispose');
+  }
   async prepare(): Promise<void> {
     this.events.push('prepare');
   }
@@ -214,7 +218,13 @@ export class FakeFreezer implements Freezer {
       }
       this.frozen.push(mount);
     }
-    return { frozen: [...this.frozen], firstFreezeNs: first, lastFreezeNs: monoNs() };
+    return {
+      frozen: [...this.frozen],
+      firstFreezeNs: first,
+      lastFreezeNs: monoNs(),
+      seenNs: monoNs(),
+      freezeWith: 'fsfreeze',
+    };
   }
   async thaw(): Promise<ThawOutcome> {
     this.events.push('thaw');
@@ -411,7 +421,8 @@ export class FakeQuiescer implements AppQuiescer {
         return !this.lost;
       },
       release: async () => {
-        this.events.push('release');
+        // Released only after the watchdog is let go: the lock outlived the thaw for nothing.
+        this.events.push(`release${this.freezer?.disposed ? ' LATE' : ''}`);
         if (this.fail.release) throw this.fail.release;
         this.holding = false;
       },

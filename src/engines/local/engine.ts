@@ -15,7 +15,7 @@ import type {
   SnapshotInfo,
 } from '../types.js';
 import { newId } from './ids.js';
-import { Pool, type PoolConfig, type StoredGroup } from './pool.js';
+import { Pool, type PoolConfig, type PoolDisk, type StoredGroup } from './pool.js';
 
 export interface LocalEngineOptions {
   readonly poolDir: string;
@@ -32,6 +32,12 @@ export class LocalEngine implements SnapshotEngine {
   private readonly pool: Pool;
   private readonly sys: SysBlock;
   private readonly mountinfo: () => string;
+  /**
+   * Records of settled groups (accomplished or failed) read by this process, for createGroup's
+   * checks: their id, token, disks and status do not change, so inside the frozen window only
+   * the pool's listing and the records that are new or still progressing are read.
+   */
+  private readonly settled = new Map<string, StoredGroup>();
 
   constructor(private readonly o: LocalEngineOptions) {
     this.pool = new Pool(o.poolDir);
@@ -52,6 +58,11 @@ export class LocalEngine implements SnapshotEngine {
         `no local pool at ${this.o.poolDir} (create one with: app-snapshot-plugin lab up)`,
       );
     }
+  }
+
+  /** Reads the pool's records before the lock and the freeze (see `settled`). */
+  async warmUp(): Promise<void> {
+    this.pool.groups(this.settled);
   }
 
   async validate(): Promise<void> {
@@ -109,8 +120,11 @@ export class LocalEngine implements SnapshotEngine {
     });
   }
 
-  private checkQuotaAndBusy(config: PoolConfig, diskIds: readonly string[]): void {
-    const groups = this.pool.groups();
+  private checkQuotaAndBusy(
+    config: PoolConfig,
+    diskIds: readonly string[],
+    groups: readonly StoredGroup[],
+  ): void {
     for (const g of groups) {
       if (g.status !== 'progressing') continue;
       if (g.ownerPid !== undefined && !isAlive(g.ownerPid, g.ownerStart)) {
@@ -140,40 +154,21 @@ export class LocalEngine implements SnapshotEngine {
 
   async createGroup(req: CreateGroupRequest): Promise<GroupInfo> {
     const config = this.config();
-    const existing = this.pool.groups().find((g) => g.clientToken === req.clientToken);
-    if (existing) return strip(existing);
+    // This runs inside the frozen window: settled records were read by warmUp, before it.
+    const groups = this.pool.groups(this.settled);
+    const existing = groups.find((g) => g.clientToken === req.clientToken);
+    if (existing) return strip(this.group(existing.id));
     const disks = req.diskIds.map((id) => {
       const d = config.disks.find((x) => x.id === id);
       if (!d) throw new AgentError('CreateGroupFailed', `disk ${id} is not in the pool`);
       return d;
     });
-    this.checkQuotaAndBusy(config, req.diskIds);
-    const now = new Date().toISOString();
-    const id = newId('ssg');
-    const snapshots: SnapshotInfo[] = disks.map((d) => ({
-      id: newId('s'),
-      diskId: d.id,
-      status: 'progressing',
-      progress: 0,
-      sizeBytes: d.sizeBytes,
-      tags: {},
-      createdAt: now,
-    }));
-    let group: StoredGroup = {
-      id,
-      name: req.name,
-      description: req.description,
-      status: 'progressing',
-      createdAt: now,
-      clientToken: req.clientToken,
-      instantAccess: req.instantAccess,
-      instantAccessRetentionDays: req.instantAccessRetentionDays,
-      snapshots,
-      ...(req.tags ? { tags: { ...req.tags } } : {}),
-      ownerPid: process.pid,
-      ownerStart: processStartTime(process.pid),
-    };
-    this.pool.writeGroup(group);
+    this.checkQuotaAndBusy(config, req.diskIds, groups);
+    let group = progressingRecord(req, disks);
+    const { id, snapshots } = group;
+    // Not fsync'd: it is read only while its creator runs (busy, or "creator died"); the
+    // accomplished record below is. One fsync less inside the frozen window.
+    this.pool.writeGroup(group, false);
     try {
       const mode = config.allowFullCopy ? constants.COPYFILE_FICLONE : CLONE;
       await Promise.all(
@@ -306,6 +301,34 @@ export class LocalEngine implements SnapshotEngine {
     }
     return { groupId, disks: chosen.map((s) => ({ diskId: s.diskId, snapshotId: s.id })) };
   }
+}
+
+/** A new group's record while its images are cloned: its creator is this process. */
+function progressingRecord(req: CreateGroupRequest, disks: readonly PoolDisk[]): StoredGroup {
+  const now = new Date().toISOString();
+  const snapshots: SnapshotInfo[] = disks.map((d) => ({
+    id: newId('s'),
+    diskId: d.id,
+    status: 'progressing',
+    progress: 0,
+    sizeBytes: d.sizeBytes,
+    tags: {},
+    createdAt: now,
+  }));
+  return {
+    id: newId('ssg'),
+    name: req.name,
+    description: req.description,
+    status: 'progressing',
+    createdAt: now,
+    clientToken: req.clientToken,
+    instantAccess: req.instantAccess,
+    instantAccessRetentionDays: req.instantAccessRetentionDays,
+    snapshots,
+    ...(req.tags ? { tags: { ...req.tags } } : {}),
+    ownerPid: process.pid,
+    ownerStart: processStartTime(process.pid),
+  };
 }
 
 function strip(g: StoredGroup): GroupInfo {

@@ -69,20 +69,34 @@ export class Pool {
     }
   }
 
-  writeGroup(group: StoredGroup): void {
+  /** `durable`: fsync'd before it is renamed into place (the default). */
+  writeGroup(group: StoredGroup, durable = true): void {
     mkdirSync(this.groupDir(group.id), { recursive: true, mode: 0o700 });
-    writeJsonAtomic(join(this.groupDir(group.id), 'group.json'), group);
+    writeJsonAtomic(join(this.groupDir(group.id), 'group.json'), group, durable);
   }
 
-  groups(): StoredGroup[] {
-    let ids: string[] = [];
+  /** The ids of the groups in the pool (one readdir; their records unread). */
+  groupIds(): string[] {
     try {
-      ids = readdirSync(join(this.dir, 'groups'));
+      return readdirSync(join(this.dir, 'groups'));
     } catch {
       return [];
     }
-    return ids
-      .map((id) => this.readGroup(id))
+  }
+
+  /**
+   * Every group's record, oldest first. `settled`: records read earlier by this process that
+   * can no longer change in what the caller reads (not progressing); they are not read again.
+   */
+  groups(settled?: Map<string, StoredGroup>): StoredGroup[] {
+    return this.groupIds()
+      .map((id) => {
+        const known = settled?.get(id);
+        if (known) return known;
+        const g = this.readGroup(id);
+        if (g && g.status !== 'progressing') settled?.set(id, g);
+        return g;
+      })
       .filter((g): g is StoredGroup => g !== undefined)
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }

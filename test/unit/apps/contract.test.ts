@@ -7,8 +7,7 @@ import { FakeQuiescer } from '../../support/fakes.js';
 
 const mariadb: Rule[] = [
   [/SELECT VERSION/, [{ v: '10.11.19-MariaDB' }]],
-  [/NOW\(6\)/, [{ t: '2026-11-24 00:00:00.000001' }]],
-  [/gtid_binlog_pos/, [{ g: '0-1-9' }]],
+  [/NOW\(6\) AS t, @@global.gtid_binlog_pos/, [{ t: '2026-11-24 00:00:00.000001', g: '0-1-9' }]],
 ];
 const mysql84: Rule[] = [
   [/SELECT VERSION/, [{ v: '8.4.3' }]],

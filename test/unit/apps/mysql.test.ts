@@ -4,15 +4,20 @@ import { fakeConnect, UNTIL_KILLED, type Rule } from '../../support/fake-sql.js'
 
 const MARIADB: Rule[] = [
   [/SELECT VERSION/, [{ v: '10.11.19-MariaDB-0+deb12u1-log' }]],
-  [/NOW\(6\)/, [{ t: '2026-11-24 00:00:00.123456' }]],
-  [/gtid_binlog_pos/, [{ g: '0-1-42' }]],
+  // The lock time and the GTID in one round trip under the lock.
+  [
+    /^SELECT NOW\(6\) AS t, @@global.gtid_binlog_pos AS g$/,
+    [{ t: '2026-11-24 00:00:00.123456', g: '0-1-42' }],
+  ],
   [/SHOW MASTER STATUS/, [{ File: 'binlog.000002', Position: 1234 }]],
 ];
 const mysql8 = (nonInnodb: number, version = '8.4.3'): Rule[] => [
   [/SELECT VERSION/, [{ v: version }]],
   [/COUNT\(\*\) AS n FROM information_schema.TABLES/, [{ n: nonInnodb }]],
-  [/NOW\(6\)/, [{ t: '2026-11-24 00:00:00.000001' }]],
-  [/gtid_executed/, [{ g: '3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5' }]],
+  [
+    /^SELECT NOW\(6\) AS t, @@global.gtid_executed AS g$/,
+    [{ t: '2026-11-24 00:00:00.000001', g: '3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5' }],
+  ],
   [/SHOW MASTER STATUS/, new Error('You have an error in your SQL syntax')],
   [/SHOW BINARY LOG STATUS/, [{ File: 'binlog.000009', Position: 99 }]],
 ];

@@ -24,6 +24,11 @@ interface Behaviour {
   freezeMs?: Record<string, number>;
   /** This mount's first N thaws fail. */
   thawFailures?: Record<string, number>;
+  /**
+   * This mount's freeze holds the whole thread this long, as an ioctl does (ioctl.ts): no
+   * timer fires meanwhile. The freeze then lands.
+   */
+  blockMs?: Record<string, number>;
 }
 
 /** An in-memory fsfreeze: honours the action, the mount and the timeout it is given. */
@@ -48,6 +53,12 @@ function memoryFsfreeze(b: Behaviour = {}) {
       }
       if (!frozen.delete(mount))
         return Promise.resolve(result(false, { notFrozen: true, error: 'Invalid argument' }));
+      return Promise.resolve(result(true));
+    }
+    const blocks = b.blockMs?.[mount];
+    if (blocks) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, blocks);
+      frozen.add(mount);
       return Promise.resolve(result(true));
     }
     const takes = b.freezeMs?.[mount] ?? 0;
@@ -82,6 +93,7 @@ function start(b: Behaviour = {}) {
     },
     onSignal: (sig, handler) => signals.set(sig, handler),
     fsfreeze: fake.fsfreeze,
+    freezeWith: 'fsfreeze',
     pid: 4242,
   };
   const exit = runWatchdog(io);
@@ -110,7 +122,7 @@ const mountsOf = (calls: Call[], action: Call['action']) =>
 describe('watchdog (in-process, fake fsfreeze)', () => {
   it('says it is ready with its pid, and ends with 0 when the agent leaves before any freeze', async () => {
     const w = start();
-    expect(w.sent[0]).toEqual({ event: 'ready', pid: 4242 });
+    expect(w.sent[0]).toEqual({ event: 'ready', pid: 4242, freezeWith: 'fsfreeze' });
     w.input.end();
     expect(await w.exit).toBe(0);
     expect(w.calls).toEqual([]);
@@ -196,6 +208,23 @@ describe('watchdog (in-process, fake fsfreeze)', () => {
     await new Promise((r) => setTimeout(r, 300)); // past the deadline
     expect(mountsOf(w.calls, 'thaw').sort()).toEqual(['/a', '/b']);
     expect(w.sent.filter((m) => m.event === 'thawed')).toHaveLength(1);
+  });
+
+  it('a freeze that held the thread past the deadline (an ioctl) freezes no further wave, then thaws', async () => {
+    const w = start({ blockMs: { '/a': 150 } });
+    w.freeze([['/a'], ['/b']], 50);
+    const failed = await w.next('freeze-failed');
+    expect(failed).toEqual({
+      event: 'freeze-failed',
+      mount: '/b',
+      error: 'freeze budget spent',
+      frozenBefore: ['/a'],
+    });
+    const thawed = await w.next('thawed');
+    expect([thawed.reason, thawed.thawed]).toEqual(['deadline', ['/a']]);
+    expect(mountsOf(w.calls, 'freeze')).toEqual(['/a']);
+    expect(w.frozen.size).toBe(0);
+    expect(await w.exit).toBe(0);
   });
 
   it('listens to every catchable signal that would end it', () => {

@@ -42,9 +42,13 @@ function freezerWith(
 }
 
 /** prepare() answered by a ready watchdog. */
-async function started(w: ReturnType<typeof scripted>, freezer: WatchdogFreezer): Promise<void> {
+async function started(
+  w: ReturnType<typeof scripted>,
+  freezer: WatchdogFreezer,
+  freezeWith: 'ioctl' | 'fsfreeze' = 'fsfreeze',
+): Promise<void> {
   const ready = freezer.prepare();
-  w.say({ event: 'ready', pid: 1 });
+  w.say({ event: 'ready', pid: 1, freezeWith });
   await ready;
 }
 
@@ -54,8 +58,9 @@ async function freezing(
   freezer: WatchdogFreezer,
   waves: string[][],
   deadline = new Deadline(30_000),
+  freezeWith: 'ioctl' | 'fsfreeze' = 'fsfreeze',
 ): Promise<{ f: ReturnType<WatchdogFreezer['freeze']> }> {
-  await started(w, freezer);
+  await started(w, freezer, freezeWith);
   const f = freezer.freeze(waves, deadline);
   await w.sent(1);
   return { f };
@@ -76,10 +81,10 @@ describe('WatchdogFreezer (scripted watchdog)', () => {
     });
   });
 
-  it('asks for the freeze with the waves, the time left and its fsfreeze; marks what may be frozen', async () => {
+  it('asks for the freeze with the waves, the time left and its fsfreeze; marks what may be frozen; says how the watchdog froze', async () => {
     const w = scripted();
     const { freezer, fake, dir } = freezerWith(w);
-    const { f } = await freezing(w, freezer, [['/a', '/b'], ['/c']]);
+    const { f } = await freezing(w, freezer, [['/a', '/b'], ['/c']], undefined, 'ioctl');
     const req = w.received[0] as Extract<AgentMessage, { op: 'freeze' }>;
     expect(req).toMatchObject({ op: 'freeze', waves: [['/a', '/b'], ['/c']], fsfreeze: fake.bin });
     expect(req.timeoutMs).toBeGreaterThan(25_000);
@@ -95,6 +100,8 @@ describe('WatchdogFreezer (scripted watchdog)', () => {
       frozen: ['/a', '/b', '/c'],
       firstFreezeNs: '1000',
       lastFreezeNs: '1000',
+      seenNs: expect.stringMatching(/^[1-9]\d+$/),
+      freezeWith: 'ioctl',
     });
   });
 

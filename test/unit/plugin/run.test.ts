@@ -399,6 +399,22 @@ describe('runSnapshot: built-in quiescers', () => {
     expect(r.Timings.quiesce).toBeGreaterThan(0);
   });
 
+  it('syncs the dirty data once: before the lock with an app (not again under it), before the freeze without', async () => {
+    const { h, app } = withApp();
+    const synced: string[] = [];
+    const withPresync = (deps: typeof h.deps) => ({
+      ...deps,
+      presync: async (mounts: readonly string[]) =>
+        void synced.push(`${mounts.join(',')} ${app.locked ? 'UNDER LOCK' : 'before lock'}`),
+    });
+    expect((await runSnapshot(withPresync(h.deps), params())).ExitCode).toBe(0);
+    expect(synced).toEqual(['/logs,/data before lock']);
+    const plain = harness();
+    synced.length = 0;
+    expect((await runSnapshot(withPresync(plain.deps), params())).ExitCode).toBe(0);
+    expect(synced).toEqual(['/logs,/data before lock']);
+  });
+
   it('without a freeze claims nothing: a locked database may have pages no freeze flushed (scripts or not)', async () => {
     for (const words of [['-EnableFsFreeze=false'], ['-EnableFsFreeze=false', ...SCRIPTS]]) {
       const { h, app } = withApp();

@@ -151,7 +151,7 @@ describe('systemDeps', () => {
     const d = deps(dir, {}, w.helper);
     const freezer = d.newFreezer('/opt/sbin/fsfreeze');
     const ready = freezer.prepare();
-    w.say({ event: 'ready', pid: 1 });
+    w.say({ event: 'ready', pid: 1, freezeWith: 'fsfreeze' });
     await ready;
     // no lock yet: another run may hold it
     await expect(freezer.freeze([['/data']], new Deadline(30_000))).rejects.toMatchObject({

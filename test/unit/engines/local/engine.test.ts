@@ -49,6 +49,25 @@ describe('local engine', () => {
     await expect(e.createGroup(req(['d-unit0']))).rejects.toMatchObject({ exitCode: 14 });
   });
 
+  it('after warmUp, counts what others made and forgets what they deleted (quota 2)', async () => {
+    const dir = copyPool(tmp(), 1, 2);
+    const e = engineIn(dir);
+    const other = engineIn(dir);
+    const first = await other.createGroup(req(['d-unit0']));
+    await e.warmUp();
+    // Made by another process after warmUp: read inside the window all the same.
+    const secondReq = req(['d-unit0']);
+    const second = await other.createGroup(secondReq);
+    await expect(e.createGroup(req(['d-unit0']))).rejects.toMatchObject({ exitCode: 14 });
+    await other.deleteGroup(first.id);
+    const third = await e.createGroup(req(['d-unit0']));
+    expect((await e.listGroups()).map((g) => g.id).sort()).toEqual([second.id, third.id].sort());
+    // A retried request finds its group as it is now, not as it was first read.
+    await other.tagSnapshots([second.snapshots[0]!.id], { Late: 'yes' });
+    const again = await e.createGroup(secondReq);
+    expect([again.id, again.snapshots[0]!.tags]).toEqual([second.id, { Late: 'yes' }]);
+  });
+
   it('refuses a group on disks another live process is snapshotting (16), recovers a dead one', async () => {
     const dir = copyPool(tmp());
     const pool = new Pool(dir);
