@@ -23,7 +23,6 @@ const RULES = [
   { what: 'mssql', pattern: /['"]mssql['"]/, only: 'src/apps/mssql-conn.ts' },
   { what: 'pg', pattern: /['"]pg['"]/, only: 'src/apps/pg-conn.ts' },
   { what: 'process.exit', pattern: /process\.exit\(/, only: 'src/cli/main.ts' },
-  { what: 'winston', pattern: /from ['"]winston(-transport)?['"]/, only: 'src/report/logger.ts' },
   // The cluster (or anyone else) uses the fleet through its index, not its files.
   {
     what: "fleet's files (use fleet/index.ts)",

@@ -21,6 +21,10 @@ export async function agentEntry(argv: string[], hooks: AgentHooks = {}): Promis
     watchdog = systemRunner.spawnHelper(self.file, self.args);
   }
   try {
+    // The plugin manager's kind of run needs no command parser (fast-snapshot.ts).
+    const { fastSnapshot } = await import('./fast-snapshot.js');
+    const fast = watchdog ? await fastSnapshot(argv, watchdog, hooks) : undefined;
+    if (fast !== undefined) return fast;
     const { main } = await import('./cli.js');
     return await main(argv, undefined, watchdog, hooks);
   } finally {

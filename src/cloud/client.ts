@@ -2,32 +2,10 @@
 // RPC client: it signs ECS calls (HMAC-SHA1, SecurityToken for STS) and is 3.8 MB installed,
 // against 55 MB for the generated @alicloud/ecs20140526 (docs/050_cloud-engine.md, "Which SDK, and what it costs").
 import RPCClient from '@alicloud/pop-core';
-import type { Deadline } from '../system/clock.js';
+import { EcsApiError, type CallOptions, type EcsApi } from './api.js';
 import type { StsCredentials } from './metadata.js';
 
-export interface CallOptions {
-  /** This attempt's timeout (connect + read), instead of the client's default. */
-  readonly timeoutMs?: number;
-  /** The frozen window's deadline: nothing of this call may outlive it (see retry.ts). */
-  readonly deadline?: Deadline;
-}
-
-export interface EcsApi {
-  call<T>(action: string, params: Record<string, unknown>, options?: CallOptions): Promise<T>;
-}
-
-/** A failed API call, with the service's code; never carries request URLs or credentials. */
-export class EcsApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly httpStatus: number | undefined,
-    readonly requestId: string | undefined,
-  ) {
-    super(`${code}: ${message}${requestId ? ` (RequestId ${requestId})` : ''}`);
-    this.name = 'EcsApiError';
-  }
-}
+export { EcsApiError, type CallOptions, type EcsApi } from './api.js';
 
 export interface EcsClientOptions {
   /** e.g. https://ecs-vpc.cn-hangzhou.aliyuncs.com, or the emulator's http://127.0.0.1:PORT */

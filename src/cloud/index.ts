@@ -1,12 +1,12 @@
 // The cloud API as the engine, fleet and cluster use it: the one place a signed ECS client
 // with retries is assembled. The SDK (client.ts) is loaded on the first call, so a command
 // that never calls the cloud never pays for it.
-import type { CallOptions, EcsApi } from './client.js';
+import type { CallOptions, EcsApi } from './api.js';
 import type { StsCredentials } from './metadata.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 
-export type { CallOptions, EcsApi } from './client.js';
-export { EcsApiError } from './client.js';
+export type { CallOptions, EcsApi } from './api.js';
+export { EcsApiError } from './api.js';
 export { MetadataClient, RoleCredentials, type StsCredentials } from './metadata.js';
 export { allSnapshotGroups } from './pages.js';
 

@@ -1,4 +1,4 @@
-import type { EcsApi } from './client.js';
+import type { EcsApi } from './api.js';
 
 /**
  * Every snapshot group DescribeSnapshotGroups lists for `filter`, over all its pages: the API

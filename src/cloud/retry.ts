@@ -1,4 +1,4 @@
-import { EcsApiError, type CallOptions, type EcsApi } from './client.js';
+import { EcsApiError, type CallOptions, type EcsApi } from './api.js';
 
 export interface RetryPolicy {
   /** Stop retrying once this much time has passed since the first attempt (per action). */

@@ -1,6 +1,4 @@
-import winston from 'winston';
-import Transport from 'winston-transport';
-import { formatLine, formatOutput } from './log-format.js';
+import { formatLine, formatOutput, type LineFields } from './log-format.js';
 
 export type Write = (text: string) => void;
 
@@ -8,33 +6,14 @@ export type Write = (text: string) => void;
  * The run log. Every line is kept (for the log file, written after thaw) and passed to
  * `write` (stdout by default) unless held: between freeze and thaw nothing may touch a
  * possibly frozen filesystem, and stdout may be a file on one, so lines wait in memory.
+ * A line is formatted and delivered synchronously, in order (log-format.ts is the vendor's
+ * format): no logging library, whose loading alone cost more start-up than the whole run.
  */
 export class RunLog {
   readonly lines: string[] = [];
   private held: string[] | undefined;
-  private readonly logger: winston.Logger;
 
-  constructor(private readonly write: Write) {
-    const sink = (line: string) => this.emit(line);
-    class SinkTransport extends Transport {
-      override log(info: Record<string | symbol, unknown>, next: () => void): void {
-        sink(String(info[Symbol.for('message')]));
-        next();
-      }
-    }
-    // winston delivers synchronously to this transport: order and hold() are exact.
-    this.logger = winston.createLogger({
-      level: 'debug',
-      format: winston.format.printf((i) =>
-        formatLine({
-          level: i.level,
-          message: String(i.message),
-          ...(typeof i.snapshotgroup === 'string' ? { snapshotgroup: i.snapshotgroup } : {}),
-        }),
-      ),
-      transports: [new SinkTransport()],
-    });
-  }
+  constructor(private readonly write: Write) {}
 
   private emit(text: string): void {
     this.lines.push(text);
@@ -43,15 +22,19 @@ export class RunLog {
   }
 
   info(message: string, fields: { snapshotgroup?: string } = {}): void {
-    this.logger.info(message, fields);
+    this.line({ level: 'info', message, ...fields });
   }
 
   warn(message: string): void {
-    this.logger.warn(message);
+    this.line({ level: 'warn', message });
   }
 
   error(message: string, fields: { snapshotgroup?: string } = {}): void {
-    this.logger.error(message, fields);
+    this.line({ level: 'error', message, ...fields });
+  }
+
+  private line(l: LineFields): void {
+    this.emit(formatLine(l));
   }
 
   /** A script's output block, [output="..."]. */

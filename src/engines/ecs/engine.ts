@@ -9,7 +9,7 @@ import type {
   SnapshotInfo,
 } from '../types.js';
 import { GroupCallUnanswered, madeBy, pendingGroup } from '../types.js';
-import type { CallOptions, EcsApi } from '../../cloud/client.js';
+import type { CallOptions, EcsApi } from '../../cloud/api.js';
 import { deviceForSerial, DEFAULT_LOOKUP, type DeviceLookup } from './devices.js';
 import { mayHaveCreated, toAgentError, type EcsCall } from './errors.js';
 import type { MetadataClient } from '../../cloud/metadata.js';

@@ -3,7 +3,7 @@
 // common errors at https://error-center.alibabacloud.com/status/product/Ecs).
 import { AgentError } from '../../errors/errors.js';
 import type { ExitCodeName } from '../../errors/exit-codes.js';
-import { EcsApiError } from '../../cloud/client.js';
+import { EcsApiError } from '../../cloud/api.js';
 import { isRetryable } from '../../cloud/retry.js';
 
 export type EcsCall =
