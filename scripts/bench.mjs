@@ -62,6 +62,9 @@ function agentRun(exe, args, env) {
         with: r.FreezeWith,
         windowMs: r.Timings.freezeWindow,
         toFreezeMs: ns(spawnedNs, m.firstFreezeNs),
+        toAskMs: ns(spawnedNs, m.freezeAskedNs),
+        // > 0: the run waited this long for its watchdog to start before it could freeze.
+        watchdogLateMs: Math.max(0, ns(m.freezeAskedNs, m.watchdogReadyNs)),
         freezeMs: ns(m.firstFreezeNs, m.lastFreezeNs),
         msgMs: ns(m.lastFreezeNs, m.frozenSeenNs),
         toCallMs: ns(m.frozenSeenNs, m.groupCallNs),
@@ -148,6 +151,8 @@ function report(all) {
     'range',
     'x floor',
     'exec->1st freeze',
+    'exec->ready',
+    'wd late',
     'freeze wave',
     'msg',
     '->call',
@@ -160,13 +165,15 @@ function report(all) {
     const floor = median(s.floor.map((x) => x.windowMs));
     const fl = (k) => f1(median(s.floor.map((x) => x[k])));
     rows.push([n, 'floor (raw ioctls)', 'ioctl', f1(floor), range(s.floor.map((x) => x.windowMs))]);
-    rows.at(-1).push('1.0', '-', fl('freezeMs'), '-', '-', fl('cloneMs'), '-', fl('thawMs'));
+    rows.at(-1).push('1.0', '-', '-', '-', fl('freezeMs'), '-', '-', fl('cloneMs'), '-');
+    rows.at(-1).push(fl('thawMs'));
     for (const name of Object.keys(FORMS)) {
       const xs = s[name];
       const med = (k) => f1(median(xs.map((x) => x[k])));
       const window = median(xs.map((x) => x.windowMs));
       rows.push([n, name, [...new Set(xs.map((x) => x.with))].join('/'), f1(window)]);
       rows.at(-1).push(range(xs.map((x) => x.windowMs)), f1(window / floor), med('toFreezeMs'));
+      rows.at(-1).push(med('toAskMs'), med('watchdogLateMs'));
       rows.at(-1).push(med('freezeMs'), med('msgMs'), med('toCallMs'), med('callMs'));
       rows.at(-1).push(med('toThawMs'));
       rows.at(-1).push(med('thawMs'));
@@ -176,7 +183,7 @@ function report(all) {
   const line = (r) => `| ${r.map((c, i) => c.padEnd(w[i])).join(' | ')} |`;
   console.log([line(head), line(w.map((x) => '-'.repeat(x))), ...rows.map(line)].join('\n'));
   console.log(
-    '(floor parts: freeze wave, FICLONE of every image as its "group call", thaw wave. msg: the watchdog\'s "frozen" message until the agent has read it; ->call: from then to the group call; ->thaw: from its answer to the first FITHAW)',
+    '(exec->ready: until the run asked to freeze; wd late: how long it then waited for its watchdog. Floor parts: freeze wave, FICLONE of every image as its "group call", thaw wave. msg: the watchdog\'s "frozen" message until the agent has read it; ->call: from then to the group call; ->thaw: from its answer to the first FITHAW)',
   );
 }
 

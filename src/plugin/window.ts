@@ -19,6 +19,8 @@ export type Timed = <T>(phase: Phase, fn: () => Promise<T>) => Promise<T>;
 export interface PreparedFreezer {
   readonly freezer: Freezer;
   readonly ready: Promise<void>;
+  /** Monotonic ns when the watchdog said it was ready (for the start-up's marks). */
+  readyNs?: string;
 }
 
 /**
@@ -28,9 +30,12 @@ export interface PreparedFreezer {
 export function startFreezer(deps: Deps, plan: RunPlan): PreparedFreezer | undefined {
   if (!plan.freeze?.freeze.length) return undefined;
   const freezer = deps.newFreezer(plan.fsfreeze!); // validation found it: there is a freeze
-  const ready = freezer.prepare();
-  ready.catch(() => undefined); // awaited (and reported) in the window
-  return { freezer, ready };
+  const prepared: PreparedFreezer = { freezer, ready: freezer.prepare() };
+  prepared.ready.then(
+    () => (prepared.readyNs = monoNs()),
+    () => undefined, // awaited (and reported) in the window
+  );
+  return prepared;
 }
 
 export interface WindowHooks {
@@ -163,7 +168,9 @@ async function freeze(
   // Dirty data written now, outside the window, so that FIFREEZE has little left to do.
   if (!w.presynced) await deps.presync?.(mounts);
   return timed('freeze', async () => {
+    result.Marks.freezeAskedNs = monoNs();
     await watchdog.ready; // the watchdog exists before the first freeze
+    result.Marks.watchdogReadyNs = watchdog.readyNs;
     deps.log.info(
       `Freeze filesystems (${mounts.length}): ${waves.map((w) => w.join(', ')).join(' | ')}`,
     );
