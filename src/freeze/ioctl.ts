@@ -5,8 +5,15 @@
 import { createRequire } from 'node:module';
 import type { FsfreezeResult } from './fsfreeze.js';
 
-/** One FIFREEZE or FITHAW on the filesystem mounted at `mount`; never throws. */
-export type FreezeIoctl = (action: 'freeze' | 'thaw', mount: string) => FsfreezeResult;
+/**
+ * One FIFREEZE or FITHAW on the filesystem mounted at `mount`; never throws. `unsupported`: the
+ * system call itself is not there (ENOSYS: e.g. qemu-user, which does not pass FIFREEZE
+ * through), as opposed to a filesystem that cannot be frozen.
+ */
+export type FreezeIoctl = (
+  action: 'freeze' | 'thaw',
+  mount: string,
+) => FsfreezeResult & { unsupported?: boolean };
 
 // <linux/fs.h>: _IOWR('X', 119, int) and _IOWR('X', 120, int), the same on every architecture
 // the agent ships for (asm-generic ioctl numbering on x86_64 and arm64).
@@ -16,6 +23,7 @@ const O_RDONLY = 0;
 const O_CLOEXEC = 0o2000000;
 const EBUSY = 16;
 const EINVAL = 22;
+const ENOSYS = 38; // the same number on x86_64 and arm64
 
 /** What the freeze needs from libc: open, ioctl, close, and the errno they set. */
 export interface Libc {
@@ -40,6 +48,7 @@ export function freezeIoctl(libc: Libc): FreezeIoctl {
         notFrozen: action === 'thaw' && errno === EINVAL,
         alreadyFrozen: action === 'freeze' && errno === EBUSY,
         error: `${mount}: ${what}: ${libc.strerror(errno)}`,
+        ...(errno === ENOSYS ? { unsupported: true } : {}),
       };
     };
     const fd = libc.open(mount, O_RDONLY | O_CLOEXEC);

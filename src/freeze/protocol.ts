@@ -34,6 +34,8 @@ export type WatchdogMessage =
       readonly frozen: string[];
       readonly firstFreezeNs: string;
       readonly lastFreezeNs: string;
+      /** How it froze (it may have fallen back to fsfreeze since it said ready). */
+      readonly freezeWith?: 'ioctl' | 'fsfreeze';
     }
   | {
       readonly event: 'freeze-failed';

@@ -144,7 +144,7 @@ export class WatchdogFreezer implements Freezer {
       firstFreezeNs: m.firstFreezeNs,
       lastFreezeNs: m.lastFreezeNs,
       seenNs,
-      freezeWith: this.freezeWith,
+      freezeWith: m.freezeWith ?? this.freezeWith,
     };
   }
 

@@ -25,24 +25,32 @@ export interface WatchdogIo {
   readonly onSignal: (signal: (typeof SIGNALS)[number], handler: () => void) => void;
   /** One FIFREEZE/FITHAW, bounded by its timeout (fsfreeze.ts), or an ioctl (ioctl.ts). */
   readonly fsfreeze: typeof fsfreezeAsync;
-  /** Which of the two `fsfreeze` is: the agent reports it. */
-  readonly freezeWith: 'ioctl' | 'fsfreeze';
+  /** Which of the two `fsfreeze` is (so far): the agent reports it. */
+  readonly freezeWith: () => 'ioctl' | 'fsfreeze';
   readonly pid: number;
 }
 
 /**
  * The ioctl where this runtime has one, in fsfreezeAsync's shape; util-linux's fsfreeze
- * otherwise. An ioctl blocks this process until the kernel answers, as the spawned tool would
- * have kept it waiting: the deadline is checked between waves (freezeWaves).
+ * otherwise, and from the first ioctl the system does not have (ENOSYS) on. An ioctl blocks
+ * this process until the kernel answers, as the spawned tool would have kept it waiting: the
+ * deadline is checked between waves (freezeWaves).
  */
 export function freezeCall(
   ioctl: FreezeIoctl | undefined,
   tool: typeof fsfreezeAsync,
 ): Pick<WatchdogIo, 'fsfreeze' | 'freezeWith'> {
-  if (!ioctl) return { fsfreeze: tool, freezeWith: 'fsfreeze' };
+  let useTool = !ioctl;
   return {
-    fsfreeze: async (_bin, action, mount) => ({ ...ioctl(action, mount), timedOut: false }),
-    freezeWith: 'ioctl',
+    fsfreeze: async (bin, action, mount, timeoutMs) => {
+      if (!useTool) {
+        const { unsupported, ...r } = ioctl!(action, mount);
+        if (!unsupported) return { ...r, timedOut: false };
+        useTool = true;
+      }
+      return tool(bin, action, mount, timeoutMs);
+    },
+    freezeWith: () => (useTool ? 'fsfreeze' : 'ioctl'),
   };
 }
 
@@ -83,7 +91,7 @@ export function runWatchdog(io: WatchdogIo = processIo()): Promise<number> {
   });
   // EOF: the agent exited or was killed.
   lines.on('close', () => w.stop('agent-gone'));
-  io.send({ event: 'ready', pid: io.pid, freezeWith: io.freezeWith });
+  io.send({ event: 'ready', pid: io.pid, freezeWith: io.freezeWith() });
   return w.finished;
 }
 
@@ -145,6 +153,7 @@ class Watchdog {
       frozen: this.frozen.flat(),
       firstFreezeNs,
       lastFreezeNs: monoNs(),
+      freezeWith: this.io.freezeWith(),
     });
     if (this.pendingThaw) await this.thawAll(this.pendingThaw);
   }

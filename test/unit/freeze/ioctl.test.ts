@@ -16,10 +16,14 @@ const STRERROR: Record<number, string> = {
   16: 'Device or resource busy',
   22: 'Invalid argument',
   25: 'Inappropriate ioctl for device',
+  38: 'Function not implemented',
 };
 
-/** A kernel with these mount points (and `/plain`, a directory that is no filesystem root). */
-function fakeKernel(mounts: string[]) {
+/**
+ * A kernel with these mount points (and `/plain`, a directory that is no filesystem root);
+ * `noIoctl`: ioctl is not implemented at all (ENOSYS), as under qemu-user for FIFREEZE.
+ */
+function fakeKernel(mounts: string[], noIoctl = false) {
   const frozen = new Set<string>();
   const open = new Map<number, string>();
   const calls: string[] = [];
@@ -35,6 +39,7 @@ function fakeKernel(mounts: string[]) {
     ioctl(fd, request) {
       const path = open.get(fd);
       calls.push(`ioctl ${path} ${request.toString(16)}`);
+      if (noIoctl) return ((errno = 38), -1);
       if (!path || !mounts.includes(path)) return ((errno = 25), -1);
       if (request === FIFREEZE) {
         if (frozen.has(path)) return ((errno = 16), -1);
@@ -129,7 +134,7 @@ describe('FIFREEZE/FITHAW by ioctl', () => {
       timedOut: false,
     });
     const withIoctl = freezeCall(freezeIoctl(k.libc), tool);
-    expect(withIoctl.freezeWith).toBe('ioctl');
+    expect(withIoctl.freezeWith()).toBe('ioctl');
     expect(await withIoctl.fsfreeze('/sbin/fsfreeze', 'freeze', '/a', 1000)).toEqual({
       ok: true,
       notFrozen: false,
@@ -139,10 +144,31 @@ describe('FIFREEZE/FITHAW by ioctl', () => {
     });
     expect([...k.frozen]).toEqual(['/a']);
     const without = freezeCall(undefined, tool);
-    expect(without.freezeWith).toBe('fsfreeze');
+    expect(without.freezeWith()).toBe('fsfreeze');
     expect((await without.fsfreeze('/sbin/fsfreeze', 'thaw', '/a', 1000)).error).toBe(
       'the tool ran',
     );
+  });
+
+  it('a system without the ioctl (ENOSYS, qemu-user) falls back to fsfreeze from then on, and says so', async () => {
+    const k = fakeKernel(['/a'], true);
+    expect(freezeIoctl(k.libc)('freeze', '/a')).toMatchObject({ ok: false, unsupported: true });
+    k.calls.length = 0;
+    const toolCalls: string[] = [];
+    const tool = async (bin: string, action: 'freeze' | 'thaw', mount: string) => {
+      toolCalls.push(`${bin} ${action} ${mount}`);
+      return { ok: true, notFrozen: false, alreadyFrozen: false, error: '', timedOut: false };
+    };
+    const call = freezeCall(freezeIoctl(k.libc), tool);
+    expect(call.freezeWith()).toBe('ioctl');
+    expect((await call.fsfreeze('/sbin/fsfreeze', 'freeze', '/a', 1000)).ok).toBe(true);
+    expect(await call.fsfreeze('/sbin/fsfreeze', 'thaw', '/a', 1000)).not.toHaveProperty(
+      'unsupported',
+    );
+    expect(call.freezeWith()).toBe('fsfreeze');
+    expect(toolCalls).toEqual(['/sbin/fsfreeze freeze /a', '/sbin/fsfreeze thaw /a']);
+    // The ioctl was tried once, not again after the fallback.
+    expect(k.calls.filter((c) => c.startsWith('ioctl'))).toHaveLength(1);
   });
 
   it('is not loaded under Node, nor when APP_SNAPSHOT_FREEZE_WITH=fsfreeze asks for the tool', () => {

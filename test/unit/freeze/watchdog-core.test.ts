@@ -93,7 +93,7 @@ function start(b: Behaviour = {}) {
     },
     onSignal: (sig, handler) => signals.set(sig, handler),
     fsfreeze: fake.fsfreeze,
-    freezeWith: 'fsfreeze',
+    freezeWith: () => 'fsfreeze',
     pid: 4242,
   };
   const exit = runWatchdog(io);
