@@ -183,7 +183,7 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
     ]);
   });
 
-  it('clean mode under load: purged and checkpointed under the lock, the restore consistent', async () => {
+  it('clean mode under load: checkpointed under the lock, says how far purge got, the restore consistent', async () => {
     const r = await snapshotUnderLoad(
       ['-Name=clean', '-Apps=clean'],
       { APP_SNAPSHOT_APPS_CONFIG: appsConfig() },
@@ -192,8 +192,10 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
     );
     expect(r.json?.Error).toBeUndefined();
     const app = r.json.Apps[0];
-    // No transaction keeps an old read view here: under the lock purge must catch up.
-    expect(app.Facts.Clean).toBe('purged, checkpointed');
+    // Under a writer on a loaded machine purge may not catch up within its bound (CI saw it
+    // once in four runs at 7278af7): then the tag says so, which is the product's promise; the
+    // idle test below requires 'purged'.
+    expect(app.Facts.Clean).toMatch(/^(purged|purge behind), checkpointed$/);
     // Not "no redo": BLOCK_COMMIT stops commits, not statements. The writer's next INSERT, if
     // it arrives between the checkpoint and the freeze, writes its row's redo and then waits
     // at its commit; a restore replays that redo and rolls the insert back (CI saw it once the
