@@ -12,6 +12,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          setupFiles: ['test/support/test-env.ts'],
           include: ['test/unit/**/*.test.ts'],
         },
       },
@@ -19,6 +20,7 @@ export default defineConfig({
         // Root, loop devices and real freezes: one file at a time, generous timeouts.
         test: {
           name: 'integration',
+          setupFiles: ['test/support/test-env.ts'],
           include: ['test/integration/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 120_000,
@@ -31,6 +33,7 @@ export default defineConfig({
         // limit is only the last resort above their sum (two boots in the cluster case).
         test: {
           name: 'vm',
+          setupFiles: ['test/support/test-env.ts'],
           include: ['test/vm/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 1_800_000,

@@ -23,6 +23,12 @@ import { bundle } from './bundle.mjs';
 import { ARCHES, compileExecutable } from './executable.mjs';
 import { launcher } from './launcher.mjs';
 import { commandManPage, manPage } from './man.mjs';
+import {
+  serviceUnit,
+  TEMPLATE_SERVICE,
+  TEMPLATE_TIMER,
+  timerUnit,
+} from '../dist/schedule/units.js';
 
 // A missing tool or a failed step is one line saying which, not a stack trace.
 process.on('uncaughtException', (e) => {
@@ -200,12 +206,24 @@ function installedTree(bin) {
   return tree;
 }
 
+/**
+ * The schedules' template units (src/schedule/units.ts): where each distribution family keeps
+ * packaged units (Debian's /lib, still right before the /usr merge; /usr/lib for rpm).
+ */
+function putUnits(root, dir) {
+  mkdirSync(join(root, dir), { recursive: true });
+  writeFileSync(join(root, dir, TEMPLATE_SERVICE), serviceUnit('/usr/bin/app-snapshot-plugin'));
+  writeFileSync(join(root, dir, TEMPLATE_TIMER), timerUnit());
+  for (const u of [TEMPLATE_SERVICE, TEMPLATE_TIMER]) chmodSync(join(root, dir, u), 0o644);
+}
+
 // Both packages depend on what the executable needs and nothing else: glibc >= 2.17 (its
 // highest symbol version, checked on every build by the legacy-system suite) and util-linux
 // (fsfreeze). No libstdc++: the executable does not link it.
 function deb(tree, arch) {
   const debRoot = join(WORK, `deb-${arch}`);
   cpSync(tree, debRoot, { recursive: true });
+  putUnits(debRoot, 'lib/systemd/system');
   mkdirSync(join(debRoot, 'DEBIAN'));
   const installedKb = Math.ceil(Number(run('du', ['-sk', tree]).split('\t')[0]));
   writeFileSync(
@@ -243,6 +261,9 @@ function deb(tree, arch) {
 function rpm(tree, arch) {
   const rpmArch = ARCHES[arch].rpm;
   const top = join(WORK, `rpm-${arch}`);
+  const rpmTree = join(WORK, `rpm-tree-${arch}`);
+  cpSync(tree, rpmTree, { recursive: true });
+  putUnits(rpmTree, 'usr/lib/systemd/system');
   for (const d of ['BUILD', 'RPMS', 'SOURCES', 'SPECS', 'SRPMS', 'BUILDROOT'])
     mkdirSync(join(top, d), { recursive: true });
   const spec = join(top, 'SPECS', `${NAME}.spec`);
@@ -264,9 +285,11 @@ function rpm(tree, arch) {
       '%description',
       'Quiesces applications, freezes the filesystems, creates one snapshot group, thaws and tags.',
       '%install',
-      `cp -a ${tree}/. %{buildroot}/`,
+      `cp -a ${rpmTree}/. %{buildroot}/`,
       '%files',
       '%attr(0755,root,root) /usr/bin/app-snapshot-plugin',
+      `%attr(0644,root,root) /usr/lib/systemd/system/${TEMPLATE_SERVICE}`,
+      `%attr(0644,root,root) /usr/lib/systemd/system/${TEMPLATE_TIMER}`,
       ...Object.keys(MAN_PAGES).map((m) => `%attr(0644,root,root) /usr/share/man/man8/${m}.gz`),
       '%doc /usr/share/doc/app-snapshot-plugin',
       '%dir %attr(0700,root,root) /etc/app-snapshot-plugin',

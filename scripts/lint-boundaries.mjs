@@ -61,6 +61,9 @@ export const LAYERS = {
   ],
   fleet: ['errors', 'system', 'report', 'params', 'cloud', 'engines', 'retention'],
   cluster: ['errors', 'system', 'report', 'cloud', 'engines', 'fleet'],
+  // After a run: its result (plugin's types) into the history and the metrics.
+  history: ['errors', 'system', 'plugin'],
+  schedule: ['errors', 'system', 'params'],
   cli: ['*'],
 };
 

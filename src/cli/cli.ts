@@ -10,14 +10,26 @@ import { registerCluster } from './commands/cluster.js';
 import { FLEET_FLAGS, registerFleet } from './commands/fleet.js';
 import { registerGroups } from './commands/groups.js';
 import { registerLab } from './commands/lab.js';
+import { registerSchedule } from './commands/schedule.js';
 import { registerSnapshot } from './commands/snapshot.js';
+import { registerStatus } from './commands/status.js';
 import { registerThaw } from './commands/thaw.js';
 import { readConfig } from './config.js';
 import type { AgentHooks, CliContext } from './context.js';
 import { processIo, type Io } from './io.js';
 import { OUTPUT_OPTION } from './param-options.js';
 
-const SUBCOMMANDS = new Set(['check', 'thaw', 'groups', 'lab', 'decode', 'fleet', 'cluster']);
+const SUBCOMMANDS = new Set([
+  'check',
+  'thaw',
+  'groups',
+  'lab',
+  'decode',
+  'fleet',
+  'cluster',
+  'schedule',
+  'status',
+]);
 const COMMANDS = [
   registerSnapshot,
   registerCheck,
@@ -27,6 +39,8 @@ const COMMANDS = [
   registerDecode,
   registerFleet,
   registerCluster,
+  registerSchedule,
+  registerStatus,
 ];
 
 /** Parses argv, runs the command, returns the exit code. Never throws. */
@@ -87,7 +101,9 @@ export async function main(
  */
 function splitParams(argv: readonly string[]): { raw: RawParam[]; rest: string[] } {
   const takesParams =
-    !argv.length || !SUBCOMMANDS.has(argv[0]!) || ['check', 'fleet', 'cluster'].includes(argv[0]!);
+    !argv.length ||
+    !SUBCOMMANDS.has(argv[0]!) ||
+    ['check', 'fleet', 'cluster', 'schedule'].includes(argv[0]!);
   if (!takesParams || argv.includes('--help') || argv.includes('-h')) {
     return { raw: [], rest: [...argv] };
   }

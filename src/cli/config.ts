@@ -2,12 +2,18 @@
 // down typed. The variables are for tests, the emulator and unusual layouts; the defaults
 // are what a real instance uses (docs/030_parameters-and-commands.md lists them, from cli/environment.ts).
 import { DEFAULT_APPS_CONFIG } from '../apps/config.js';
+import { DEFAULT_METRICS_DIR, type HistoryPaths } from '../history/index.js';
+import type { SchedulePaths } from '../schedule/index.js';
 import type { EngineConfig } from '../engines/index.js';
 import type { AgentPaths } from '../system/paths.js';
 
 export interface AgentConfig {
   readonly paths: AgentPaths;
   readonly engine: EngineConfig;
+  /** The run history and the metrics written from it after every run. */
+  readonly history: HistoryPaths;
+  /** Schedules: their parameter files, and where their systemd drop-ins go. */
+  readonly schedules: SchedulePaths;
   /** The root-only apps config (-Apps). */
   readonly appsConfigPath: string;
   /** /etc/os-release, or a stand-in; centos-release and redhat-release are read beside it. */
@@ -25,6 +31,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     paths: {
       stateDir: env.APP_SNAPSHOT_STATE_DIR || '/run/app-snapshot-plugin',
       logDir: env.APP_SNAPSHOT_LOG_DIR || '/var/log/app-snapshot-plugin',
+    },
+    history: {
+      dataDir: env.APP_SNAPSHOT_DATA_DIR || '/var/lib/app-snapshot-plugin',
+      metricsDir: env.APP_SNAPSHOT_METRICS_DIR || DEFAULT_METRICS_DIR,
+    },
+    schedules: {
+      dir: env.APP_SNAPSHOT_SCHEDULES_DIR || '/etc/app-snapshot-plugin/schedules',
+      systemdDir: env.APP_SNAPSHOT_SYSTEMD_DIR || '/etc/systemd/system',
     },
     engine: {
       ...(env.APP_SNAPSHOT_METADATA_URL ? { metadataUrl: env.APP_SNAPSHOT_METADATA_URL } : {}),

@@ -25,6 +25,33 @@ export const ENVIRONMENT: readonly EnvVar[] = [
     meaning: 'one log per run, written after the thaw, mode 0600',
   },
   {
+    name: 'APP_SNAPSHOT_DATA_DIR',
+    for: 'agent',
+    default: '/var/lib/app-snapshot-plugin',
+    meaning:
+      'persistent state: the run history that status shows and the metrics are made of (history.jsonl, the last 200 to 400 runs)',
+  },
+  {
+    name: 'APP_SNAPSHOT_METRICS_DIR',
+    for: 'agent',
+    default: '/var/lib/node_exporter/textfile_collector',
+    meaning:
+      "node_exporter's textfile collector: app_snapshot_plugin.prom is rewritten there after every run; nothing is written when the directory does not exist",
+  },
+  {
+    name: 'APP_SNAPSHOT_SCHEDULES_DIR',
+    for: 'agent',
+    default: '/etc/app-snapshot-plugin/schedules',
+    meaning: "the schedules' parameter files (NAME.conf, root-only, mode 0600)",
+  },
+  {
+    name: 'APP_SNAPSHOT_SYSTEMD_DIR',
+    for: 'agent',
+    default: '/etc/systemd/system',
+    meaning:
+      "where schedule add writes each timer's drop-in (and the template units, when no package installed them)",
+  },
+  {
     name: 'APP_SNAPSHOT_APPS_CONFIG',
     for: 'agent',
     default: '/etc/app-snapshot-plugin/apps.json',

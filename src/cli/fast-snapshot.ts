@@ -12,7 +12,17 @@ import { processIo, type Io } from './io.js';
 import { OUTPUT_OPTION } from './param-options.js';
 
 /** Words that only a full parse can handle: commands and the parser's own flags. */
-const NOT_FAST = new Set(['check', 'thaw', 'groups', 'lab', 'decode', 'fleet', 'cluster']);
+const NOT_FAST = new Set([
+  'check',
+  'thaw',
+  'groups',
+  'lab',
+  'decode',
+  'fleet',
+  'cluster',
+  'schedule',
+  'status',
+]);
 
 /**
  * The run's parameters and output mode when argv is only parameters (Go-flag, long flag or

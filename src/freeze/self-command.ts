@@ -42,6 +42,8 @@ const NOT_SNAPSHOT = new Set([
   'decode',
   'fleet',
   'cluster',
+  'schedule',
+  'status',
   '--help',
   '-h',
   '--version',

@@ -16,13 +16,42 @@ export function writeBounded(
   data: string,
   timeoutMs: number,
   probe = false,
+  readable = false,
 ): Promise<BoundedWrite> {
+  // `readable`: mode 0644, for a reader that is not root (node_exporter); never for logs.
+  const umask = readable ? 'umask 022;' : 'umask 077;';
   const script = probe
-    ? 'umask 077; mkdir -p "${1%/*}" && : > "$1" && rm -f "$1"'
-    : 'umask 077; mkdir -p "${1%/*}" || exit 1; if cat > "$1.tmp"; then mv -f "$1.tmp" "$1"; else rm -f "$1.tmp"; exit 1; fi';
+    ? `${umask} mkdir -p "\${1%/*}" && : > "$1" && rm -f "$1"`
+    : `${umask} mkdir -p "\${1%/*}" || exit 1; if cat > "$1.tmp"; then mv -f "$1.tmp" "$1"; else rm -f "$1.tmp"; exit 1; fi`;
   // mkdir (even of a directory that exists) waits on a frozen filesystem too: the child does it.
+  return boundedShell(script, [path], data, timeoutMs);
+}
+
+/**
+ * Appends `data` (one write: lines of a few hundred bytes from concurrent runs never
+ * interleave) to `path`, bounded like writeBounded. Once the file has more than `rotateAt`
+ * lines it is renamed to `path.1` (replacing the older one): readers take `path.1` then
+ * `path`, so at least the last `rotateAt` lines are always there and never more than twice that.
+ */
+export function appendBounded(
+  path: string,
+  data: string,
+  timeoutMs: number,
+  rotateAt: number,
+): Promise<BoundedWrite> {
+  const script =
+    'umask 077; mkdir -p "${1%/*}" || exit 1; cat >> "$1" || exit 1; n=$(wc -l < "$1") || exit 1; [ "$n" -le "$2" ] || mv -f "$1" "$1.1"';
+  return boundedShell(script, [path, String(rotateAt)], data, timeoutMs);
+}
+
+function boundedShell(
+  script: string,
+  args: string[],
+  data: string,
+  timeoutMs: number,
+): Promise<BoundedWrite> {
   return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', script, 'sh', path], {
+    const child = spawn('/bin/sh', ['-c', script, 'sh', ...args], {
       stdio: ['pipe', 'ignore', 'pipe'],
       env: toolEnv(),
       detached: true,

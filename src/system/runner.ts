@@ -19,6 +19,8 @@ export interface CommandResult {
 export interface CommandOptions {
   readonly timeoutMs?: number;
   readonly input?: string;
+  /** Set over the tool environment (e.g. TZ=UTC, so that a tool prints UTC times). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface ScriptRun {

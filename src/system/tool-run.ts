@@ -11,7 +11,7 @@ export async function runTool(
   const { execa } = await import('execa');
   const r = await execa(file, args, {
     // Tools whose output or errors are read: English messages, system directories on PATH.
-    env: toolEnv(),
+    env: { ...toolEnv(), ...options.env },
     extendEnv: false,
     reject: false,
     timeout: options.timeoutMs,

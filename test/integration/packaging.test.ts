@@ -1,6 +1,12 @@
 // The shipped artifacts (npm run package; CI builds them first), installed and run for real:
 // the bundle with no node_modules, the plugin zip in the plugin manager's layout, the deb
 // installed and removed, the rpm's file list, scripts and binary.
+import {
+  serviceUnit,
+  TEMPLATE_SERVICE,
+  TEMPLATE_TIMER,
+  timerUnit,
+} from '../../src/schedule/index.js';
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -160,6 +166,11 @@ describe.skipIf(!requireRoot() || !built)('packages', () => {
       expect(fleetMan.toString()).toMatch(
         /^\.TH APP-SNAPSHOT-PLUGIN-FLEET 8 [\s\S]*^\.SH EXIT STATUS$/m,
       );
+      // The schedules' template units, where Debian keeps packaged units.
+      expect(readFileSync(`/lib/systemd/system/${TEMPLATE_SERVICE}`, 'utf8')).toBe(
+        serviceUnit('/usr/bin/app-snapshot-plugin'),
+      );
+      expect(readFileSync(`/lib/systemd/system/${TEMPLATE_TIMER}`, 'utf8')).toBe(timerUnit());
       const r = snapshotWith(['/usr/bin/app-snapshot-plugin'], 'installed');
       expect(r.code).toBe(0);
       expect(JSON.parse(r.out).Consistency).toBe('FsConsistent');
@@ -167,6 +178,7 @@ describe.skipIf(!requireRoot() || !built)('packages', () => {
       expect(sh('dpkg', ['--purge', 'app-snapshot-plugin']).code).toBe(0);
     }
     expect(existsSync('/usr/bin/app-snapshot-plugin')).toBe(false);
+    expect(existsSync(`/lib/systemd/system/${TEMPLATE_TIMER}`)).toBe(false);
     expect(existsSync('/etc/app-snapshot-plugin')).toBe(false);
     expect(sh('dpkg', ['-s', 'app-snapshot-plugin']).code).not.toBe(0);
   });
@@ -179,6 +191,8 @@ describe.skipIf(!requireRoot() || !built)('packages', () => {
     expect(sh('rpm', ['-qlp', rpm]).out.trim().split('\n')).toEqual([
       '/etc/app-snapshot-plugin',
       '/usr/bin/app-snapshot-plugin',
+      `/usr/lib/systemd/system/${TEMPLATE_SERVICE}`,
+      `/usr/lib/systemd/system/${TEMPLATE_TIMER}`,
       '/usr/share/doc/app-snapshot-plugin',
       '/usr/share/doc/app-snapshot-plugin/CHANGELOG.md',
       '/usr/share/doc/app-snapshot-plugin/README.md',
@@ -207,6 +221,9 @@ describe.skipIf(!requireRoot() || !built)('packages', () => {
     ).toBe(0);
     expect(sh(join(dir, 'usr/bin/app-snapshot-plugin'), ['--version']).out.trim()).toBe(
       packagedVersion(),
+    );
+    expect(readFileSync(join(dir, `usr/lib/systemd/system/${TEMPLATE_TIMER}`), 'utf8')).toBe(
+      timerUnit(),
     );
   });
 });

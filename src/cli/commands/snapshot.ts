@@ -6,7 +6,8 @@ import { invocationResult, writeRunLog, type OutputMode } from '../../report/out
 import { runSnapshot } from '../../plugin/run.js';
 import { trapInterrupts } from '../../plugin/interrupt.js';
 import { systemDeps } from '../../plugin/system-deps.js';
-import { emptyResult } from '../../plugin/result.js';
+import { emptyResult, type RunResult } from '../../plugin/result.js';
+import { recordRun } from '../../history/index.js';
 import { exitCodeFor, describeError } from '../../errors/exit-code-for.js';
 import type { CliContext } from '../context.js';
 import { assembleEngine } from '../engine.js';
@@ -19,6 +20,7 @@ export async function snapshotCommand(
   params: Params,
   output: OutputMode,
   ctx: Pick<CliContext, 'io' | 'config' | 'hooks' | 'watchdog'>,
+  schedule?: string,
 ): Promise<number> {
   const { io, config, watchdog } = ctx;
   const paths = config.paths;
@@ -68,7 +70,50 @@ export async function snapshotCommand(
   } catch (e) {
     io.err(`warning: could not write the log file in ${paths.logDir}: ${(e as Error).message}\n`);
   }
+  await record(ctx, result, params.name, schedule);
   return result.ExitCode;
+}
+
+/** The run into the history and the metrics (status, monitoring): after everything else. */
+async function record(
+  ctx: Pick<CliContext, 'io' | 'config'>,
+  result: RunResult,
+  name: string,
+  schedule: string | undefined,
+): Promise<void> {
+  const origin = { name, endedAt: new Date(), ...(schedule ? { schedule } : {}) };
+  for (const w of await recordRun(ctx.config.history, result, origin))
+    ctx.io.err(`warning: ${w}\n`);
+}
+
+/**
+ * Parameters a run cannot start with are still a run that failed (exit 2): a schedule whose
+ * parameters went bad must show in the status and the metrics, not only in a journal.
+ */
+export async function validateOrRecord(
+  ctx: Pick<CliContext, 'io' | 'config' | 'raw'>,
+  schedule?: string,
+): Promise<Params> {
+  try {
+    return validateParams(ctx.raw);
+  } catch (e) {
+    const name = [...ctx.raw].reverse().find((r) => r.spec.name === 'Name')?.value ?? '';
+    await recordFailure(ctx, e, name, schedule);
+    throw e;
+  }
+}
+
+/** A run that failed before it could start, into the history and the metrics. */
+export async function recordFailure(
+  ctx: Pick<CliContext, 'io' | 'config'>,
+  e: unknown,
+  name: string,
+  schedule?: string,
+): Promise<void> {
+  const result = emptyResult();
+  result.ExitCode = exitCodeFor(e);
+  result.Error = describeError(e);
+  await record(ctx, result, name, schedule);
 }
 
 export function registerSnapshot(y: Argv, ctx: CliContext): Argv {
@@ -77,6 +122,6 @@ export function registerSnapshot(y: Argv, ctx: CliContext): Argv {
     'Take a snapshot group (validate, pre-script, freeze, group, thaw, post-script, tag)',
     (y) => describeParams(y),
     async (a) =>
-      ctx.setCode(await snapshotCommand(validateParams(ctx.raw), a.output as OutputMode, ctx)),
+      ctx.setCode(await snapshotCommand(await validateOrRecord(ctx), a.output as OutputMode, ctx)),
   );
 }
