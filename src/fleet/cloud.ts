@@ -6,6 +6,8 @@ import { allSnapshotGroups, type EcsApi } from '../cloud/index.js';
 
 export interface InvocationResult {
   readonly InstanceId: string;
+  /** A periodic command: how many times it ran there (the result is the latest run's). */
+  readonly Repeats?: number;
   readonly InvocationStatus: string;
   readonly ExitCode: number | null;
   readonly ErrorCode?: string;
@@ -14,6 +16,22 @@ export interface InvocationResult {
   readonly Dropped?: number;
   readonly StartTime?: string;
   readonly FinishedTime?: string;
+}
+
+/** A periodic command as DescribeInvocations answers it. */
+export interface PeriodicInvocation {
+  readonly InvokeId: string;
+  readonly CommandName: string;
+  readonly Frequency: string;
+  readonly InvocationStatus: string;
+  readonly CreationTime: string;
+  readonly InvokeInstances: {
+    readonly InvokeInstance: {
+      readonly InstanceId: string;
+      readonly Repeats: number;
+      readonly InvocationStatus: string;
+    }[];
+  };
 }
 
 /** Statuses after which nothing more happens to an instance's invocation. */
@@ -84,11 +102,13 @@ export class FleetCloud {
     return [...out];
   }
 
+  /** `frequency`: Cloud Assistant runs it on that schedule (RepeatMode=Period), not now. */
   async runCommand(
     instances: readonly string[],
     content: string,
     timeoutS: number,
     name: string,
+    frequency?: string,
   ): Promise<string> {
     const params: Record<string, unknown> = {
       RegionId: this.regionId,
@@ -97,6 +117,7 @@ export class FleetCloud {
       ContentEncoding: 'Base64',
       Timeout: timeoutS,
       Name: commandName(name),
+      ...(frequency ? { RepeatMode: 'Period', Frequency: frequency } : {}),
     };
     instances.forEach((id, n) => (params[`InstanceId.${n + 1}`] = id));
     const r = await this.api.call<{ InvokeId: string }>('RunCommand', params);
@@ -113,6 +134,24 @@ export class FleetCloud {
       PageSize: 50,
     });
     return r.Invocation.InvocationResults.InvocationResult;
+  }
+
+  /** The periodic commands of the region (every page of DescribeInvocations). */
+  async periodicInvocations(): Promise<PeriodicInvocation[]> {
+    const out: PeriodicInvocation[] = [];
+    for (let page = 1; ; page++) {
+      const r = await this.api.call<{
+        Invocations: { Invocation: PeriodicInvocation[] };
+        TotalCount: number;
+      }>('DescribeInvocations', {
+        RegionId: this.regionId,
+        RepeatMode: 'Period',
+        PageSize: 50,
+        PageNumber: page,
+      });
+      out.push(...r.Invocations.Invocation);
+      if (!r.Invocations.Invocation.length || out.length >= r.TotalCount) return out;
+    }
   }
 
   async stop(invokeId: string, instances: readonly string[]): Promise<void> {

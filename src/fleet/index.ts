@@ -5,3 +5,10 @@ export { FINAL, FleetCloud, type InvocationResult } from './cloud.js';
 export { agentCommand, type AgentCommand } from './command.js';
 export { commandTimeoutS } from './report.js';
 export { outcome, type InstanceOutcome } from './run.js';
+export {
+  addFleetSchedule,
+  listFleetSchedules,
+  stopFleetSchedule,
+  SCHEDULE_PREFIX,
+  type FleetSchedule,
+} from './schedule.js';

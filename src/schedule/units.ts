@@ -37,6 +37,9 @@ Documentation=man:app-snapshot-plugin(8)
 # OnCalendar and RandomizedDelaySec: the drop-in schedule add writes for each schedule.
 # A firing missed while the machine was off happens at the next boot.
 Persistent=true
+# At the time asked for, not up to a minute later (systemd's default accuracy): a spread over a
+# fleet is RandomizedDelaySec's job.
+AccuracySec=1s
 
 [Install]
 WantedBy=timers.target

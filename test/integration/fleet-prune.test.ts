@@ -2,45 +2,24 @@
 // groups made by `fleet run` (the real agent through Cloud Assistant), then the operator prunes
 // with its own credentials. The dry run's plan and the real prune agree, instance by instance,
 // and what is left on each lab is what the plan kept.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Region } from '../../tools/emulator/region.js';
-import { agentArgv, requireRoot, TestLab } from '../support/lab.js';
-import { operatorCli, STAND_IN } from '../support/operator.js';
+import { describe, expect, it } from 'vitest';
+import { requireRoot } from '../support/lab.js';
+import { labRegionForThisFile } from '../support/lab-region.js';
+import { operatorCli } from '../support/operator.js';
 import { listGroups } from '../support/vm.js';
 
 describe.skipIf(!requireRoot())('fleet prune over emulated instances', () => {
-  const labs: TestLab[] = [];
-  let region: Region;
-  let dir: string;
-  let operator: { accessKeyId: string; accessKeySecret: string };
-
-  beforeAll(async () => {
-    for (let i = 0; i < 3; i++) labs.push(await new TestLab().up(1, 'ext4'));
-    dir = mkdtempSync('/tmp/asp-fprune-');
-    region = new Region({
-      agent: agentArgv(),
-      pluginManager: STAND_IN,
-      instances: labs.map((lab, i) => ({
-        pool: lab.pool,
-        byIdDir: join(lab.root, 'by-id'),
-        stateDir: lab.stateDir,
-        logDir: lab.logDir,
-        tags: { prune: 'yes' },
-        name: `p${i}`,
-      })),
-    });
-    await region.start();
-    operator = region.sts.issueAccessKey();
-  });
-  afterAll(async () => {
-    await region?.stop();
-    for (const l of labs) await l.down();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+  const f = labRegionForThisFile({
+    instances: [
+      [1, 'ext4'],
+      [1, 'ext4'],
+      [1, 'ext4'],
+    ],
+    instance: (i) => ({ tags: { prune: 'yes' }, name: `p${i}` }),
+    prefix: 'asp-fprune-',
   });
 
-  const cli = (args: string[]) => operatorCli(region, operator, args, { home: dir });
+  const cli = (args: string[]) => operatorCli(f.region, f.operator, args, { home: f.dir });
   type Plan = {
     ExitCode: number;
     Instances: {
@@ -64,7 +43,7 @@ describe.skipIf(!requireRoot())('fleet prune over emulated instances', () => {
       ]);
       expect(r.code).toBe(0);
     }
-    for (const lab of labs) expect(listGroups(lab.pool)).toHaveLength(3);
+    for (const lab of f.labs) expect(listGroups(lab.pool)).toHaveLength(3);
     const args = [
       'fleet',
       'prune',
@@ -77,7 +56,7 @@ describe.skipIf(!requireRoot())('fleet prune over emulated instances', () => {
     expect(dry.code).toBe(0);
     const plan = JSON.parse(dry.stdout) as Plan;
     expect(plan.Instances).toHaveLength(3);
-    for (const lab of labs) expect(listGroups(lab.pool)).toHaveLength(3);
+    for (const lab of f.labs) expect(listGroups(lab.pool)).toHaveLength(3);
     const real = await cli(args);
     expect(real.code).toBe(0);
     const done = JSON.parse(real.stdout) as Plan;
@@ -88,10 +67,10 @@ describe.skipIf(!requireRoot())('fleet prune over emulated instances', () => {
       expect(d.Deleted).toEqual(removed);
       expect(d.NotDeleted).toEqual([]);
     }
-    for (const lab of labs) expect(listGroups(lab.pool)).toHaveLength(1);
+    for (const lab of f.labs) expect(listGroups(lab.pool)).toHaveLength(1);
     // Without a keep option: exit 2, nothing listed.
     const none = await cli(['fleet', 'prune', '-InstanceTag=prune=yes', '-Region=cn-hangzhou']);
     expect(none.code).toBe(2);
-    for (const lab of labs) expect(listGroups(lab.pool)).toHaveLength(1);
+    for (const lab of f.labs) expect(listGroups(lab.pool)).toHaveLength(1);
   });
 });

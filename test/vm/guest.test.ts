@@ -2,6 +2,7 @@
 // root filesystem and its XFS data disk while the emulated cloud clones the guest's disk images
 // from outside (test/support/vm.ts). Commands reach the guest only as RunCommand does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { Region, type Instance } from '../../tools/emulator/region.js';
@@ -291,6 +292,74 @@ systemctl stop mariadb; dev=$(findmnt -no SOURCE /data); umount /data && xfs_rep
     console.log(
       `[vm] MariaDB: ${seconds(runMs)} (server start, writer, run); freeze window ${freezeWindowMs(r.text).toFixed(0)} ms (guest clock); ` +
         `restore: ${seconds(Date.now() - t1)}; rows ${count} (acknowledged before the freeze: ${lastBefore}, first after the thaw: ${firstAfter})`,
+    );
+  });
+
+  it('schedules under the guest’s systemd: a timer fires on its own and snapshots, an overlapping one exits 16, both recorded; status, metrics (promtool), remove leaves no unit', async () => {
+    const agent = 'app-snapshot-plugin';
+    const params = '-RamRoleName=AppSnapshotRoleName';
+    const r = await op.run(
+      first.vm,
+      `
+printf '#!/bin/sh\\nsleep 20\\n' > /root/slow-pre.sh; chmod 0700 /root/slow-pre.sh
+# The service's environment is not RunCommand's: the emulated API endpoint, as a user would set it.
+mkdir -p /etc/systemd/system/${agent}@.service.d
+printf '[Service]\\nEnvironment=APP_SNAPSHOT_ECS_ENDPOINT=http://100.100.100.200\\n' > /etc/systemd/system/${agent}@.service.d/endpoint.conf
+mkdir -p /var/lib/node_exporter/textfile_collector
+${agent} schedule add moon --on-calendar 'every full moon' -Name=moon ${params}; echo "BAD-SPEC-EXIT $?"
+[ -e /etc/app-snapshot-plugin/schedules/moon.conf ] || [ -e /etc/systemd/system/${agent}@moon.timer.d ] || echo NOTHING-WRITTEN
+# A minute and a half ahead (adding is slow in an emulated guest); the second 5 s later, while
+# the first still holds its lock (its pre-script sleeps 20 s).
+a=$(date -d '+90 sec' '+%Y-%m-%d %H:%M:%S'); b=$(date -d '+95 sec' '+%Y-%m-%d %H:%M:%S')
+${agent} schedule add first --on-calendar "$a" -Name=sched-first ${params} -PreScriptPath=/root/slow-pre.sh || exit 1
+${agent} schedule add second --on-calendar "$b" -Name=sched-second ${params} || exit 1
+echo "ADDED $(date +%s)"; ${agent} schedule list
+i=0; until [ "$(grep -c '"Schedule":' /var/lib/app-snapshot-plugin/history.jsonl 2>/dev/null)" = 2 ] || [ $i -ge 400 ]; do sleep 1; i=$((i+1)); done
+echo "RECORDED $(date +%s)"
+echo "STATUS $(${agent} status --output json | base64 -w0)"
+echo "METRICS $(base64 -w0 < /var/lib/node_exporter/textfile_collector/app_snapshot_plugin.prom)"
+echo "SECOND-$(systemctl show ${agent}@second.service -p ExecMainStatus)"
+${agent} schedule remove first && ${agent} schedule remove second
+echo "UNITS-LEFT $(systemctl list-units --all --no-legend --plain '${agent}@*' | wc -l) $(ls /etc/systemd/system | grep -c '^${agent}@[a-z]' ; ls /etc/app-snapshot-plugin/schedules | wc -l)"
+`,
+      700,
+    );
+    expect(r.InvocationStatus, r.text).toBe('Success');
+    expect(r.text).toContain('BAD-SPEC-EXIT 2');
+    expect(r.text).toContain('NOTHING-WRITTEN');
+    const field = (name: string) => new RegExp(`^${name} (.*)$`, 'm').exec(r.text)?.[1] ?? '';
+    const status = JSON.parse(Buffer.from(field('STATUS'), 'base64').toString()) as {
+      Schedules: { Name: string; LastRun?: Record<string, unknown> }[];
+      Runs: Record<string, any>[];
+    };
+    const runOf = (s: string) => status.Runs.find((x) => x.Schedule === s);
+    expect(runOf('first'), r.text).toMatchObject({
+      Name: 'sched-first',
+      ExitCode: 0,
+      Snapshots: 2,
+    });
+    expect(runOf('first')!.Consistency).not.toBe('None');
+    expect(runOf('second'), r.text).toMatchObject({
+      Name: 'sched-second',
+      ExitCode: 16,
+      Snapshots: 0,
+    });
+    expect(status.Schedules.map((s) => [s.Name, s.LastRun?.ExitCode])).toEqual([
+      ['first', 0],
+      ['second', 16],
+    ]);
+    expect(r.text).toContain('SECOND-ExecMainStatus=16');
+    const group = readGroup(first.pool, runOf('first')!.SnapshotGroupId);
+    expect(group.snapshots.map((s) => s.diskId).sort()).toEqual(Object.values(first.ids).sort());
+    const metrics = Buffer.from(field('METRICS'), 'base64').toString();
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+    expect(`${check.stdout}${check.stderr}`, metrics).toBe('');
+    expect(check.status).toBe(0);
+    expect(metrics).toContain('app_snapshot_last_exit_code{name="sched-first"} 0');
+    expect(metrics).toContain('app_snapshot_last_exit_code{name="sched-second"} 16');
+    expect(r.text).toMatch(/^UNITS-LEFT 0 0 0$/m);
+    console.log(
+      `[vm] schedules: both timers' runs recorded ${Number(field('RECORDED')) - Number(field('ADDED'))} s after they were added (the first fires 90 s after)`,
     );
   });
 

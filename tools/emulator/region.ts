@@ -17,6 +17,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { acquireLock, type Lock } from '../../src/system/lock.js';
+import { FrequencyError } from './frequency.js';
+import { InvocationBook } from './schedules.js';
 import { ClusterGroups } from './cluster-groups.js';
 import { GuestCommands } from './guest-commands.js';
 import { OUTPUT_QUOTA } from './plugin-manager.js';
@@ -89,6 +91,7 @@ const ASSISTANT = new Set([
   'DescribeInvocationResults',
   'StopInvocation',
   'DescribeInstances',
+  'DescribeInvocations',
 ]);
 
 export class Region {
@@ -105,6 +108,10 @@ export class Region {
   private readonly guestServers: Server[] = [];
   private readonly bin: string;
   private readonly clusters: ClusterGroups;
+  /** Every RunCommand: name, mode, and for RepeatMode=Period its schedule. */
+  readonly book = new InvocationBook();
+  private clockOffsetMs = 0;
+  private ticker: NodeJS.Timeout | undefined;
   url = '';
 
   constructor(private readonly o: RegionOptions) {
@@ -168,7 +175,34 @@ export class Region {
     return (server.address() as AddressInfo).port;
   }
 
+  /** The region's clock (Cloud Assistant's schedules): the real one, plus what tests advanced. */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /**
+   * Moves the region's clock, and every instance's cloud clock, `ms` ahead; the periodic
+   * invocations that fall due fire now, once for each firing passed.
+   */
+  advanceClock(ms: number): void {
+    if (!(ms >= 0)) throw new Error(`the clock only moves ahead, not by ${ms} ms`);
+    this.clockOffsetMs += ms;
+    for (const i of this.instances) i.emulator.advanceClock(ms);
+    this.fireDue();
+  }
+
+  private fireDue(): void {
+    for (const inv of this.book.due(this.now()))
+      for (const id of inv.instanceIds) {
+        const i = this.instances.find((x) => x.id === id);
+        if (i) this.launch(inv.invokeId, i, inv.content, inv.timeoutS);
+      }
+  }
+
   async start(port = 0): Promise<string> {
+    // Schedules in real time too (the emulator started by hand): checked every second.
+    this.ticker = setInterval(() => this.fireDue(), 1000);
+    this.ticker.unref();
     for (const i of this.instances) await i.emulator.linkDevices();
     mkdirSync(this.bin, { recursive: true });
     const stand = join(this.bin, 'acs-plugin-manager');
@@ -181,6 +215,7 @@ export class Region {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.ticker);
     for (const inv of this.invocations) inv.child?.kill('SIGKILL');
     for (const server of [this.server, ...this.guestServers]) {
       server?.closeAllConnections();
@@ -287,6 +322,7 @@ export class Region {
     if (action === 'DescribeInstances') return this.describeInstances(p);
     if (action === 'RunCommand') return this.runCommand(p);
     if (action === 'StopInvocation') return this.stopInvocation(p);
+    if (action === 'DescribeInvocations') return this.describeInvocations(p);
     return this.describeResults(p);
   }
 
@@ -355,13 +391,31 @@ export class Region {
         ],
       };
     const invokeId = `t-${randomBytes(8).toString('hex')}`;
-    for (const id of ids)
-      this.launch(
+    const repeatMode = p.Frequency || p.RepeatMode === 'Period' ? 'Period' : 'Once';
+    try {
+      this.book.add({
         invokeId,
-        this.instances.find((i) => i.id === id)!,
+        name: p.Name ?? '',
+        repeatMode,
+        frequency: p.Frequency ?? '',
+        instanceIds: ids,
         content,
-        Number(p.Timeout ?? 60),
-      );
+        timeoutS: Number(p.Timeout ?? 60),
+        createdMs: this.now(),
+      });
+    } catch (e) {
+      if (!(e instanceof FrequencyError)) throw e;
+      return { error: [400, 'InvalidParameter.Frequency', `Frequency: ${e.message}.`] };
+    }
+    // A periodic command runs at its first firing, not now.
+    if (repeatMode === 'Once')
+      for (const id of ids)
+        this.launch(
+          invokeId,
+          this.instances.find((i) => i.id === id)!,
+          content,
+          Number(p.Timeout ?? 60),
+        );
     return { body: { CommandId: `c-${randomBytes(8).toString('hex')}`, InvokeId: invokeId } };
   }
 
@@ -443,9 +497,16 @@ export class Region {
   }
 
   private stopInvocation(p: Record<string, string>): Answer {
+    const known = this.book.all.find((i) => i.invokeId === p.InvokeId);
+    if (!known)
+      return {
+        error: [404, 'InvalidInvokeId.NotFound', 'The specified InvokeId does not exist.'],
+      };
     const ids = Object.keys(p)
       .filter((k) => /^InstanceId\.\d+$/.test(k))
       .map((k) => p[k]!);
+    // Without instances it ends the task itself: a periodic one fires no more.
+    if (!ids.length) this.book.stop(p.InvokeId!);
     for (const rec of this.invocations) {
       if (rec.invokeId !== p.InvokeId || (ids.length && !ids.includes(rec.instanceId))) continue;
       const inst = this.instances.find((i) => i.id === rec.instanceId);
@@ -466,26 +527,34 @@ export class Region {
     return { body: {} };
   }
 
+  /**
+   * Per instance, its latest execution of the command and how many there were (Repeats): a
+   * periodic command has one per firing.
+   */
   private describeResults(p: Record<string, string>): Answer {
     const plain = (p.ContentEncoding ?? '').toLowerCase() === 'plaintext';
-    const results = this.invocations
-      .filter((r) => r.invokeId === p.InvokeId && (!p.InstanceId || r.instanceId === p.InstanceId))
-      .map((r) => {
-        const kept = r.output.subarray(Math.max(0, r.output.length - OUTPUT_QUOTA));
-        return {
-          InvokeId: r.invokeId,
-          InstanceId: r.instanceId,
-          InvocationStatus: r.status,
-          InvokeRecordStatus: ['Running', 'Stopping'].includes(r.status) ? 'Running' : 'Finished',
-          ExitCode: r.exitCode,
-          ErrorCode: r.errorCode,
-          ErrorInfo: r.errorInfo,
-          Output: plain ? kept.toString('utf8') : kept.toString('base64'),
-          Dropped: r.output.length - kept.length,
-          StartTime: r.startTime,
-          FinishedTime: r.finishedTime,
-        };
-      });
+    const latest = new Map<string, { rec: InvocationRecord; repeats: number }>();
+    for (const r of this.invocations) {
+      if (r.invokeId !== p.InvokeId || (p.InstanceId && r.instanceId !== p.InstanceId)) continue;
+      latest.set(r.instanceId, { rec: r, repeats: (latest.get(r.instanceId)?.repeats ?? 0) + 1 });
+    }
+    const results = [...latest.values()].map(({ rec: r, repeats }) => {
+      const kept = r.output.subarray(Math.max(0, r.output.length - OUTPUT_QUOTA));
+      return {
+        InvokeId: r.invokeId,
+        InstanceId: r.instanceId,
+        InvocationStatus: r.status,
+        InvokeRecordStatus: ['Running', 'Stopping'].includes(r.status) ? 'Running' : 'Finished',
+        ExitCode: r.exitCode,
+        ErrorCode: r.errorCode,
+        ErrorInfo: r.errorInfo,
+        Output: plain ? kept.toString('utf8') : kept.toString('base64'),
+        Dropped: r.output.length - kept.length,
+        StartTime: r.startTime,
+        FinishedTime: r.finishedTime,
+        Repeats: repeats,
+      };
+    });
     return {
       body: {
         Invocation: {
@@ -494,6 +563,56 @@ export class Region {
           PageSize: 50,
           PageNumber: 1,
         },
+      },
+    };
+  }
+
+  /** The commands (filtered by InvokeId, RepeatMode, CommandName), newest first, paged. */
+  private describeInvocations(p: Record<string, string>): Answer {
+    const size = Math.min(Math.max(Number(p.PageSize ?? 10), 1), 50);
+    const page = Math.max(Number(p.PageNumber ?? 1), 1);
+    const matching = this.book.all
+      .filter(
+        (i) =>
+          (!p.InvokeId || i.invokeId === p.InvokeId) &&
+          (!p.RepeatMode || i.repeatMode === p.RepeatMode) &&
+          (!p.CommandName || i.name === p.CommandName) &&
+          (!p.InstanceId || i.instanceIds.includes(p.InstanceId)),
+      )
+      .reverse();
+    const runs = (i: (typeof matching)[number], id: string) =>
+      this.invocations.filter((r) => r.invokeId === i.invokeId && r.instanceId === id);
+    const status = (i: (typeof matching)[number]) =>
+      i.stopped
+        ? 'Stopped'
+        : i.repeatMode === 'Period' && i.nextMs !== undefined
+          ? 'Pending'
+          : this.invocations.some((r) => r.invokeId === i.invokeId && r.status === 'Running')
+            ? 'Running'
+            : 'Finished';
+    return {
+      body: {
+        Invocations: {
+          Invocation: matching.slice((page - 1) * size, page * size).map((i) => ({
+            InvokeId: i.invokeId,
+            CommandName: i.name,
+            RepeatMode: i.repeatMode,
+            Frequency: i.frequency,
+            Timed: i.repeatMode === 'Period',
+            InvocationStatus: status(i),
+            CreationTime: new Date(i.createdMs).toISOString().replace(/\.\d+Z$/, 'Z'),
+            InvokeInstances: {
+              InvokeInstance: i.instanceIds.map((id) => ({
+                InstanceId: id,
+                Repeats: runs(i, id).length,
+                InvocationStatus: runs(i, id).at(-1)?.status ?? 'Pending',
+              })),
+            },
+          })),
+        },
+        TotalCount: matching.length,
+        PageSize: size,
+        PageNumber: page,
       },
     };
   }

@@ -9,6 +9,7 @@ import { runFleet } from '../../fleet/run.js';
 import { ParamsError } from '../../errors/errors.js';
 import type { CliContext } from '../context.js';
 import { registerFleetPrune } from './fleet-prune.js';
+import { registerFleetSchedule } from './fleet-schedule.js';
 
 /** Which instances (fleet run and fleet prune). */
 export const FLEET_TARGETS = {
@@ -31,6 +32,7 @@ export const FLEET_FLAGS: Record<string, string> = {
   instances: '--instances',
   instancetag: '--instance-tag',
   region: '--region',
+  frequency: '--frequency',
 };
 
 interface FleetArgs {
@@ -44,8 +46,11 @@ interface FleetArgs {
 }
 
 export function registerFleet(y: Argv, ctx: CliContext): Argv {
-  return y.command('fleet', 'Many instances at once: fleet run, fleet prune', (y) =>
-    registerFleetPrune(registerFleetRun(y, ctx), ctx).demandCommand(1, 'fleet run or fleet prune'),
+  return y.command('fleet', 'Many instances at once: fleet run, fleet prune, fleet schedule', (y) =>
+    registerFleetSchedule(registerFleetPrune(registerFleetRun(y, ctx), ctx), ctx).demandCommand(
+      1,
+      'fleet run, fleet prune or fleet schedule',
+    ),
   );
 }
 
@@ -126,15 +131,7 @@ async function fleetRun(a: FleetArgs, ctx: CliContext): Promise<number> {
 /** Everything checked before any call: the agent's parameters, the targets, --retries. */
 function parseFleetArgs(a: FleetArgs, ctx: CliContext) {
   const command = agentCommand(ctx.raw.map((r) => `-${r.spec.name}=${r.value}`));
-  const ids = (a.instances ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const bad = ids.find((id) => !/^i-[0-9a-z]+$/.test(id));
-  if (bad) throw new ParamsError(`-Instances: '${bad}' is not an instance id`);
-  const tag = parseTag(a['instance-tag']);
-  if (!ids.length && !tag)
-    throw new ParamsError('fleet run needs -Instances=... or -InstanceTag=...');
+  const { ids, tag } = parseTargets(a, 'fleet run');
   if (!Number.isInteger(a.retries) || a.retries < 0 || a.retries > 10)
     throw new ParamsError('--retries must be 0 to 10');
   if (
@@ -143,6 +140,23 @@ function parseFleetArgs(a: FleetArgs, ctx: CliContext) {
   )
     throw new ParamsError('--timeout must be 10 to 86400 seconds');
   return { command, ids, tag };
+}
+
+/** -Instances and -InstanceTag, checked: at least one of them. */
+export function parseTargets(
+  a: { readonly instances?: string; readonly 'instance-tag'?: string },
+  command: string,
+): { ids: string[]; tag: { key: string; value?: string } | undefined } {
+  const ids = (a.instances ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = ids.find((id) => !/^i-[0-9a-z]+$/.test(id));
+  if (bad) throw new ParamsError(`-Instances: '${bad}' is not an instance id`);
+  const tag = parseTag(a['instance-tag']);
+  if (!ids.length && !tag)
+    throw new ParamsError(`${command} needs -Instances=... or -InstanceTag=...`);
+  return { ids, tag };
 }
 
 /** The signed client for the region, with the credential chain's first source. */
