@@ -61,6 +61,7 @@ describe.skipIf(!requireRoot())('fleet schedule on the emulated Cloud Assistantâ
       'rate(1h)',
       '-InstanceTag=role=db',
       '-Name=hourly',
+      '-RamRoleName=AppSnapshotRoleName',
       '-KeepLast=5',
     );
     expect(add.code, add.stderr).toBe(0);
@@ -72,8 +73,14 @@ describe.skipIf(!requireRoot())('fleet schedule on the emulated Cloud Assistantâ
     await settled(2);
     f.region.advanceClock(HOUR);
     await settled(4);
+    const outputs = f.region.invocations
+      .map((r) => `${r.status} ${r.exitCode}: ${r.output.toString().slice(-600)}`)
+      .join('\n');
     for (const lab of f.labs)
-      expect(listGroups(lab.pool).filter((g) => g.name === 'hourly')).toHaveLength(2);
+      expect(
+        listGroups(lab.pool).filter((g) => g.name === 'hourly'),
+        outputs,
+      ).toHaveLength(2);
 
     const list = await cli('list');
     expect(list.code, list.stderr).toBe(0);
