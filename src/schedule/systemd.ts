@@ -2,6 +2,7 @@
 // test/contract/systemd-contract.ts, runs it against systemd's own tools and the fake).
 // systemd decides everything it can: whether a calendar spec is valid and when it next
 // elapses; we never parse OnCalendar ourselves.
+import { AgentError } from '../errors/errors.js';
 import type { Runner } from '../system/runner.js';
 
 export type CalendarAnswer =
@@ -35,7 +36,12 @@ export interface Systemd {
   timer(unit: string): Promise<TimerState>;
 }
 
-export class SystemdError extends Error {}
+/** systemd could not do what was asked (or is not there): exit 1, ConditionCheckFailed. */
+export class SystemdError extends AgentError {
+  constructor(message: string) {
+    super('ConditionCheckFailed', message);
+  }
+}
 
 /** `Tue 2026-12-08 02:00:00 UTC` (as systemd prints it under TZ=UTC) to ISO; else undefined. */
 export function utcStamp(text: string): string | undefined {
@@ -71,6 +77,11 @@ export function realSystemd(runner: Runner): Systemd {
     async calendar(spec) {
       // The machine's own time zone, as the timer will use: no TZ override here.
       const r = await runner.run('systemd-analyze', ['calendar', spec], { timeoutMs: 10_000 });
+      // Not started at all: no systemd on this machine (a container, a cron-only system).
+      if (r.exitCode === -1 && /ENOENT/.test(r.stderr))
+        throw new SystemdError(
+          'systemd-analyze is not installed: schedules need systemd (fleet schedule needs nothing on the instance)',
+        );
       return calendarAnswer(r.exitCode, r.stdout, r.stderr);
     },
     async running() {

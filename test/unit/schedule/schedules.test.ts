@@ -9,6 +9,7 @@ import {
   type ScheduleConf,
   type ScheduleDeps,
 } from '../../../src/schedule/index.js';
+import { SystemdError } from '../../../src/schedule/systemd.js';
 import { FakeSystemd } from '../../support/fake-systemd.js';
 import { tmp } from '../../support/tmp.js';
 
@@ -186,5 +187,19 @@ describe('schedule remove and list', () => {
       { name: 'broken', error: expect.stringContaining('line 2 is not understood') },
       nightly,
     ]);
+  });
+});
+
+describe('schedule add where systemd cannot answer', () => {
+  it('no systemd-analyze: exit 1 with the reason, nothing written', async () => {
+    const { deps, files } = setup();
+    deps.systemd.calendar = async () => {
+      throw new SystemdError('systemd-analyze is not installed: schedules need systemd');
+    };
+    await expect(addSchedule(deps, nightly)).rejects.toMatchObject({
+      exitCode: 1,
+      message: expect.stringContaining('schedules need systemd'),
+    });
+    expect(files()).toEqual([]);
   });
 });

@@ -61,3 +61,24 @@ describe('calendarAnswer (systemd-analyze calendar, parsed)', () => {
     expect(utcStamp('n/a')).toBeUndefined();
   });
 });
+
+describe('realSystemd where there is no systemd', () => {
+  it('a machine without systemd-analyze: a clear error, not "invalid spec"', async () => {
+    const runner = {
+      run: async (file: string) => ({
+        exitCode: -1,
+        stdout: '',
+        stderr: `spawn ${file} ENOENT`,
+        timedOut: false,
+      }),
+      runScript: async () => {
+        throw new Error('not used');
+      },
+      spawnHelper: () => {
+        throw new Error('not used');
+      },
+    };
+    await expect(realSystemd(runner).calendar('daily')).rejects.toThrow(/schedules need systemd/);
+    expect(await realSystemd(runner).running()).toBe(false);
+  });
+});
