@@ -63,6 +63,21 @@ export function calendarAnswer(exitCode: number, stdout: string, stderr: string)
   return { kind: 'valid', normalized, next: next ? utcStamp(next) : undefined };
 }
 
+const TIMER_PROPS = ['ActiveState', 'TimersCalendar', 'NextElapseUSecRealtime', 'LastTriggerUSec'];
+
+/** `systemctl show` of a timer (under TZ=UTC) to its state. */
+export function timerState(out: string): TimerState {
+  const prop = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(out)?.[1] ?? '';
+  // TimersCalendar={ OnCalendar=*-*-* 02:00:00 ; next_elapse=... }, one per spec taken.
+  const calendars = [...out.matchAll(/OnCalendar=([^;]*?) ;/g)].map((m) => m[1]!.trim());
+  return {
+    active: prop('ActiveState') === 'active',
+    calendars,
+    next: utcStamp(prop('NextElapseUSecRealtime')),
+    last: utcStamp(prop('LastTriggerUSec')),
+  };
+}
+
 /** The real systemd, through its command-line tools. */
 export function realSystemd(runner: Runner): Systemd {
   const ctl = async (...args: string[]) => {
@@ -104,27 +119,7 @@ export function realSystemd(runner: Runner): Systemd {
         throw new SystemdError(`systemctl stop ${unit}: ${r.stderr.trim()}`);
       await ctl('disable', unit);
     },
-    async timer(unit) {
-      const out = await ctl(
-        'show',
-        unit,
-        '-p',
-        'ActiveState',
-        '-p',
-        'TimersCalendar',
-        '-p',
-        'NextElapseUSecRealtime',
-        '-p',
-        'LastTriggerUSec',
-      );
-      const prop = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(out)?.[1] ?? '';
-      const calendars = [...out.matchAll(/OnCalendar=([^;]*?) ;/g)].map((m) => m[1]!.trim());
-      return {
-        active: prop('ActiveState') === 'active',
-        calendars,
-        next: utcStamp(prop('NextElapseUSecRealtime')),
-        last: utcStamp(prop('LastTriggerUSec')),
-      };
-    },
+    timer: async (unit) =>
+      timerState(await ctl('show', unit, ...TIMER_PROPS.flatMap((p) => ['-p', p]))),
   };
 }

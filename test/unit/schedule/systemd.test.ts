@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { calendarAnswer, realSystemd, utcStamp } from '../../../src/schedule/systemd.js';
+import {
+  calendarAnswer,
+  realSystemd,
+  timerState,
+  utcStamp,
+} from '../../../src/schedule/systemd.js';
 import { systemRunner } from '../../../src/system/runner.js';
 import { findTool } from '../../../src/system/tools.js';
 import { describeSystemdContract } from '../../contract/systemd-contract.js';
@@ -80,5 +85,30 @@ describe('realSystemd where there is no systemd', () => {
     };
     await expect(realSystemd(runner).calendar('daily')).rejects.toThrow(/schedules need systemd/);
     expect(await realSystemd(runner).running()).toBe(false);
+  });
+});
+
+describe('timerState (systemctl show of a timer, parsed)', () => {
+  it('reads what systemd took and when it fires', () => {
+    const out = [
+      'ActiveState=active',
+      'TimersCalendar={ OnCalendar=*-*-* 02:00:00 ; next_elapse=Tue 2026-12-08 02:00:00 UTC }',
+      'NextElapseUSecRealtime=Tue 2026-12-08 02:04:31 UTC',
+      'LastTriggerUSec=Mon 2026-12-07 02:03:12 UTC',
+    ].join('\n');
+    expect(timerState(out)).toEqual({
+      active: true,
+      calendars: ['*-*-* 02:00:00'],
+      next: '2026-12-08T02:04:31Z',
+      last: '2026-12-07T02:03:12Z',
+    });
+  });
+  it('a timer systemd refused every spec of: no calendars; never fired: no last', () => {
+    expect(timerState('ActiveState=inactive\nTimersCalendar=\nLastTriggerUSec=n/a\n')).toEqual({
+      active: false,
+      calendars: [],
+      next: undefined,
+      last: undefined,
+    });
   });
 });
