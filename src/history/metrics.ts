@@ -18,6 +18,8 @@ interface Family {
 }
 
 const seconds = (iso: string) => Date.parse(iso) / 1000;
+/** Milliseconds (kept to 0.1) as seconds, without binary noise (0.2603, not 0.26030000000000003). */
+const fromMs = (ms: number) => Number((ms / 1000).toFixed(4));
 const one = (v: number | undefined): [string, number][] => (v === undefined ? [] : [['', v]]);
 const CONSISTENCIES = ['AppConsistent', 'FsConsistent', 'None'] as const;
 
@@ -46,17 +48,18 @@ const FAMILIES: readonly Family[] = [
   {
     name: 'app_snapshot_last_freeze_window_seconds',
     help: "The last run's frozen window, first freeze to last thaw (absent: nothing was frozen).",
-    samples: (last) => one(last.FreezeWindowMs && last.FreezeWindowMs / 1000),
+    samples: (last) =>
+      one(last.FreezeWindowMs === undefined ? undefined : fromMs(last.FreezeWindowMs)),
   },
   {
     name: 'app_snapshot_last_database_lock_seconds',
     help: 'The longest a built-in quiescer held its database lock in the last run (absent: none ran).',
-    samples: (last) => one(last.LockHeldMs === undefined ? undefined : last.LockHeldMs / 1000),
+    samples: (last) => one(last.LockHeldMs === undefined ? undefined : fromMs(last.LockHeldMs)),
   },
   {
     name: 'app_snapshot_last_duration_seconds',
     help: "The last run's total duration.",
-    samples: (last) => one(last.DurationMs / 1000),
+    samples: (last) => one(fromMs(last.DurationMs)),
   },
   {
     name: 'app_snapshot_last_snapshots',

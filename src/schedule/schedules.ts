@@ -19,6 +19,7 @@ import { checkScheduleName, parseConf, renderConf, type ScheduleConf } from './c
 import type { CalendarAnswer, Systemd } from './systemd.js';
 import {
   PACKAGE_UNIT_DIRS,
+  serviceOf,
   serviceUnit,
   TEMPLATE_SERVICE,
   TEMPLATE_TIMER,
@@ -193,8 +194,14 @@ export function listSchedules(
 /** Stops and disables the timer, deletes its drop-in and its parameter file. */
 export async function removeSchedule(d: ScheduleDeps, name: string): Promise<void> {
   readSchedule(d.paths, name);
-  if (await d.systemd.running()) await d.systemd.stopAndDisable(timerOf(name));
+  const running = await d.systemd.running();
+  if (running) {
+    await d.systemd.stopAndDisable(timerOf(name));
+    // A run in progress is left to finish (stopping it would cut it short); a failed last run
+    // would keep its service listed.
+    await d.systemd.resetFailed(serviceOf(name));
+  }
   rmSync(dropInDir(d.paths, name), { recursive: true, force: true });
   rmSync(confPath(d.paths, name), { force: true });
-  if (await d.systemd.running()) await d.systemd.daemonReload();
+  if (running) await d.systemd.daemonReload();
 }

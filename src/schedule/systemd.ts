@@ -33,6 +33,8 @@ export interface Systemd {
   enableAndStart(unit: string): Promise<void>;
   /** stop, then disable; a unit that is not there is no error. */
   stopAndDisable(unit: string): Promise<void>;
+  /** Forgets a failed unit's state (a last run that failed stays listed until then). */
+  resetFailed(unit: string): Promise<void>;
   timer(unit: string): Promise<TimerState>;
 }
 
@@ -118,6 +120,10 @@ export function realSystemd(runner: Runner): Systemd {
       if (r.exitCode !== 0 && !/not loaded|not found|does not exist/i.test(r.stderr))
         throw new SystemdError(`systemctl stop ${unit}: ${r.stderr.trim()}`);
       await ctl('disable', unit);
+    },
+    async resetFailed(unit) {
+      // Nothing to forget is no error: systemd says so when the unit is not loaded or not failed.
+      await runner.run('systemctl', ['reset-failed', unit], { timeoutMs: 30_000 });
     },
     timer: async (unit) =>
       timerState(await ctl('show', unit, ...TIMER_PROPS.flatMap((p) => ['-p', p]))),

@@ -48,6 +48,9 @@ export class FakeSystemd implements Systemd {
     this.step(`disable ${unit}`);
     this.enabled.delete(unit);
   }
+  async resetFailed(unit: string): Promise<void> {
+    this.step(`reset-failed ${unit}`);
+  }
   async timer(unit: string): Promise<TimerState> {
     this.step(`show ${unit}`);
     const active = this.started.has(unit);

@@ -320,7 +320,11 @@ echo "STATUS $(${agent} status --output json | base64 -w0)"
 echo "METRICS $(base64 -w0 < /var/lib/node_exporter/textfile_collector/app_snapshot_plugin.prom)"
 echo "SECOND-$(systemctl show ${agent}@second.service -p ExecMainStatus)"
 ${agent} schedule remove first && ${agent} schedule remove second
-echo "UNITS-LEFT $(systemctl list-units --all --no-legend --plain '${agent}@*' | wc -l) $(ls /etc/systemd/system | grep -c '^${agent}@[a-z]' ; ls /etc/app-snapshot-plugin/schedules | wc -l)"
+units=$(systemctl list-units --all --no-legend --plain '${agent}@*' | wc -l)
+dropins=$(ls /etc/systemd/system | grep -c '^${agent}@[a-z]')
+confs=$(ls /etc/app-snapshot-plugin/schedules | wc -l)
+echo "UNITS-LEFT $units $dropins $confs"
+systemctl list-units --all --no-legend --plain '${agent}@*'
 `,
       700,
     );

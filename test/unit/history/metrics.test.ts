@@ -120,3 +120,12 @@ describe('writeMetrics', () => {
     expect(await writeMetrics(dir, [rec({})])).toBe('written');
   });
 });
+
+describe('renderMetrics numbers', () => {
+  it('milliseconds become seconds without binary noise', () => {
+    const t = renderMetrics([rec({ FreezeWindowMs: 260.3, LockHeldMs: 452, DurationMs: 2824.9 })]);
+    expect(t).toContain('app_snapshot_last_freeze_window_seconds{name="db"} 0.2603\n');
+    expect(t).toContain('app_snapshot_last_database_lock_seconds{name="db"} 0.452\n');
+    expect(t).toContain('app_snapshot_last_duration_seconds{name="db"} 2.8249\n');
+  });
+});

@@ -166,7 +166,14 @@ describe('schedule remove and list', () => {
     const { deps, systemd, files } = setup({}, true);
     await addSchedule(deps, nightly);
     await addSchedule(deps, { ...nightly, name: 'hourly' });
+    systemd.calls.length = 0;
     await removeSchedule(deps, 'nightly');
+    expect(systemd.calls).toEqual([
+      'stop app-snapshot-plugin@nightly.timer',
+      'disable app-snapshot-plugin@nightly.timer',
+      'reset-failed app-snapshot-plugin@nightly.service',
+      'daemon-reload',
+    ]);
     expect(systemd.enabled).toEqual(new Set(['app-snapshot-plugin@hourly.timer']));
     expect(files().sort()).toEqual([
       'etc-systemd/app-snapshot-plugin@hourly.timer.d/schedule.conf',
