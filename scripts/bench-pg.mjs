@@ -53,6 +53,9 @@ const env = {
   ...process.env,
   APP_SNAPSHOT_STATE_DIR: join(root, 'state'),
   APP_SNAPSHOT_LOG_DIR: join(root, 'logs'),
+  // Not this machine's run history and metrics.
+  APP_SNAPSHOT_DATA_DIR: join(root, 'data'),
+  APP_SNAPSHOT_METRICS_DIR: join(root, 'no-node-exporter'),
 };
 let dataDir;
 try {

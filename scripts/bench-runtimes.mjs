@@ -82,6 +82,9 @@ const labRoot = join(work, 'lab');
 const env = {
   APP_SNAPSHOT_STATE_DIR: mkdtempSync('/dev/shm/asp-bench-state-'),
   APP_SNAPSHOT_LOG_DIR: join(work, 'logs'),
+  // Not this machine's run history and metrics.
+  APP_SNAPSHOT_DATA_DIR: join(work, 'data'),
+  APP_SNAPSHOT_METRICS_DIR: join(work, 'no-node-exporter'),
 };
 try {
   const sea = compileNodeSea(

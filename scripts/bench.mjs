@@ -101,6 +101,9 @@ async function withLab(disks, fs, fn) {
     // On tmpfs, as the default /run/app-snapshot-plugin is.
     APP_SNAPSHOT_STATE_DIR: mkdtempSync('/dev/shm/asp-bench-state-'),
     APP_SNAPSHOT_LOG_DIR: join(root, 'logs'),
+    // Not this machine's run history and metrics.
+    APP_SNAPSHOT_DATA_DIR: join(root, 'data'),
+    APP_SNAPSHOT_METRICS_DIR: join(root, 'no-node-exporter'),
   };
   const args = ['--root', join(root, 'lab'), '--disks', String(disks), '--size', '320M'];
   try {

@@ -236,6 +236,9 @@ export class Region {
       APP_SNAPSHOT_DISK_BY_ID_DIR: i.o.byIdDir,
       APP_SNAPSHOT_STATE_DIR: i.o.stateDir,
       APP_SNAPSHOT_LOG_DIR: i.o.logDir,
+      // The instance's own run history, and no node_exporter: never this machine's.
+      APP_SNAPSHOT_DATA_DIR: join(i.o.stateDir, 'data'),
+      APP_SNAPSHOT_METRICS_DIR: join(i.o.stateDir, 'no-node-exporter'),
       ...i.o.env,
     };
   }
