@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { bundle } from './bundle.mjs';
+import { bundle, executableParts } from './bundle.mjs';
 import { ARCHES, compileExecutable } from './executable.mjs';
 import { launcher } from './launcher.mjs';
 import { commandManPage, manPage } from './man.mjs';
@@ -136,9 +136,11 @@ const USER_DOCS = [
     .map((f) => `docs/${f}`),
 ];
 
-// 3. Per architecture: the executable, the plugin zip, the deb and the rpm.
+// 3. Per architecture: the executable, the plugin zip, the deb and the rpm. The executable's
+// programs are the agent split in parts (bundle.mjs's executableParts); the .cjs stays whole.
+const parts = await executableParts(join(WORK, 'parts'));
 for (const arch of Object.keys(ARCHES)) {
-  const bin = compileExecutable(cjs, join(OUT, `${NAME}-linux-${arch}`), arch);
+  const bin = compileExecutable(parts, join(OUT, `${NAME}-linux-${arch}`), arch);
   const tree = installedTree(bin);
   artefacts.push(bin, pluginZip(bin, arch), deb(tree, arch), rpm(tree, arch));
 }

@@ -63,6 +63,13 @@ function agentRun(exe, args, env) {
         windowMs: r.Timings.freezeWindow,
         toFreezeMs: ns(spawnedNs, m.firstFreezeNs),
         toAskMs: ns(spawnedNs, m.freezeAskedNs),
+        // Start-up, step by step: the process (runtime, script, entry), validate, the lock,
+        // until presync (watchdog start, scripts, quiesce, the engine's warm-up), presync.
+        toRunMs: ns(spawnedNs, m.runStartNs),
+        validateMs: ns(m.runStartNs, m.validatedNs),
+        lockMs: ns(m.validatedNs, m.lockedNs),
+        toPresyncMs: ns(m.lockedNs, m.presyncStartNs),
+        presyncMs: ns(m.presyncStartNs, m.freezeAskedNs),
         // > 0: the run waited this long for its watchdog to start before it could freeze.
         watchdogLateMs: Math.max(0, ns(m.freezeAskedNs, m.watchdogReadyNs)),
         freezeMs: ns(m.firstFreezeNs, m.lastFreezeNs),
@@ -190,9 +197,29 @@ function report(all) {
   );
 }
 
+/** Where exec -> first freeze goes, per form: the agent's start-up marks. */
+function reportStartup(all) {
+  const head = ['fs', 'form', 'exec->run', 'validate', 'lock', '->presync', 'presync', 'wd late'];
+  head.push('exec->1st freeze');
+  const rows = [];
+  for (const [n, s] of Object.entries(all))
+    for (const name of Object.keys(FORMS)) {
+      const med = (k) => f1(median(s[name].map((x) => x[k])));
+      rows.push([n, name, med('toRunMs'), med('validateMs'), med('lockMs'), med('toPresyncMs')]);
+      rows.at(-1).push(med('presyncMs'), med('watchdogLateMs'), med('toFreezeMs'));
+    }
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r) => `| ${r.map((c, i) => c.padEnd(w[i])).join(' | ')} |`;
+  console.log([line(head), line(w.map((x) => '-'.repeat(x))), ...rows.map(line)].join('\n'));
+  console.log(
+    '(exec->run: the process until the run began (runtime, script load, entry, parameters); ->presync: the watchdog started, scripts, quiesce, the engine warmed up; then presync (sync -f) until the run asked to freeze)',
+  );
+}
+
 const all = {};
 for (const n of SIZES) all[n] = await measure(n);
 report(all);
+reportStartup(all);
 if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(all, null, 2));
 
 // The shipped forms side by side (start-up, memory, size): npm run bench:runtimes.

@@ -22,7 +22,11 @@ const RULES = [
   { what: 'mysql2', pattern: /['"]mysql2(\/promise)?['"]/, only: 'src/apps/mysql2-conn.ts' },
   { what: 'mssql', pattern: /['"]mssql['"]/, only: 'src/apps/mssql-conn.ts' },
   { what: 'pg', pattern: /['"]pg['"]/, only: 'src/apps/pg-conn.ts' },
-  { what: 'process.exit', pattern: /process\.exit\(/, only: 'src/cli/main.ts' },
+  {
+    what: 'process.exit',
+    pattern: /process\.exit\(/,
+    only: ['src/cli/main.ts', 'src/cli/watchdog-main.ts'],
+  },
   // The cluster (or anyone else) uses the fleet through its index, not its files.
   {
     what: "fleet's files (use fleet/index.ts)",

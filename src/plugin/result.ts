@@ -26,7 +26,12 @@ export interface RunResult {
   Timings: Partial<Record<Phase | 'freezeWindow' | 'total', number>>;
   /** Monotonic clock stamps (ns) for benchmarks: shared by processes on one machine. */
   Marks: {
-    /** Start-up: the run was ready to freeze; its watchdog was ready (often long before). */
+    /** Start-up: the run began (the process was up), validated, held the lock, began presync. */
+    runStartNs?: string;
+    validatedNs?: string;
+    lockedNs?: string;
+    presyncStartNs?: string;
+    /** The run was ready to freeze; its watchdog was ready (often long before). */
     freezeAskedNs?: string;
     watchdogReadyNs?: string;
     firstFreezeNs?: string;
@@ -95,7 +100,7 @@ export const RESULT_FIELDS: Record<keyof RunResult, string> = {
   Snapshots: 'one per disk: SnapshotId, DiskId, Tags (as set on the snapshot)',
   Timings: 'milliseconds per phase, plus freezeWindow (first freeze to last thaw) and total',
   Marks:
-    "monotonic clock stamps in ns for benchmarks on the same machine: freezeAskedNs, watchdogReadyNs, firstFreezeNs, lastFreezeNs, frozenSeenNs, groupCallNs, groupAnsweredNs, thawStartNs, thawEndNs (the window's parts)",
+    "monotonic clock stamps in ns for benchmarks on the same machine: runStartNs, validatedNs, lockedNs, presyncStartNs, freezeAskedNs, watchdogReadyNs (the start-up's steps), firstFreezeNs, lastFreezeNs, frozenSeenNs, groupCallNs, groupAnsweredNs, thawStartNs, thawEndNs (the window's parts)",
   Frozen: 'the mount points that were frozen, in freeze order',
   FreezeWith:
     'ioctl (FIFREEZE/FITHAW issued by the watchdog itself: the shipped executable) or fsfreeze (util-linux, under Node or with APP_SNAPSHOT_FREEZE_WITH=fsfreeze); absent when nothing was frozen',

@@ -1,3 +1,4 @@
+import { monoNs } from '../system/clock.js';
 import type { Params } from '../params/index.js';
 import { describeError, exitCodeFor } from '../errors/exit-code-for.js';
 import type { Lock } from '../system/lock.js';
@@ -52,9 +53,13 @@ class Run {
 
   async run(): Promise<RunResult> {
     const started = performance.now();
+    const marks = this.result.Marks;
+    marks.runStartNs = monoNs();
     try {
       const plan = await this.timed('validate', () => validate(this.deps, this.params));
+      marks.validatedNs = monoNs();
       await this.takeLock(plan);
+      marks.lockedNs = monoNs();
       await this.forward(plan);
       const appOk = await this.release();
       const postOk = await this.postScript(plan);

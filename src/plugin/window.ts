@@ -166,6 +166,7 @@ async function freeze(
   const mounts = plan.freeze!.freeze.map((f) => f.mountPoint);
   const waves = plan.freeze!.waves;
   // Dirty data written now, outside the window, so that FIFREEZE has little left to do.
+  result.Marks.presyncStartNs = monoNs();
   if (!w.presynced) await deps.presync?.(mounts);
   return timed('freeze', async () => {
     result.Marks.freezeAskedNs = monoNs();
