@@ -1,5 +1,13 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { bunApi, bunRun } from '../system/bun-spawn.js';
 import { findTool, toolEnv } from '../system/tools.js';
+
+/** node:child_process when first needed: under Bun the module alone costs ~5 ms at load. */
+let cp: typeof import('node:child_process') | undefined;
+const childProcess = () =>
+  (cp ??= createRequire(import.meta.url)(
+    'node:child_process',
+  ) as typeof import('node:child_process'));
 
 /** Absolute path of util-linux's fsfreeze (see system/tools.ts for the search list). */
 export function findFsfreeze(env: NodeJS.ProcessEnv): string | undefined {
@@ -51,7 +59,7 @@ export function fsfreezeSync(
   mount: string,
   timeoutMs: number,
 ): FsfreezeResult {
-  const r = spawnSync(bin, argv(action, mount), {
+  const r = childProcess().spawnSync(bin, argv(action, mount), {
     timeout: Math.max(1, timeoutMs),
     killSignal: 'SIGKILL',
     encoding: 'utf8',
@@ -76,7 +84,7 @@ export function fsfreezeAsync(
   timeoutMs: number,
 ): Promise<FsfreezeResult & { timedOut: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(bin, argv(action, mount), {
+    const child = childProcess().spawn(bin, argv(action, mount), {
       // Stryker disable next-line ArrayDeclaration: fsfreeze writes nothing to stdout; piped or ignored, the same
       stdio: ['ignore', 'ignore', 'pipe'],
       env: toolEnv(),
@@ -121,17 +129,19 @@ export async function presync(
 ): Promise<void> {
   if (!mounts.length) return;
   const run = (args: string[]) =>
-    new Promise<{ code: number | null; timedOut: boolean }>((resolve) => {
-      const child = spawn(sync, args, { stdio: 'ignore', env: toolEnv() });
-      const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(1, timeoutMs));
-      // Node follows a spawn error with 'close' (which settles it the same way); Bun may not.
-      // Stryker disable next-line ArrowFunction,BooleanLiteral: under Node 'close' settles it too
-      child.on('error', () => (clearTimeout(timer), resolve({ code: null, timedOut: false })));
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code, timedOut: signal === 'SIGKILL' });
-      });
-    });
+    bunApi
+      ? bunRun(bunApi, sync, args, timeoutMs, toolEnv())
+      : new Promise<{ code: number | null; timedOut: boolean }>((resolve) => {
+          const child = childProcess().spawn(sync, args, { stdio: 'ignore', env: toolEnv() });
+          const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(1, timeoutMs));
+          // Node follows a spawn error with 'close' (which settles it the same way); Bun may not.
+          // Stryker disable next-line ArrowFunction,BooleanLiteral: under Node 'close' settles it too
+          child.on('error', () => (clearTimeout(timer), resolve({ code: null, timedOut: false })));
+          child.on('close', (code, signal) => {
+            clearTimeout(timer);
+            resolve({ code, timedOut: signal === 'SIGKILL' });
+          });
+        });
   const r = await run(['-f', ...mounts]);
   if (r.code !== 0 && !r.timedOut) await run([]);
 }

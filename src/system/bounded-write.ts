@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { toolEnv } from './tools.js';
 
 export type BoundedWrite = { ok: true } | { ok: false; timedOut: boolean; error: string };
@@ -51,6 +51,10 @@ function boundedShell(
   timeoutMs: number,
 ): Promise<BoundedWrite> {
   return new Promise((resolve) => {
+    // Loaded when first needed: under Bun the module alone costs ~5 ms at start-up.
+    const { spawn } = createRequire(import.meta.url)(
+      'node:child_process',
+    ) as typeof import('node:child_process');
     const child = spawn('/bin/sh', ['-c', script, 'sh', ...args], {
       stdio: ['pipe', 'ignore', 'pipe'],
       env: toolEnv(),

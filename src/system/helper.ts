@@ -1,10 +1,16 @@
-// The watchdog: a plain pipe pair through node:child_process, not execa (it is on the path to
-// the first freeze, and execa costs ~90 ms to load).
-import { spawn } from 'node:child_process';
+// The watchdog: a plain pipe pair, not execa (it is on the path to the first freeze, and execa
+// costs ~90 ms to load): Bun.spawn under Bun (bun-spawn.ts), node:child_process under Node.
+import { createRequire } from 'node:module';
+import { bunApi, bunHelper } from './bun-spawn.js';
 import type { Helper } from './runner.js';
 
 export function spawnHelper(file: string, args: readonly string[]): Helper {
   // Own session: a Ctrl-C to the agent's process group must not reach the watchdog.
+  if (bunApi) return bunHelper(bunApi, file, args);
+  // Loaded here, not at start: under Bun the module alone costs ~5 ms.
+  const { spawn } = createRequire(import.meta.url)(
+    'node:child_process',
+  ) as typeof import('node:child_process');
   const sub = spawn(file, args, { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
   if (!sub.pid) throw new Error(`could not start ${file}`);
   const exited = new Promise<number | undefined>((resolve) => {

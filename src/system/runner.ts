@@ -1,7 +1,8 @@
 // How the agent starts processes, behind one interface (Runner) so that orchestration can be
 // tested with fakes. Each job has its own file: a tool whose output is read (tool-run.ts), an
 // untrusted script in its own process group (script-run.ts), the watchdog on a plain pipe pair
-// (helper.ts). Two other places start processes for reasons of their own: a write that may
+// (helper.ts; under Bun through Bun.spawn, bun-spawn.ts, which presync also uses: Bun's
+// node:child_process costs ~20 ms a spawn). Two other places start processes for reasons of their own: a write that may
 // block on a frozen filesystem runs in a child (bounded-write.ts), and the watchdog's fsfreeze
 // calls (freeze/fsfreeze.ts: that process loads nothing else).
 import type { Readable, Writable } from 'node:stream';

@@ -1,0 +1,89 @@
+// Bun.spawn's adapters, with a stand-in for Bun's API made of Node's own spawn (Bun cannot run
+// under vitest): the Node streams the watchdog's consumers read and write, the exit code, the
+// timeout. The real Bun.spawn is exercised by every run of the shipped executable in CI.
+import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { describe, expect, it } from 'vitest';
+import { bunHelper, bunRun } from '../../../src/system/bun-spawn.js';
+
+/** Bun's spawn, honoured with Node's: argv, stdin/stdout pipes, the environment, kill. */
+const fakeBun = {
+  spawn(cmd: string[], o: { stdin: string; stdout: string; env?: NodeJS.ProcessEnv }) {
+    const child = spawn(cmd[0]!, cmd.slice(1), {
+      stdio: [
+        o.stdin === 'pipe' ? 'pipe' : 'ignore',
+        o.stdout === 'pipe' ? 'pipe' : 'ignore',
+        'ignore',
+      ],
+      ...(o.env ? { env: o.env } : {}),
+    });
+    let exitCode: number | null = null;
+    const exited = new Promise<number>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (code) => ((exitCode = code), resolve(code ?? 137)));
+    });
+    if (!child.pid) {
+      exited.catch(() => undefined); // Bun throws at spawn instead
+      throw new Error(`ENOENT ${cmd[0]}`);
+    }
+    return {
+      pid: child.pid,
+      stdin: {
+        write: (c: Uint8Array | string) => child.stdin!.write(c),
+        flush: () => undefined,
+        end: () => child.stdin!.end(),
+      },
+      stdout: (o.stdout === 'pipe'
+        ? Readable.toWeb(child.stdout!)
+        : undefined) as ReadableStream<Uint8Array>,
+      exited,
+      get exitCode() {
+        return exitCode;
+      },
+      kill: (sig?: string) => void child.kill(sig as NodeJS.Signals),
+    };
+  },
+};
+
+describe('bunHelper', () => {
+  it('lines written reach the helper, its lines come back, and its exit code', async () => {
+    const h = bunHelper(fakeBun, '/bin/sh', ['-c', 'while read l; do echo "got $l"; done; exit 3']);
+    const lines: string[] = [];
+    const closed = new Promise((r) => h.stdout.once('close', r));
+    createInterface({ input: h.stdout }).on('line', (l) => lines.push(l));
+    h.stdin.write('one\n');
+    h.stdin.write('two\n');
+    h.stdin.end();
+    expect(await h.exited).toBe(3);
+    await closed;
+    expect(lines).toEqual(['got one', 'got two']);
+  });
+  it('killed by a signal: no exit code, as under Node', async () => {
+    const h = bunHelper(fakeBun, '/bin/sh', ['-c', 'kill -9 $$']);
+    expect(await h.exited).toBeUndefined();
+  });
+});
+
+describe('bunRun', () => {
+  it('the exit code, the environment given, and a timeout that kills', async () => {
+    expect(await bunRun(fakeBun, '/bin/sh', ['-c', 'exit 4'], 5000, {})).toEqual({
+      code: 4,
+      timedOut: false,
+    });
+    expect(await bunRun(fakeBun, '/bin/sh', ['-c', '[ "$X" = y ]'], 5000, { X: 'y' })).toEqual({
+      code: 0,
+      timedOut: false,
+    });
+    expect(await bunRun(fakeBun, '/bin/sleep', ['5'], 50, {})).toEqual({
+      code: null,
+      timedOut: true,
+    });
+  });
+  it('a program that cannot start: no code, not a timeout', async () => {
+    expect(await bunRun(fakeBun, '/nonexistent/sync', [], 5000, {})).toEqual({
+      code: null,
+      timedOut: false,
+    });
+  });
+});
