@@ -48,12 +48,21 @@ export async function bundle(outfile, commit = buildCommit()) {
 }
 
 /**
- * The database drivers the single executable keeps out of the agent's own script: each is its
- * own embedded program, loaded the first time a quiescer of its kind connects. Why: every
- * module of a script costs start-up when the script is loaded, used or not (~30 ms for the
- * 4 MB of the whole agent on a two-core machine), and the drivers are three quarters of it.
+ * The packages the single executable keeps out of the agent's own script: each is its own
+ * embedded program, loaded the first time it is used: a database driver when a quiescer of its
+ * kind connects, execa for the first tool whose output is read, yargs for a command other than
+ * the plugin manager's plain run, the cloud SDK for the ecs engine. Why: every module of a
+ * script costs start-up when the script is loaded, used or not (~30 ms for the 4 MB of the
+ * whole agent on a two-core machine), and these are nine tenths of it.
  */
-export const DRIVERS = { 'mysql2/promise': 'mysql2', mssql: 'mssql', pg: 'pg' };
+export const DRIVERS = {
+  'mysql2/promise': 'mysql2',
+  mssql: 'mssql',
+  pg: 'pg',
+  execa: 'execa',
+  yargs: 'yargs',
+  '@alicloud/pop-core': 'alicloud',
+};
 
 /** The name a part is embedded under: the runtime path is computed so that Bun leaves it. */
 const partRequire = (name) => `require(['.', ${JSON.stringify(`${name}.cjs`)}].join('/'))`;
@@ -67,10 +76,12 @@ export async function executableParts(dir, commit = buildCommit()) {
   const drivers = {
     name: 'drivers',
     setup(b) {
-      const filter = new RegExp(`^(${Object.keys(DRIVERS).join('|')})$`);
+      const filter = new RegExp(`^(${Object.keys(DRIVERS).join('|').replace(/\./g, '\\.')})$`);
       b.onResolve({ filter }, (a) => ({ path: a.path, namespace: 'driver' }));
+      // A part built from a package's ESM side (yargs, pg) comes back as an ES namespace; what
+      // the agent imports is then its default, as Node's require of the package would give it.
       b.onLoad({ filter: /.*/, namespace: 'driver' }, (a) => ({
-        contents: `module.exports = ${partRequire(DRIVERS[a.path])};`,
+        contents: `const m = ${partRequire(DRIVERS[a.path])};\nmodule.exports = m && m.__esModule && 'default' in m ? m.default : m;`,
         loader: 'js',
       }));
     },

@@ -4,7 +4,7 @@
 // (Node >= 18 needs glibc 2.28 and getrandom(2), i.e. no CentOS 7; Bun needs glibc 2.17).
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { payload } from './registry.mjs';
 
 /** Our architecture names → the runtime payload, Bun's target, and each package format's name. */
@@ -43,10 +43,17 @@ export function compileExecutable(parts, out, arch) {
       '--no-compile-autoload-bunfig',
       '--no-compile-autoload-tsconfig',
       '--no-compile-autoload-package-json',
-      `--outfile=${out}`,
-      ...[parts].flat(),
+      `--outfile=${resolve(out)}`,
+      // By name, from their directory: Bun embeds each under its path from there, and the
+      // entry requires the others as ./<name>.
+      ...[parts].flat().map((p) => basename(p)),
     ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+      cwd: dirname([parts].flat()[0]),
+    },
   );
   if (r.status !== 0)
     throw new Error(`bun build --compile (${arch}) failed: ${`${r.stderr}${r.stdout}`.trim()}`);
