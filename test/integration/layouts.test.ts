@@ -68,7 +68,11 @@ describe.skipIf(!requireRoot())('distribution layouts (private mount namespaces)
     scripts = vendorScripts(join(lab.root, 'scripts'));
     const r = await snapshot('debian1', {
       setup: ['mount -t tmpfs -o nodev,noexec,nosuid,mode=755 tmpfs /run', ...assertNoexec('/run')],
-      env: { ...SERVICE_ENV, APP_SNAPSHOT_LOG_DIR: lab.logDir },
+      env: {
+        ...SERVICE_ENV,
+        APP_SNAPSHOT_LOG_DIR: lab.logDir,
+        APP_SNAPSHOT_DATA_DIR: lab.env.APP_SNAPSHOT_DATA_DIR,
+      },
     });
     expect(r.stderr).not.toMatch(/EACCES/);
     expect(r.json?.ExitCode, r.stderr).toBe(0);

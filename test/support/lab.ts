@@ -119,7 +119,14 @@ export class TestLab {
   }
 
   get env(): NodeJS.ProcessEnv {
-    return { APP_SNAPSHOT_STATE_DIR: this.stateDir, APP_SNAPSHOT_LOG_DIR: this.logDir };
+    return {
+      APP_SNAPSHOT_STATE_DIR: this.stateDir,
+      APP_SNAPSHOT_LOG_DIR: this.logDir,
+      // Its own run history, and no node_exporter: a test that gives the agent its whole
+      // environment (a systemd service's) must not add to this machine's.
+      APP_SNAPSHOT_DATA_DIR: join(this.root, 'data'),
+      APP_SNAPSHOT_METRICS_DIR: join(this.root, 'no-node-exporter'),
+    };
   }
 
   async up(disks = 2, fs = 'ext4,xfs', quota = 64): Promise<this> {
