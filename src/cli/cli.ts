@@ -1,5 +1,6 @@
 import yargs, { type Argv } from 'yargs';
 import { extractParams, type RawParam } from '../params/index.js';
+import { COMMAND_NAMES } from '../commands.js';
 import { ParamsError } from '../errors/errors.js';
 import { EXIT } from '../errors/exit-codes.js';
 import type { Helper } from '../system/runner.js';
@@ -19,17 +20,7 @@ import type { AgentHooks, CliContext } from './context.js';
 import { processIo, type Io } from './io.js';
 import { OUTPUT_OPTION } from './param-options.js';
 
-const SUBCOMMANDS = new Set([
-  'check',
-  'thaw',
-  'groups',
-  'lab',
-  'decode',
-  'fleet',
-  'cluster',
-  'schedule',
-  'status',
-]);
+const SUBCOMMANDS = new Set(COMMAND_NAMES);
 const COMMANDS = [
   registerSnapshot,
   registerCheck,

@@ -3,6 +3,7 @@
 // before its first freeze. Anything else (a command, --help, a word it does not know, a bad
 // parameter) goes to the full parser, which parses and reports it as always.
 import { extractParams, validateParams, type Params } from '../params/index.js';
+import { COMMAND_NAMES } from '../commands.js';
 import type { OutputMode } from '../report/output.js';
 import type { Helper } from '../system/runner.js';
 import { snapshotCommand } from './commands/snapshot.js';
@@ -12,17 +13,7 @@ import { processIo, type Io } from './io.js';
 import { OUTPUT_OPTION } from './param-options.js';
 
 /** Words that only a full parse can handle: commands and the parser's own flags. */
-const NOT_FAST = new Set([
-  'check',
-  'thaw',
-  'groups',
-  'lab',
-  'decode',
-  'fleet',
-  'cluster',
-  'schedule',
-  'status',
-]);
+const NOT_FAST = new Set(COMMAND_NAMES);
 
 /**
  * The run's parameters and output mode when argv is only parameters (Go-flag, long flag or

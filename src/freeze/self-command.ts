@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { COMMAND_NAMES } from '../commands.js';
 
 /**
  * How the watchdog is started: this same program with the hidden `__watchdog` command; as a
@@ -34,20 +35,7 @@ export function isSea(rt: Runtime = thisRuntime): boolean {
   }
 }
 
-const NOT_SNAPSHOT = new Set([
-  'check',
-  'thaw',
-  'groups',
-  'lab',
-  'decode',
-  'fleet',
-  'cluster',
-  'schedule',
-  'status',
-  '--help',
-  '-h',
-  '--version',
-]);
+const NOT_SNAPSHOT = new Set([...COMMAND_NAMES, '--help', '-h', '--version']);
 
 /**
  * Whether argv is (probably) a snapshot run: then the watchdog is started first thing, so its
