@@ -21,9 +21,10 @@ mkdir -p "$(dirname "$OUT")"
 W=$(mktemp -d "$OUT.build-XXXXXX"); R=$W/rootfs
 t0=$(date +%s)
 step() { echo "[vm:image +$(( $(date +%s) - t0 ))s] $*" >&2; }
+# Never rm through a mount: with the host's /dev bound into the chroot, that deletes its nodes.
 cleanup() {
-  for m in $R/dev $R/sys $R/proc; do mountpoint -q $m 2>/dev/null && umount $m || true; done
-  rm -rf "$W"
+  for m in $R/dev $R/sys $R/proc; do mountpoint -q $m 2>/dev/null && { umount $m || umount -l $m; } || true; done
+  rm -rf --one-file-system "$W" || true
 }
 trap cleanup EXIT
 
