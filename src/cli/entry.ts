@@ -28,6 +28,6 @@ export async function agentEntry(argv: string[], hooks: AgentHooks = {}): Promis
     const { main } = await import('./cli.js');
     return await main(argv, undefined, watchdog, hooks);
   } finally {
-    watchdog?.stdin.end(); // unused or done: its pipe closes, it exits
+    watchdog?.end(); // unused or done: its pipe closes, it exits
   }
 }

@@ -1,3 +1,5 @@
+import { fdWriter } from '../system/fd-writer.js';
+
 /** Where commands print: injectable so commands can be tested in process. */
 export interface Io {
   out(text: string): void;
@@ -6,8 +8,8 @@ export interface Io {
 }
 
 export const processIo: Io = {
-  out: (t) => void process.stdout.write(t),
-  err: (t) => void process.stderr.write(t),
+  out: fdWriter(1, () => process.stdout),
+  err: fdWriter(2, () => process.stderr),
   readStdin: async () => {
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);

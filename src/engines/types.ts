@@ -50,6 +50,13 @@ export interface SnapshotEngine {
    * Optional: none.
    */
   writesWhileFrozen?(): readonly string[];
+  /**
+   * Called once after the thaw when createGroup answered: what createGroup may leave for
+   * after the frozen window (the local engine's durable record of the group; until then the
+   * engine's own calls see the group as createGroup returned it). A failure here is the group
+   * call's failure. Optional: nothing to do.
+   */
+  afterWindow?(): Promise<void>;
   validate(): Promise<void>;
   describeDisks(): Promise<EngineDisk[]>;
   createGroup(request: CreateGroupRequest): Promise<GroupInfo>;

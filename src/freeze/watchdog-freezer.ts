@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline';
 import { AgentError } from '../errors/errors.js';
 import { monoNs, type Deadline } from '../system/clock.js';
 import { stateDirProblem } from '../system/lock.js';
@@ -307,10 +306,8 @@ class Channel {
   private readonly waiters = new Set<(m: WatchdogMessage) => void>();
 
   constructor(private readonly helper: Helper) {
-    helper.stdin.on('error', () => undefined); // it may be gone: its death is seen by `gone`
-    const drained = new Promise<void>((r) => helper.stdout.once('close', () => r()));
-    this.gone = Promise.all([helper.exited, drained]).then(() => undefined);
-    createInterface({ input: helper.stdout }).on('line', (line) => this.receive(line));
+    this.gone = Promise.all([helper.exited, helper.drained]).then(() => undefined);
+    helper.onLine((line) => this.receive(line));
   }
 
   get pid(): number {
@@ -322,11 +319,11 @@ class Channel {
   }
 
   send(msg: AgentMessage): void {
-    this.helper.stdin.write(`${JSON.stringify(msg)}\n`);
+    this.helper.send(`${JSON.stringify(msg)}\n`);
   }
 
   close(): void {
-    this.helper.stdin.end();
+    this.helper.end();
   }
 
   /** The next message of one of these kinds; undefined if the watchdog is gone first. */

@@ -2,8 +2,10 @@
 // and guarantees the thaw. It thaws on request, when its deadline passes, when the agent's
 // pipe closes (the agent died, even by SIGKILL) and on any catchable signal. It writes no
 // file and needs no thread-pool slot: only pipes, timers and child processes.
-import { createInterface } from 'node:readline';
 import { monoNs } from '../system/clock.js';
+import { bunApi } from '../system/bun-spawn.js';
+import { fdWriter } from '../system/fd-writer.js';
+import { feedFromNode, feedFromWeb, LineFeed } from '../system/lines.js';
 import { fsfreezeAsync } from './fsfreeze.js';
 import { loadFreezeIoctl, type FreezeIoctl } from './ioctl.js';
 import type { AgentMessage, FreezeRequest, ThawReport, WatchdogMessage } from './protocol.js';
@@ -17,8 +19,11 @@ const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
  * fsfreeze; a test wires streams and a fake fsfreeze, and drives the same code in-process.
  */
 export interface WatchdogIo {
-  /** Line-delimited AgentMessages. Its end means the agent exited or was killed. */
-  readonly input: NodeJS.ReadableStream;
+  /**
+   * Gives each line the agent sends (an AgentMessage) to `onLine`, then calls `onEnd` once
+   * when its pipe ends: the agent exited or was killed.
+   */
+  readonly readLines: (onLine: (line: string) => void, onEnd: () => void) => void;
   /** One message to the agent. Must not throw: when the agent is gone, thawing is all that matters. */
   readonly send: (msg: WatchdogMessage) => void;
   /** Calls `handler` on each catchable signal that would end the process. */
@@ -57,12 +62,21 @@ export function freezeCall(
 // Stryker disable all: the process's own wiring, run by watchdog.test.ts's real watchdog process,
 // whose coverage mutation testing cannot see; the logic it feeds is tested in-process.
 function processIo(): WatchdogIo {
-  process.stdout.on('error', () => undefined);
+  // Straight to the descriptor (see fdWriter): an agent that is gone is no error.
+  let stream: NodeJS.WriteStream | undefined;
+  const out = fdWriter(1, () => (stream ??= process.stdout.on('error', () => undefined)));
   return {
-    input: process.stdin,
+    // Not node:readline over process.stdin: under Bun, those streams cost ~8 ms of the
+    // watchdog's start-up, which the run waits for before its first freeze.
+    readLines: (onLine, onEnd) => {
+      const feed = new LineFeed();
+      feed.listen(onLine);
+      if (bunApi) void feedFromWeb(bunApi.stdin.stream(), feed).then(onEnd);
+      else feedFromNode(process.stdin, feed, onEnd);
+    },
     send: (msg) => {
       try {
-        process.stdout.write(`${JSON.stringify(msg)}\n`);
+        out(`${JSON.stringify(msg)}\n`);
       } catch {
         // the agent is gone; thawing is all that matters
       }
@@ -78,19 +92,20 @@ function processIo(): WatchdogIo {
 export function runWatchdog(io: WatchdogIo = processIo()): Promise<number> {
   const w = new Watchdog(io);
   for (const sig of SIGNALS) io.onSignal(sig, () => w.stop('signal'));
-  const lines = createInterface({ input: io.input });
-  lines.on('line', (line) => {
-    let msg: AgentMessage;
-    try {
-      msg = JSON.parse(line) as AgentMessage;
-    } catch {
-      return;
-    }
-    if (msg.op === 'freeze') w.freeze(msg);
-    else if (msg.op === 'thaw') w.stop('requested');
-  });
-  // EOF: the agent exited or was killed.
-  lines.on('close', () => w.stop('agent-gone'));
+  io.readLines(
+    (line) => {
+      let msg: AgentMessage;
+      try {
+        msg = JSON.parse(line) as AgentMessage;
+      } catch {
+        return;
+      }
+      if (msg.op === 'freeze') w.freeze(msg);
+      else if (msg.op === 'thaw') w.stop('requested');
+    },
+    // EOF: the agent exited or was killed.
+    () => w.stop('agent-gone'),
+  );
   io.send({ event: 'ready', pid: io.pid, freezeWith: io.freezeWith() });
   return w.finished;
 }

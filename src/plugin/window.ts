@@ -102,6 +102,7 @@ export async function snapshotWindow(
     if (watchdog) thaw = await thawAll(w, watchdog.freezer, afterThaw);
     else await afterThaw();
   }
+  if (group) error ??= await afterWindow(deps);
   const held: ReturnType<typeof freezeHeldUntil> =
     frozen && thaw.outcome ? freezeHeldUntil(thaw.outcome, pointInTimeNs) : { ok: true };
   if (error instanceof GroupCallUnanswered && sent)
@@ -114,6 +115,16 @@ export async function snapshotWindow(
     );
   const freezeHeld = !thaw.error && held.ok && !error;
   return { group, freezeHeld, calledAt: sent?.calledAt, error, thawError: thaw.error };
+}
+
+/** What the engine left for after the window (the local engine's durable group record). */
+async function afterWindow(deps: Deps): Promise<unknown> {
+  try {
+    await deps.engine.afterWindow?.();
+    return undefined;
+  } catch (e) {
+    return e;
+  }
 }
 
 /** A group call that went unanswered: after the thaw, never inside it (it may take seconds). */

@@ -3,7 +3,7 @@
 // Bun.spawn, measured on this project's two-core machine, and two spawns are on the way to the
 // first freeze: the watchdog's and presync's. Under Node, node:child_process is used as before
 // (helper.ts, fsfreeze.ts); the behaviour is the same either way.
-import { Readable, Writable } from 'node:stream';
+import { feedFromWeb, LineFeed } from './lines.js';
 import type { Helper } from './runner.js';
 
 /** The part of Bun's API used here (Bun's types are not a dependency). */
@@ -16,6 +16,7 @@ interface BunSubprocess {
   kill(signal?: string): void;
 }
 interface BunApi {
+  readonly stdin: { stream(): ReadableStream<Uint8Array> };
   spawn(
     cmd: string[],
     o: {
@@ -40,32 +41,38 @@ export function bunHelper(bun: BunApi, file: string, args: readonly string[]): H
     detached: true,
   });
   const sink = sub.stdin;
-  // The consumers speak Node streams: a Writable over Bun's FileSink, a Readable over its stdout.
-  const stdin = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      try {
-        sink.write(chunk);
-        sink.flush();
-        done();
-      } catch (e) {
-        done(e as Error);
-      }
-    },
-    final(done) {
-      try {
-        sink.end();
-        done();
-      } catch (e) {
-        done(e as Error);
-      }
-    },
-  });
-  const stdout = Readable.fromWeb(sub.stdout as never);
+  let ended = false;
+  // A helper that is gone is not an error here (see Helper): neither a throw nor a rejection.
+  const quietly = (f: () => unknown) => {
+    try {
+      const r = f();
+      if (r instanceof Promise) r.catch(() => undefined);
+    } catch {
+      // gone
+    }
+  };
+  const feed = new LineFeed();
+  const drained = feedFromWeb(sub.stdout, feed);
   const exited = sub.exited.then(
     () => sub.exitCode ?? undefined, // killed by a signal: no code, as under Node
     () => undefined,
   );
-  return { pid: sub.pid, stdin, stdout, exited };
+  return {
+    pid: sub.pid,
+    send: (chunk) => {
+      if (ended) return;
+      quietly(() => sink.write(chunk));
+      quietly(() => sink.flush());
+    },
+    end: () => {
+      if (ended) return;
+      ended = true;
+      quietly(() => sink.end());
+    },
+    onLine: (listener) => feed.listen(listener),
+    drained,
+    exited,
+  };
 }
 
 /** Runs `file` to its end (no input, no output), killed after `timeoutMs`. */

@@ -2,6 +2,7 @@
 // costs ~90 ms to load): Bun.spawn under Bun (bun-spawn.ts), node:child_process under Node.
 import { createRequire } from 'node:module';
 import { bunApi, bunHelper } from './bun-spawn.js';
+import { feedFromNode, LineFeed } from './lines.js';
 import type { Helper } from './runner.js';
 
 export function spawnHelper(file: string, args: readonly string[]): Helper {
@@ -17,5 +18,15 @@ export function spawnHelper(file: string, args: readonly string[]): Helper {
     sub.once('error', () => resolve(undefined));
     sub.once('exit', (code) => resolve(code ?? undefined));
   });
-  return { pid: sub.pid, stdin: sub.stdin, stdout: sub.stdout, exited };
+  const feed = new LineFeed();
+  const drained = new Promise<void>((resolve) => feedFromNode(sub.stdout, feed, resolve));
+  sub.stdin.on('error', () => undefined); // it may be gone: its death is seen by `exited`
+  return {
+    pid: sub.pid,
+    send: (text) => void (sub.stdin.writableEnded || sub.stdin.write(text)),
+    end: () => void sub.stdin.end(),
+    onLine: (listener) => feed.listen(listener),
+    drained,
+    exited,
+  };
 }

@@ -5,7 +5,6 @@
 // node:child_process costs ~20 ms a spawn). Two other places start processes for reasons of their own: a write that may
 // block on a frozen filesystem runs in a child (bounded-write.ts), and the watchdog's fsfreeze
 // calls (freeze/fsfreeze.ts: that process loads nothing else).
-import type { Readable, Writable } from 'node:stream';
 import { spawnHelper } from './helper.js';
 import { runScript } from './script-run.js';
 import { runTool } from './tool-run.js';
@@ -49,10 +48,23 @@ export interface ScriptOptions {
   readonly abort?: AbortSignal;
 }
 
+/**
+ * A helper process speaking lines on a pipe pair (the freeze watchdog). Its contract:
+ * - send() writes to its stdin, in order; a helper that is gone is not an error here (its
+ *   death is seen by `exited`), and neither is a send after end();
+ * - end() closes its stdin (the watchdog thaws and exits when it sees that); idempotent;
+ * - onLine() gets every line it writes to stdout, in order, without the newline; lines that
+ *   came before a listener was set are kept for it; one listener;
+ * - `drained` resolves once its stdout has closed and every line was given to the listener
+ *   (or kept); `exited` with its exit code, undefined if a signal ended it or it never ran.
+ * Not Node streams: under Bun, node:stream and node:readline alone cost ~8 ms of start-up.
+ */
 export interface Helper {
   readonly pid: number;
-  readonly stdin: Writable;
-  readonly stdout: Readable;
+  send(text: string): void;
+  end(): void;
+  onLine(listener: (line: string) => void): void;
+  readonly drained: Promise<void>;
   readonly exited: Promise<number | undefined>;
 }
 

@@ -21,6 +21,7 @@ export class MemoryEngine implements SnapshotEngine {
   readonly name = 'memory';
   readonly canRollback = true;
   warmUp?: () => Promise<void>;
+  afterWindow?: () => Promise<void>;
   groups = new Map<string, GroupInfo>();
   fail: Partial<Record<'create' | 'tag' | 'find' | 'delete' | 'retain', AgentError>> = {};
   /** Called inside createGroup: lets a test look at the world while "frozen". */

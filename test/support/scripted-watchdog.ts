@@ -3,9 +3,9 @@
 // detached sleeper, so a process-group kill (WatchdogFreezer.abandon) is real and harms
 // nothing else; the sleepers are killed after each test.
 import { spawn } from 'node:child_process';
-import { PassThrough } from 'node:stream';
 import { afterEach, expect } from 'vitest';
 import type { AgentMessage, WatchdogMessage } from '../../src/freeze/protocol.js';
+import { LineFeed } from '../../src/system/lines.js';
 import type { Helper } from '../../src/system/runner.js';
 
 const sleepers: number[] = [];
@@ -20,27 +20,35 @@ afterEach(() => {
 });
 
 export function scripted() {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
   const sleeper = spawn('sleep', ['600'], { detached: true, stdio: 'ignore' });
   sleepers.push(sleeper.pid!);
   let exit: (code: number | undefined) => void = () => undefined;
   const exited = new Promise<number | undefined>((r) => (exit = r));
-  const helper: Helper = { pid: sleeper.pid!, stdin, stdout, exited };
+  // What the agent sends, as the watchdog would read it; what the test says, as the agent would.
+  const fromAgent = new LineFeed();
+  const toAgent = new LineFeed();
+  let ended = false;
+  let drain: () => void = () => undefined;
+  const drained = new Promise<void>((r) => (drain = r));
+  const helper: Helper = {
+    pid: sleeper.pid!,
+    send: (text) => void (ended || fromAgent.push(text)),
+    end: () => void (ended = true),
+    onLine: (listener) => toAgent.listen(listener),
+    drained,
+    exited,
+  };
   const received: AgentMessage[] = [];
-  let lines = '';
-  stdin.on('data', (c: Buffer) => {
-    lines += c.toString();
-    for (let i = lines.indexOf('\n'); i >= 0; i = lines.indexOf('\n')) {
-      received.push(JSON.parse(lines.slice(0, i)) as AgentMessage);
-      lines = lines.slice(i + 1);
-    }
-  });
+  fromAgent.listen((line) => received.push(JSON.parse(line) as AgentMessage));
+  // Delivered on a later tick, as a pipe would: never inside the agent's own call.
   const say = (m: WatchdogMessage | string) =>
-    stdout.write(`${typeof m === 'string' ? m : JSON.stringify(m)}\n`);
+    setImmediate(() => toAgent.push(`${typeof m === 'string' ? m : JSON.stringify(m)}\n`));
   const die = () => {
-    stdout.end();
-    exit(137);
+    setImmediate(() => {
+      toAgent.end();
+      drain();
+      exit(137);
+    });
   };
   /** Resolves once the agent has sent this many messages (bounded). */
   const sent = async (n: number) => {

@@ -38,6 +38,8 @@ export class LocalEngine implements SnapshotEngine {
    * the pool's listing and the records that are new or still progressing are read.
    */
   private readonly settled = new Map<string, StoredGroup>();
+  /** The accomplished record of the last group, until afterWindow (or any read) writes it. */
+  private unsettled: StoredGroup | undefined;
 
   constructor(private readonly o: LocalEngineOptions) {
     this.pool = new Pool(o.poolDir);
@@ -62,6 +64,7 @@ export class LocalEngine implements SnapshotEngine {
 
   /** Reads the pool's records before the lock and the freeze (see `settled`). */
   async warmUp(): Promise<void> {
+    this.settle();
     this.pool.groups(this.settled);
   }
 
@@ -153,6 +156,7 @@ export class LocalEngine implements SnapshotEngine {
   }
 
   async createGroup(req: CreateGroupRequest): Promise<GroupInfo> {
+    this.settle();
     const config = this.config();
     // This runs inside the frozen window: settled records were read by warmUp, before it.
     const groups = this.pool.groups(this.settled);
@@ -189,8 +193,35 @@ export class LocalEngine implements SnapshotEngine {
       status: 'accomplished',
       snapshots: snapshots.map((s) => ({ ...s, status: 'accomplished', progress: 100 })),
     };
-    this.pool.writeGroup(group);
+    // Written after the thaw (afterWindow), or first thing by the next call that reads the
+    // pool: its fsync was the longest part of the group call, and the point in time is fixed
+    // by the clones, not by the record. If the agent dies before, the record left says
+    // "progressing" by a creator that is gone: the group counts as failed, as it did when the
+    // agent died between the clones and this write.
+    this.unsettled = group;
     return strip(group);
+  }
+
+  /** Writes (durably) what createGroup left for after the frozen window. */
+  async afterWindow(): Promise<void> {
+    this.settle();
+  }
+
+  private settle(): void {
+    const g = this.unsettled;
+    if (!g) return;
+    this.unsettled = undefined;
+    try {
+      this.pool.writeGroup(g);
+    } catch (e) {
+      throw new AgentError(
+        'CreateGroupFailed',
+        `writing group ${g.id}'s record failed: ${String(e)}`,
+        {
+          cause: e,
+        },
+      );
+    }
   }
 
   private group(groupId: string): StoredGroup {
@@ -200,6 +231,7 @@ export class LocalEngine implements SnapshotEngine {
   }
 
   async describeGroup(groupId: string): Promise<GroupInfo> {
+    this.settle();
     return strip(this.group(groupId));
   }
 
@@ -207,11 +239,13 @@ export class LocalEngine implements SnapshotEngine {
     ids: readonly string[],
     tags: Readonly<Record<string, string>>,
   ): Promise<void> {
+    this.settle();
     this.updateSnapshots(ids, 'TagFailed', (s) => ({ ...s, tags: { ...s.tags, ...tags } }));
   }
 
   /** Recorded in group.json; `groups prune` deletes a group once all its snapshots expired. */
   async setRetention(ids: readonly string[], days: number): Promise<void> {
+    this.settle();
     this.updateSnapshots(ids, 'RetentionFailed', (s) => {
       if ((s.retentionDays ?? 0) > days)
         throw new AgentError(
@@ -241,17 +275,20 @@ export class LocalEngine implements SnapshotEngine {
   }
 
   async findGroup(req: CreateGroupRequest): Promise<GroupInfo | undefined> {
+    this.settle();
     this.config();
     const g = this.pool.groups().find((x) => x.clientToken === req.clientToken);
     return g && strip(g);
   }
 
   async listGroups(): Promise<GroupInfo[]> {
+    this.settle();
     this.config();
     return this.pool.groups().map(strip);
   }
 
   async deleteGroup(groupId: string): Promise<void> {
+    this.settle();
     const g = this.group(groupId);
     if (
       g.status === 'progressing' &&
@@ -267,6 +304,7 @@ export class LocalEngine implements SnapshotEngine {
     groupId: string,
     options: { diskIds?: readonly string[] } = {},
   ): Promise<RollbackResult> {
+    this.settle();
     const g = this.group(groupId);
     if (g.status !== 'accomplished')
       throw conditionFailed(`group ${groupId} is ${g.status}, not accomplished`);

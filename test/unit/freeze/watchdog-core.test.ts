@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { FsfreezeResult } from '../../../src/freeze/fsfreeze.js';
 import type { ThawReport, WatchdogMessage } from '../../../src/freeze/protocol.js';
 import { runWatchdog, type WatchdogIo } from '../../../src/freeze/watchdog.js';
+import { feedFromNode, LineFeed } from '../../../src/system/lines.js';
 
 const BIN = '/sbin/fsfreeze-under-test';
 
@@ -85,7 +86,11 @@ function start(b: Behaviour = {}) {
   const fake = memoryFsfreeze(b);
   let waiters: (() => void)[] = [];
   const io: WatchdogIo = {
-    input,
+    readLines: (onLine, onEnd) => {
+      const feed = new LineFeed();
+      feed.listen(onLine);
+      feedFromNode(input, feed, onEnd);
+    },
     send: (m) => {
       sent.push(m);
       for (const w of waiters) w();

@@ -81,6 +81,21 @@ describe('WatchdogFreezer (scripted watchdog)', () => {
     });
   });
 
+  it('a watchdog started at launch that was ready before the agent listened: its "ready" is not lost', async () => {
+    const w = scripted();
+    const { freezer } = freezerWith(w);
+    w.say({ event: 'ready', pid: 1, freezeWith: 'ioctl' });
+    await new Promise((r) => setTimeout(r, 20)); // the line has arrived and is kept
+    await freezer.prepare(); // hung here once (the test's 5 s limit)
+    const { f } = { f: freezer.freeze([['/a']], new Deadline(30_000)) };
+    await w.sent(1);
+    w.say(frozen(['/a']));
+    expect(await f).toMatchObject({ frozen: ['/a'], freezeWith: 'ioctl' });
+    w.say(thawedMsg(['/a']));
+    await freezer.thaw();
+    await freezer.dispose();
+  });
+
   it('asks for the freeze with the waves, the time left and its fsfreeze; marks what may be frozen; says how the watchdog froze', async () => {
     const w = scripted();
     const { freezer, fake, dir } = freezerWith(w);

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { Deadline } from '../../../src/system/clock.js';
 import { markerPath } from '../../../src/freeze/marker.js';
@@ -108,7 +107,7 @@ describe('watchdog process', () => {
     const helper = systemRunner.spawnHelper(WATCHDOG.file, WATCHDOG.args);
     const messages: WatchdogMessage[] = [];
     const waiters: (() => void)[] = [];
-    createInterface({ input: helper.stdout }).on('line', (l) => {
+    helper.onLine((l) => {
       messages.push(JSON.parse(l) as WatchdogMessage);
       waiters.splice(0).forEach((w) => w());
     });
@@ -118,7 +117,7 @@ describe('watchdog process', () => {
       return messages.find((m) => m.event === event)!;
     };
     await until('ready');
-    helper.stdin.write(
+    helper.send(
       `${JSON.stringify({ op: 'freeze', waves: [['/a', '/b']], timeoutMs: 60_000, fsfreeze: fake.bin })}\n`,
     );
     await until('frozen');
@@ -127,7 +126,7 @@ describe('watchdog process', () => {
 
   it('thaws when the agent goes away (its pipe closes, as on SIGKILL)', async () => {
     const { helper, until, calls } = await startFrozen(tmp());
-    helper.stdin.end();
+    helper.end();
     const thawed = await until('thawed');
     expect(thawed).toMatchObject({ reason: 'agent-gone', failures: [] });
     expect(sorted((thawed as { thawed: string[] }).thawed)).toEqual(['/a', '/b']);
@@ -167,10 +166,9 @@ describe('watchdog races', () => {
     const fake = fakeFsfreeze(dir, '', freezeSeconds);
     const helper = systemRunner.spawnHelper(WATCHDOG.file, WATCHDOG.args);
     const messages: WatchdogMessage[] = [];
-    const lines = createInterface({ input: helper.stdout });
-    lines.on('line', (l) => messages.push(JSON.parse(l) as WatchdogMessage));
+    helper.onLine((l) => messages.push(JSON.parse(l) as WatchdogMessage));
     const freeze = () =>
-      helper.stdin.write(
+      helper.send(
         `${JSON.stringify({ op: 'freeze', waves: [['/a', '/b'], ['/p']], timeoutMs, fsfreeze: fake.bin })}\n`,
       );
     return { helper, messages, freeze, fake };
@@ -180,7 +178,7 @@ describe('watchdog races', () => {
     const w = start(0.3, 60_000);
     w.freeze();
     await new Promise((r) => setTimeout(r, 100)); // the first wave is still being frozen
-    w.helper.stdin.end();
+    w.helper.end();
     expect(await w.helper.exited).toBe(0);
     expect(w.fake.frozen()).toEqual([]);
     const thawed = w.messages.find((m) => m.event === 'thawed');

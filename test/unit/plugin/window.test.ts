@@ -2,7 +2,8 @@
 // the point in time is consistency.test.ts's).
 import { describe, expect, it } from 'vitest';
 import { runSnapshot } from '../../../src/plugin/run.js';
-import { harness, params } from '../../support/fakes.js';
+import { harness, MemoryEngine, params } from '../../support/fakes.js';
+import { AgentError } from '../../../src/errors/errors.js';
 
 describe('the frozen window in a run', () => {
   it('records the window from the first freeze to the end of the thaw, and logs who thawed', async () => {
@@ -16,6 +17,31 @@ describe('the frozen window in a run', () => {
     expect(h.out.join('\n')).toContain('Thaw filesystems done (on request)');
     expect(r.Frozen).toEqual(['/logs', '/data']);
     expect(r.FreezeHeld).toBe(true);
+  });
+
+  it("the engine's after-window work runs once, after the thaw and the apps' release", async () => {
+    const engine = new MemoryEngine();
+    const h = harness({ engine });
+    const seen: string[] = [];
+    engine.afterWindow = async () => {
+      seen.push(`afterWindow after ${h.freezer.events.at(-1)}`);
+    };
+    const r = await runSnapshot(h.deps, params());
+    expect(r.ExitCode).toBe(0);
+    expect(seen).toEqual(['afterWindow after thaw']);
+  });
+
+  it("the engine's after-window work failing is the group call's failure: nothing tagged", async () => {
+    const engine = new MemoryEngine();
+    const h = harness({ engine });
+    engine.afterWindow = async () => {
+      throw new AgentError('CreateGroupFailed', 'writing the record failed');
+    };
+    const r = await runSnapshot(h.deps, params());
+    expect(r.ExitCode).toBe(4);
+    expect(r.Error).toContain('writing the record failed');
+    expect(r.Consistency).toBe('None');
+    expect(h.freezer.events).toContain('thaw');
   });
 
   it('freezes with the fsfreeze that validation found', async () => {

@@ -33,7 +33,13 @@ describe('local engine', () => {
     const g = await e.createGroup(req(['d-unit0', 'd-unit1']));
     const s0 = g.snapshots.find((s) => s.diskId === 'd-unit0')!;
     expect(readFileSync(join(dir, 'groups', g.id, `${s0.id}.img`), 'utf8')).toBe('disk 0 contents');
-    const stored = JSON.parse(readFileSync(join(dir, 'groups', g.id, 'group.json'), 'utf8'));
+    const record = () => JSON.parse(readFileSync(join(dir, 'groups', g.id, 'group.json'), 'utf8'));
+    // Until the run's afterWindow (after the thaw), the record on disk is the one written
+    // before the clones: progressing, owned by this process. The answer is already final.
+    expect(g.status).toBe('accomplished');
+    expect(record()).toMatchObject({ status: 'progressing', ownerPid: process.pid });
+    await e.afterWindow();
+    const stored = record();
     expect(stored).toMatchObject({
       id: g.id,
       status: 'accomplished',
@@ -41,6 +47,20 @@ describe('local engine', () => {
       instantAccessRetentionDays: 2,
     });
     expect(stored.ownerPid).toBeUndefined();
+  });
+
+  it("writes a group's final record before any call that reads the pool, without afterWindow", async () => {
+    const dir = copyPool(tmp());
+    const e = engineIn(dir);
+    const g = await e.createGroup(req(['d-unit0']));
+    expect((await e.describeGroup(g.id)).status).toBe('accomplished');
+    expect(JSON.parse(readFileSync(join(dir, 'groups', g.id, 'group.json'), 'utf8'))).toMatchObject(
+      {
+        status: 'accomplished',
+      },
+    );
+    // Another process's view: the same.
+    expect((await engineIn(dir).describeGroup(g.id)).status).toBe('accomplished');
   });
 
   it('enforces the per-disk quota with exit 14', async () => {
@@ -54,10 +74,12 @@ describe('local engine', () => {
     const e = engineIn(dir);
     const other = engineIn(dir);
     const first = await other.createGroup(req(['d-unit0']));
+    await other.afterWindow();
     await e.warmUp();
     // Made by another process after warmUp: read inside the window all the same.
     const secondReq = req(['d-unit0']);
     const second = await other.createGroup(secondReq);
+    await other.afterWindow();
     await expect(e.createGroup(req(['d-unit0']))).rejects.toMatchObject({ exitCode: 14 });
     await other.deleteGroup(first.id);
     const third = await e.createGroup(req(['d-unit0']));
