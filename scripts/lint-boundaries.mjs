@@ -52,6 +52,8 @@ export const LAYERS = {
   apps: ['errors', 'system', 'report'],
   engines: ['errors', 'system', 'report', 'params', 'cloud'],
   lab: ['errors', 'system', 'report', 'engines'],
+  // Put a disk back under its mounts: unmount, the engine's rollback, mount again.
+  restore: ['errors', 'system', 'engines'],
   plugin: [
     'errors',
     'system',

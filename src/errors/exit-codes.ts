@@ -1,5 +1,5 @@
 // The plugin's public API: one table, the single source for code, docs (docs/040_exit-codes-and-output.md), man page and help.
-// Codes and meanings mirror the vendor's documented error codes ("错误码信息"); 17 is ours.
+// Codes and meanings mirror the vendor's documented error codes ("错误码信息"); 17 and 18 are ours.
 
 export const EXIT_CODES = [
   { code: 0, name: 'Success', meaning: 'Snapshot group created and tagged.' },
@@ -53,6 +53,13 @@ export const EXIT_CODES = [
     name: 'RetentionFailed',
     meaning:
       'The group was made (and tagged), but -RetentionDays could not be set: its snapshots are kept until deleted.',
+  },
+  {
+    // Ours: only `groups rollback --remount` ends with it.
+    code: 18,
+    name: 'FilesystemBusy',
+    meaning:
+      'A rollback with --remount was refused before anything changed: processes (named) hold a filesystem of the disk open, or it is mounted where this agent cannot unmount it (another mount namespace).',
   },
   {
     code: 255,

@@ -3,6 +3,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** "major:minor" of a stat's device, as /proc/self/mountinfo writes it. */
+export function devString(dev: number): string {
+  // Linux's encoding of dev_t (the kernel's new_encode_dev, as glibc's major()/minor()).
+  const major = ((dev >>> 8) & 0xfff) | (Math.floor(dev / 2 ** 32) & ~0xfff);
+  const minor = (dev & 0xff) | ((dev >>> 12) & 0xfff00);
+  return `${major}:${minor}`;
+}
+
 export class SysBlock {
   constructor(private readonly sys = '/sys') {}
 
@@ -27,7 +35,7 @@ export class SysBlock {
     try {
       const st = statSync(node);
       if (!st.isBlockDevice()) return undefined;
-      return `${Math.floor(st.rdev / 256) & 0xfff}:${(st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00)}`;
+      return devString(st.rdev);
     } catch {
       return undefined;
     }

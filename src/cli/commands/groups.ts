@@ -1,6 +1,6 @@
 import { JSON_ALIAS, wantsJson } from '../param-options.js';
 import type { EngineConfig } from '../../engines/index.js';
-import type { GroupInfo } from '../../engines/types.js';
+import type { GroupInfo, RollbackResult } from '../../engines/types.js';
 import { describeError, exitCodeFor } from '../../errors/exit-code-for.js';
 import { assembleEngine } from '../engine.js';
 import type { Io } from '../io.js';
@@ -8,7 +8,9 @@ import type { CliContext } from '../context.js';
 import { DEFAULT_POOL } from '../../params/index.js';
 import { ParamsError } from '../../errors/errors.js';
 import type { Argv } from 'yargs';
-import { acquireLock } from '../../system/lock.js';
+import { acquireLock, type Lock } from '../../system/lock.js';
+import { rollbackRemount } from '../../restore/remount.js';
+import { systemRemountDeps } from '../../restore/system.js';
 import { keepOptionsOf, PRUNE_OPTIONS } from '../prune-options.js';
 import { pruneCommand } from './prune.js';
 
@@ -19,6 +21,8 @@ export interface GroupsArgs {
   readonly pool: string;
   readonly id?: string;
   readonly disks?: string[];
+  /** rollback: unmount the disks' filesystems first, mount them again after. */
+  readonly remount?: boolean;
   readonly json: boolean;
 }
 
@@ -32,6 +36,8 @@ export async function groupsCommand(
   a: GroupsArgs,
   io: Io,
   config: EngineConfig = {},
+  /** The agent's run lock: a remount must not meet a run freezing the same filesystems. */
+  lock: () => Lock = () => ({ held: () => true, release: () => undefined }),
 ): Promise<number> {
   const print = (value: unknown, text: string) =>
     io.out(a.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
@@ -56,8 +62,13 @@ export async function groupsCommand(
         return 0;
       }
       case 'rollback': {
-        const r = await engine.rollbackGroup(a.id!, a.disks?.length ? { diskIds: a.disks } : {});
-        print(r, r.disks.map((d) => `disk ${d.diskId} rolled back to ${d.snapshotId}`).join('\n'));
+        const diskIds = a.disks?.length ? { diskIds: a.disks } : {};
+        const r: RollbackResult & { remounted?: string[] } = a.remount
+          ? await withLock(lock, () => rollbackRemount(systemRemountDeps(engine), a.id!, a.disks))
+          : await engine.rollbackGroup(a.id!, diskIds);
+        const lines = r.disks.map((d) => `disk ${d.diskId} rolled back to ${d.snapshotId}`);
+        if (r.remounted?.length) lines.push(`mounted again: ${r.remounted.join(', ')}`);
+        print(r, lines.join('\n'));
         return 0;
       }
       case 'delete':
@@ -71,31 +82,50 @@ export async function groupsCommand(
   }
 }
 
+async function withLock<T>(lock: () => Lock, f: () => Promise<T>): Promise<T> {
+  const held = lock();
+  try {
+    return await f();
+  } finally {
+    held.release();
+  }
+}
+
+/** groups' positionals and options. */
+function groupsOptions(y: Argv) {
+  return y
+    .positional('action', {
+      choices: ['list', 'show', 'rollback', 'delete', 'prune'] as const,
+    })
+    .positional('id', { type: 'string', describe: 'snapshot group id (ssg-...)' })
+    .option('pool', { type: 'string', default: DEFAULT_POOL })
+    .option('engine', { choices: ['auto', 'local', 'ecs'] as const, default: 'auto' as const })
+    .option('ram-role-name', {
+      type: 'string',
+      default: '',
+      describe: 'ecs engine: the RAM role',
+    })
+    .option('disk', { type: 'string', array: true, describe: 'rollback: only these disk ids' })
+    .option('remount', {
+      type: 'boolean',
+      default: false,
+      describe:
+        "rollback: unmount the disks' filesystems first and mount them again after; refused (exit 18, the processes named) while anything holds one open",
+    })
+    .option('json', JSON_ALIAS)
+    .options(PRUNE_OPTIONS)
+    .check((a) => {
+      if (a.action !== 'list' && a.action !== 'prune' && !a.id)
+        throw new ParamsError(`groups ${a.action} needs a group id`);
+      return true;
+    });
+}
+
 export function registerGroups(y: Argv, ctx: CliContext): Argv {
   return y.command(
     'groups <action> [id]',
     'List, show, roll back (local engine), delete or prune (a retention policy) snapshot groups',
-    (y) =>
-      y
-        .positional('action', {
-          choices: ['list', 'show', 'rollback', 'delete', 'prune'] as const,
-        })
-        .positional('id', { type: 'string', describe: 'snapshot group id (ssg-...)' })
-        .option('pool', { type: 'string', default: DEFAULT_POOL })
-        .option('engine', { choices: ['auto', 'local', 'ecs'] as const, default: 'auto' as const })
-        .option('ram-role-name', {
-          type: 'string',
-          default: '',
-          describe: 'ecs engine: the RAM role',
-        })
-        .option('disk', { type: 'string', array: true, describe: 'rollback: only these disk ids' })
-        .option('json', JSON_ALIAS)
-        .options(PRUNE_OPTIONS)
-        .check((a) => {
-          if (a.action !== 'list' && a.action !== 'prune' && !a.id)
-            throw new ParamsError(`groups ${a.action} needs a group id`);
-          return true;
-        }),
+    groupsOptions,
     async (a) =>
       ctx.setCode(
         a.action === 'prune'
@@ -122,10 +152,12 @@ export function registerGroups(y: Argv, ctx: CliContext): Argv {
                 pool: a.pool,
                 ...(a.id ? { id: a.id } : {}),
                 ...(a.disk ? { disks: a.disk.map(String) } : {}),
+                remount: Boolean(a.remount),
                 json: wantsJson(a),
               },
               ctx.io,
               ctx.config.engine,
+              () => acquireLock(ctx.config.paths.stateDir),
             ),
       ),
   );

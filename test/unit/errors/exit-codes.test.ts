@@ -4,9 +4,10 @@ import { AgentError, ParamsError } from '../../../src/errors/errors.js';
 import { exitCodeFor, describeError, stackOf } from '../../../src/errors/exit-code-for.js';
 
 describe('exit-code table', () => {
-  it("covers the vendor's 0-16 and 255, each once, and our 17 (-RetentionDays)", () => {
-    expect(EXIT_CODES.map((e) => e.code)).toEqual([...Array(18).keys(), 255]);
+  it("covers the vendor's 0-16 and 255, each once, and our 17 (-RetentionDays) and 18 (rollback --remount)", () => {
+    expect(EXIT_CODES.map((e) => e.code)).toEqual([...Array(19).keys(), 255]);
     expect(EXIT.RetentionFailed).toBe(17);
+    expect(EXIT.FilesystemBusy).toBe(18);
     expect(new Set(EXIT_CODES.map((e) => e.name)).size).toBe(EXIT_CODES.length);
     expect(EXIT.PreScriptFailed).toBe(9);
     expect(EXIT.SnapshotInProgress).toBe(16);
