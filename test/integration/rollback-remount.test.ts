@@ -52,13 +52,12 @@ describe.skipIf(!requireRoot())('groups rollback --remount', () => {
     await lab?.down();
   });
 
-  it('a process with its working directory on one of them: exit 18 naming it, nothing changed', async () => {
-    const p = await hold(['sh', '-c', 'echo here; exec sleep 600'], lab.mount(1));
+  /** While `p` runs, a rollback is refused (exit 18) and changes nothing; `check` reads its line. */
+  const refusedWhile = async (p: ChildProcess, check: (stderr: string) => void) => {
     try {
       const r = await rollback();
       expect(r.code, r.stderr).toBe(18);
-      expect(r.stderr).toContain(`in use by process ${p.pid} (sleep: cwd ${lab.mount(1)}`);
-      expect(r.stderr).toContain('nothing was changed');
+      check(r.stderr);
       expect(mounted()).toEqual([true, true]);
       expect(files()).toEqual([
         { seed: false, later: true },
@@ -68,6 +67,14 @@ describe.skipIf(!requireRoot())('groups rollback --remount', () => {
       p.kill('SIGKILL');
       await new Promise((r) => p.once('exit', r));
     }
+  };
+
+  it('a process with its working directory on one of them: exit 18 naming it, nothing changed', async () => {
+    const p = await hold(['sh', '-c', 'echo here; exec sleep 600'], lab.mount(1));
+    await refusedWhile(p, (stderr) => {
+      expect(stderr).toContain(`in use by process ${p.pid} (sleep: cwd ${lab.mount(1)}`);
+      expect(stderr).toContain('nothing was changed');
+    });
   });
 
   it('still mounted in another mount namespace: exit 18, mounted back here, nothing rolled back', async () => {
@@ -81,21 +88,11 @@ describe.skipIf(!requireRoot())('groups rollback --remount', () => {
       '-c',
       'echo here; exec sleep 600',
     ]);
-    try {
-      const r = await rollback();
-      expect(r.code, r.stderr).toBe(18);
-      expect(r.stderr).toMatch(
+    await refusedWhile(p, (stderr) =>
+      expect(stderr).toMatch(
         /is still mounted where this agent cannot unmount it \(another mount namespace/,
-      );
-      expect(mounted()).toEqual([true, true]);
-      expect(files()).toEqual([
-        { seed: false, later: true },
-        { seed: false, later: true },
-      ]);
-    } finally {
-      p.kill('SIGKILL');
-      await new Promise((r) => p.once('exit', r));
-    }
+      ),
+    );
   });
 
   it('nothing holds them: both disks back at the snapshot, mounted again where they were', async () => {
