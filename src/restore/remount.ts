@@ -7,7 +7,7 @@
 import type { SnapshotEngine, RollbackResult } from '../engines/types.js';
 import { AgentError, conditionFailed } from '../errors/errors.js';
 import type { MountEntry } from '../system/mountinfo.js';
-import { parseMountinfo } from '../system/mountinfo.js';
+import { mountsOnDevices, parseMountinfo } from '../system/mountinfo.js';
 import type { Opener } from '../system/openers.js';
 
 /** The machine, behind an interface: the real one is systemRemountDeps (system-deps.ts). */
@@ -83,11 +83,8 @@ async function devicesOf(
 /** Every mount of a filesystem on those devices, in mount order (btrfs: by its source). */
 function mountsOn(deps: RemountDeps, devices: Map<string, string>): MountEntry[] {
   const devs = new Set([...devices.values()].flatMap((d) => [...deps.stackedDevs(d)]));
-  return parseMountinfo(deps.mountinfo()).filter((m) => {
-    if (devs.has(m.dev)) return true;
-    const src = m.source.startsWith('/dev/') ? deps.devOf(m.source) : undefined;
-    return src !== undefined && devs.has(src);
-  });
+  const nodes = new Set(devices.values());
+  return mountsOnDevices(parseMountinfo(deps.mountinfo()), devs, nodes, deps.devOf);
 }
 
 function refuseIfOpen(deps: RemountDeps, mounts: MountEntry[]): void {

@@ -102,3 +102,22 @@ export function mountOf(entries: readonly MountEntry[], path: string): MountEntr
 export function diskDevOf(m: MountEntry, devOfNode: (node: string) => string | undefined): string {
   return m.fsType === 'btrfs' ? (devOfNode(m.source) ?? m.dev) : m.dev;
 }
+
+/**
+ * The mounts of filesystems on some block devices: by the mount's device number, or by its
+ * source (btrfs's mountinfo device is an anonymous 0:N; its source names the device).
+ * `devs`: their "major:minor" numbers, partitions and holders included; `nodes`: their paths.
+ */
+export function mountsOnDevices(
+  entries: readonly MountEntry[],
+  devs: ReadonlySet<string>,
+  nodes: ReadonlySet<string>,
+  devOfNode: (node: string) => string | undefined,
+): MountEntry[] {
+  return entries.filter(
+    (m) =>
+      devs.has(m.dev) ||
+      nodes.has(m.source) ||
+      (m.source.startsWith('/dev/') && devs.has(devOfNode(m.source) ?? '')),
+  );
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { AgentError, conditionFailed } from '../../errors/errors.js';
 import { SysBlock } from '../../system/blockdev.js';
 import { isAlive, processStartTime } from '../../system/process.js';
-import { parseMountinfo } from '../../system/mountinfo.js';
+import { mountsOnDevices, parseMountinfo } from '../../system/mountinfo.js';
 import type { Runner } from '../../system/runner.js';
 import type {
   CreateGroupRequest,
@@ -321,7 +321,7 @@ export class LocalEngine implements SnapshotEngine {
       const dev = disks.find((d) => d.id === s.diskId)?.device;
       if (!dev) continue;
       const devs = this.sys.stackedDevs(dev.replace('/dev/', ''));
-      const busy = mounts.find((m) => devs.has(m.dev));
+      const [busy] = mountsOnDevices(mounts, devs, new Set([dev]), (n) => this.sys.devOfNode(n));
       if (busy) {
         throw conditionFailed(
           `disk ${s.diskId} (${dev}) is mounted at ${busy.mountPoint}: unmount it before rolling back (umount ${busy.mountPoint})`,

@@ -1,9 +1,10 @@
-import { constants, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { constants, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalEngine } from '../../../../src/engines/local/engine.js';
 import { Pool } from '../../../../src/engines/local/pool.js';
+import { SysBlock } from '../../../../src/system/blockdev.js';
 import { systemRunner } from '../../../../src/system/runner.js';
 import { describeEngineContract } from '../../../contract/engine-contract.js';
 import { copyPool } from '../../../support/pool.js';
@@ -154,6 +155,45 @@ describe('local engine', () => {
 
   it('reports a missing pool as a condition failure with the fix', async () => {
     await expect(engineIn(join(tmp(), 'none')).describeDisks()).rejects.toThrow(/lab up/);
+  });
+
+  it('refuses to roll back a disk with a filesystem mounted from it, btrfs (whose mountinfo device is anonymous) included', async () => {
+    const dir = copyPool(tmp(), 1);
+    const image = realpathSync(join(dir, 'disks', 'd-unit0.img'));
+    // A /sys where loop7 is backed by the disk's image.
+    const sys = join(tmp(), 'sys');
+    mkdirSync(join(sys, 'block/loop7/loop'), { recursive: true });
+    writeFileSync(join(sys, 'block/loop7/loop/backing_file'), `${image}\n`);
+    mkdirSync(join(sys, 'class/block/loop7'), { recursive: true });
+    writeFileSync(join(sys, 'class/block/loop7/dev'), '7:7\n');
+    // Rollback flushes the device's buffers: recorded here, never run on this machine's loop7.
+    const ran: string[] = [];
+    const runner = {
+      ...systemRunner,
+      run: async (file: string, args: readonly string[]) => {
+        ran.push([file, ...args].join(' '));
+        return { exitCode: 0, stdout: '', stderr: '', timedOut: false };
+      },
+    };
+    const on = (line: string) =>
+      new LocalEngine({ poolDir: dir, runner, sys: new SysBlock(sys), mountinfo: () => line });
+    const maker = on('');
+    const g = await maker.createGroup(req(['d-unit0']));
+    await maker.afterWindow();
+    const ext4 = '40 1 7:7 / /srv/data rw,relatime - ext4 /dev/loop7 rw';
+    const btrfs =
+      '41 1 0:51 /@data /srv/b rw,relatime - btrfs /dev/loop7 rw,subvolid=256,subvol=/@data';
+    for (const line of [ext4, btrfs]) {
+      await expect(on(line).rollbackGroup(g.id)).rejects.toMatchObject({
+        exitCode: 1,
+        message: expect.stringMatching(
+          /is mounted at \/srv\/(data|b): unmount it before rolling back/,
+        ),
+      });
+    }
+    expect(ran).toEqual([]);
+    await on('42 1 0:52 / /srv/other rw - btrfs /dev/loop8 rw').rollbackGroup(g.id);
+    expect(ran).toEqual(['blockdev --flushbufs /dev/loop7']);
   });
 
   it('rolls back image bytes to the snapshot', async () => {
