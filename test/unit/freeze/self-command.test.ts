@@ -54,6 +54,8 @@ describe('self command', () => {
       'decode',
       'fleet',
       'cluster',
+      'schedule',
+      'status',
       '--help',
       '-h',
       '--version',
