@@ -9,7 +9,7 @@ import { AgentError } from '../errors/errors.js';
 import type { MysqlAppConfig } from './config.js';
 import { cleanOutcome, purgeAndCheckpoint } from './mysql-clean.js';
 import type { SqlConn, SqlConnect } from './sql-conn.js';
-import type { AppQuiescer, Held } from './types.js';
+import type { AppData, AppQuiescer, Held } from './types.js';
 
 type Mode = 'backup-stage' | 'instance-lock' | 'ftwrl';
 
@@ -22,6 +22,8 @@ export class MysqlQuiescer implements AppQuiescer {
   private flavour: { mariadb: boolean; version: string; major: number; minor: number } | undefined;
   private mode: Mode = 'ftwrl';
   private lost: Error | undefined;
+  private datadir = '';
+  private hostname = '';
 
   constructor(
     readonly name: string,
@@ -44,8 +46,12 @@ export class MysqlQuiescer implements AppQuiescer {
       throw this.fail('cannot connect', e);
     }
     this.holder.onLost((e) => (this.lost ??= e));
-    const v = first(await this.control.query('SELECT VERSION() AS v'));
+    const v = first(
+      await this.control.query('SELECT VERSION() AS v, @@datadir AS d, @@hostname AS h'),
+    );
     const version = String(v.v ?? '');
+    this.datadir = String(v.d ?? '').replace(/(.)\/+$/, '$1');
+    this.hostname = String(v.h ?? '');
     const [major = 0, minor = 0] = version.split(/[.-]/).map((x) => parseInt(x, 10));
     const mariadb = /mariadb/i.test(version);
     this.flavour = { mariadb, version, major, minor };
@@ -62,6 +68,14 @@ export class MysqlQuiescer implements AppQuiescer {
           ? 'instance-lock'
           : 'ftwrl';
     }
+  }
+
+  data(): AppData {
+    return {
+      processNames: ['mariadbd', 'mysqld'],
+      paths: this.datadir ? [{ what: 'the data directory', path: this.datadir }] : [],
+      ...(this.hostname ? { hostname: this.hostname } : {}),
+    };
   }
 
   plan(): string {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { AgentError, conditionFailed } from '../errors/errors.js';
 import type { PostgresAppConfig } from './config.js';
 import type { SqlConn, SqlConnect } from './sql-conn.js';
-import type { AppQuiescer, GroupLayout, Held } from './types.js';
+import type { AppData, AppQuiescer, GroupLayout, Held } from './types.js';
 
 type Mode = 'atomic' | 'backup';
 
@@ -121,6 +121,10 @@ export class PostgresQuiescer implements AppQuiescer {
         : outside.length
           ? `${outside.map(where).join(', ')} not in the group`
           : 'the data directory, pg_wal and every tablespace are on disks of the group';
+  }
+
+  data(): AppData {
+    return { processNames: ['postgres', 'postmaster'], paths: this.server?.paths ?? [] };
   }
 
   plan(): string {

@@ -24,12 +24,44 @@ export interface AppQuiescer {
   plan(): string;
   quiesce(freezeBudgetS: number): Promise<Held>;
   close(): Promise<void>;
+  /**
+   * After prepare(): the directories the server writes, as it names them, and its process
+   * names, so `check` can say which filesystem holds them (in a container too).
+   */
+  data?(): AppData;
+}
+
+export interface AppData {
+  readonly processNames: readonly string[];
+  readonly paths: readonly { what: string; path: string }[];
+  /** The server's host name, as it reports it (tells two containers of one image apart). */
+  readonly hostname?: string;
+}
+
+/** Where one of a server's directories is, from this host. */
+export interface DataPlace {
+  readonly path: string;
+  /** The server's process (host pid), and whether it runs in a container. */
+  readonly pid?: number;
+  readonly container: boolean;
+  /** The directory in this host's namespace, when a mount here shows it. */
+  readonly hostPath?: string;
+  /** The filesystem holding it: our mount of it and its type. */
+  readonly mountPoint?: string;
+  readonly fsType?: string;
+  readonly inGroup: boolean;
+  readonly note?: string;
 }
 
 /** Where the group's disks are, for a quiescer whose mode depends on it (PostgreSQL). */
 export interface GroupLayout {
   /** Whether the filesystem holding `path` (links resolved) is on a disk of the group. */
   inGroup(path: string): boolean;
+}
+
+/** For `check`: a server's directory, placed through its process (a container's root). */
+export interface DataLocator {
+  place(path: string, processNames: readonly string[], hostname?: string): DataPlace;
 }
 
 export interface Held {

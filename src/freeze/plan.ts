@@ -3,6 +3,7 @@ import {
   isReachable,
   isReadOnlyFs,
   isReadOnlyMount,
+  mountOf,
   type MountEntry,
 } from '../system/mountinfo.js';
 
@@ -83,7 +84,7 @@ export function planFreeze(
   return {
     freeze,
     waves: freezeWaves(freeze, backingFileOf),
-    skipped,
+    skipped: [...skipped, ...overlays(mounts, disks, devOf, freeze)],
     uncoveredDisks: [...uncovered],
   };
 }
@@ -151,6 +152,39 @@ function filesystems(
     bySuperblock.set(key, fs);
   }
   return [...bySuperblock.values()];
+}
+
+/**
+ * Container roots (podman, docker): overlayfs has no FIFREEZE of its own and is never frozen
+ * or counted as frozen. What it writes goes to its upper directory, a plain directory of
+ * another filesystem: that one is frozen (or not) like any other, and said here. Overlays
+ * whose upper directory is not on the group's disks, or that have none (read-only), are
+ * not the group's business and are not listed.
+ */
+function overlays(
+  mounts: readonly MountEntry[],
+  disks: readonly DiskDevices[],
+  devOf: (source: string) => string | undefined,
+  frozen: readonly PlannedFs[],
+): SkippedMount[] {
+  const out: SkippedMount[] = [];
+  for (const m of mounts) {
+    if (m.fsType !== 'overlay') continue;
+    const upper = /(?:^|,)upperdir=((?:\\,|[^,])+)/.exec(m.superOptions)?.[1]?.replace(/\\,/g, ',');
+    const holder = upper ? mountOf(mounts, upper) : undefined;
+    if (!holder) continue;
+    const dev = diskDevOf(holder, devOf);
+    if (!disks.some((d) => d.devs.has(dev))) continue;
+    const via = frozen.find((f) => f.dev === dev);
+    out.push({
+      mountPoint: m.mountPoint,
+      fsType: m.fsType,
+      reason: via
+        ? `overlayfs is not frozen itself: its writes go to ${upper}, on ${via.mountPoint}, which is frozen`
+        : `overlayfs is not frozen itself: its writes go to ${upper}, on a filesystem that is not frozen either`,
+    });
+  }
+  return out;
 }
 
 /** The mount to freeze through: reachable, preferably the filesystem's root, then writable. */

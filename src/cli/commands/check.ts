@@ -1,6 +1,6 @@
 import { EXIT } from '../../errors/exit-codes.js';
 import { createQuiescers, type AppQuiescer } from '../../apps/index.js';
-import type { GroupLayout } from '../../apps/types.js';
+import type { DataLocator, DataPlace, GroupLayout } from '../../apps/types.js';
 import { groupLayout } from '../../plugin/layout.js';
 import type { Params } from '../../params/index.js';
 import { validate, type RunPlan } from '../../plugin/validate.js';
@@ -44,15 +44,31 @@ export async function checkCommand(
   }
 }
 
-type AppPlan = { Name: string; Type: string; Plan: string };
+type DataReport = DataPlace & { what: string };
+type AppPlan = { Name: string; Type: string; Plan: string; Data: DataReport[] };
 
-/** Connects to each application (nothing is locked) to say how it would be quiesced. */
-async function appPlans(apps: readonly AppQuiescer[], layout: GroupLayout): Promise<AppPlan[]> {
+/**
+ * Connects to each application (nothing is locked) to say how it would be quiesced, and where
+ * its data is: through the server's process, so a container's directory is placed right.
+ */
+async function appPlans(
+  apps: readonly AppQuiescer[],
+  layout: GroupLayout & DataLocator,
+): Promise<AppPlan[]> {
   const out: AppPlan[] = [];
   for (const a of apps) {
     try {
       await a.prepare(layout);
-      out.push({ Name: a.name, Type: a.type, Plan: a.plan() });
+      const data = a.data?.();
+      out.push({
+        Name: a.name,
+        Type: a.type,
+        Plan: a.plan(),
+        Data: (data?.paths ?? []).map((p) => ({
+          what: p.what,
+          ...layout.place(p.path, data!.processNames, data!.hostname),
+        })),
+      });
     } finally {
       await a.close();
     }
@@ -95,7 +111,10 @@ function checkText(r: ReturnType<typeof checkReport>, plan: RunPlan, params: Par
       ? `would freeze, wave by wave (each wave in parallel): ${plan.freeze?.waves.map((w) => w.join(', ')).join(' | ') || 'nothing (no mounted filesystem)'}`
       : 'would not freeze (EnableFsFreeze=false)',
     ...r.NotFrozen.map((s) => `not frozen: ${s.mountPoint} (${s.fsType}): ${s.reason}`),
-    ...r.Apps.map((a) => `app ${a.Name} (${a.Type}): ${a.Plan}`),
+    ...r.Apps.flatMap((a) => [
+      `app ${a.Name} (${a.Type}): ${a.Plan}`,
+      ...a.Data.map((d) => `app ${a.Name}: ${d.what} ${placeText(d)}`),
+    ]),
     `result: ${r.Consistency}`,
     ...plan.why.map((w) => `  because ${w}`),
     ...plan.warnings.map((w) => `warning: ${w}`),
@@ -104,6 +123,18 @@ function checkText(r: ReturnType<typeof checkReport>, plan: RunPlan, params: Par
       : []),
     ...(r.Busy ? [`busy: ${r.Busy}`] : []),
   ].join('\n');
+}
+
+/** "/var/lib/mysql (container, pid 812) is /data/db on /data (xfs): on a disk of the group". */
+export function placeText(d: DataReport): string {
+  const who =
+    d.pid === undefined ? '' : d.container ? ` (in a container, pid ${d.pid})` : ` (pid ${d.pid})`;
+  const host = d.hostPath && d.hostPath !== d.path ? ` is ${d.hostPath} here,` : '';
+  const fs = d.mountPoint ? ` on ${d.mountPoint} (${d.fsType})` : ' on no filesystem mounted here';
+  const verdict = d.inGroup
+    ? 'on a disk of the group'
+    : 'NOT on a disk of the group: the snapshot does not hold it';
+  return `${d.path}${who}${host}${fs}: ${verdict}${d.note ? ` (${d.note})` : ''}`;
 }
 
 export function registerCheck(y: Argv, ctx: CliContext): Argv {

@@ -139,6 +139,60 @@ describe('planFreeze on real distributions', () => {
     ]);
     expect(plan.uncoveredDisks).toEqual([]);
   });
+  it('podman host: a container root (overlay) is never frozen nor counted as frozen; it is listed with the frozen filesystem its writes go to', () => {
+    const storage = '/var/lib/containers/storage/overlay';
+    const plan = freezeOf(
+      [
+        '26 1 252:1 / / rw,relatime - ext4 /dev/vda rw',
+        '40 26 252:16 / /data rw,relatime - xfs /dev/vdb rw',
+        `90 26 0:50 / ${storage}/abc/merged rw,relatime - overlay overlay rw,lowerdir=${storage}/l/X,upperdir=${storage}/abc/diff,workdir=${storage}/abc/work`,
+        // Upper directory on the data disk (storage moved there), and one on a disk outside the group.
+        `91 26 0:51 / /data/ctr/merged rw,relatime - overlay overlay rw,lowerdir=/data/l/Y,upperdir=/data/ctr/diff,workdir=/data/ctr/work`,
+        '50 26 252:48 / /scratch rw,relatime - ext4 /dev/vdd rw',
+        `92 26 0:52 / /scratch/ctr/merged rw,relatime - overlay overlay rw,lowerdir=/scratch/l/Z,upperdir=/scratch/ctr/diff,workdir=/scratch/ctr/work`,
+        // A read-only overlay (no upper directory) writes nothing.
+        '93 26 0:53 / /ro-root ro,relatime - overlay overlay ro,lowerdir=/a:/b',
+      ].join('\n'),
+      [
+        { diskId: 'd-sys', devs: new Set(['252:1']) },
+        { diskId: 'd-data', devs: new Set(['252:16']) },
+      ],
+    );
+    expect(plan.freeze.map((f) => f.mountPoint)).toEqual(['/data', '/']);
+    expect(plan.freeze.map((f) => f.fsType)).not.toContain('overlay');
+    expect(plan.uncoveredDisks).toEqual([]);
+    expect(plan.skipped).toEqual([
+      {
+        mountPoint: `${storage}/abc/merged`,
+        fsType: 'overlay',
+        reason: `overlayfs is not frozen itself: its writes go to ${storage}/abc/diff, on /, which is frozen`,
+      },
+      {
+        mountPoint: '/data/ctr/merged',
+        fsType: 'overlay',
+        reason:
+          'overlayfs is not frozen itself: its writes go to /data/ctr/diff, on /data, which is frozen',
+      },
+    ]);
+  });
+  it('an overlay whose upper directory is on a group disk that cannot be frozen says so, and the disk stays uncovered', () => {
+    const plan = freezeOf(
+      [
+        '26 1 252:1 / / rw,relatime - ext4 /dev/vda rw',
+        '40 26 252:16 / /data rw,relatime - f2fs /dev/vdb rw',
+        '91 26 0:51 / /c/merged rw,relatime - overlay overlay rw,lowerdir=/data/l,upperdir=/data/up\\,per,workdir=/data/w',
+      ].join('\n'),
+      [{ diskId: 'd-data', devs: new Set(['252:16']) }],
+    );
+    expect(plan.freeze).toEqual([]);
+    expect(plan.uncoveredDisks).toEqual(['d-data']);
+    expect(plan.skipped.at(-1)).toEqual({
+      mountPoint: '/c/merged',
+      fsType: 'overlay',
+      reason:
+        'overlayfs is not frozen itself: its writes go to /data/up,per, on a filesystem that is not frozen either',
+    });
+  });
   it('a read-only mount of a writable filesystem still needs the freeze (the superblock is rw)', () => {
     const plan = freezeOf('26 1 252:16 / /data ro,relatime - ext4 /dev/vdb rw', [
       { diskId: 'd-1', devs: new Set(['252:16']) },
