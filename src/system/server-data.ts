@@ -78,17 +78,17 @@ export function locateServerData(
   procDir = '/proc',
   hostname?: string,
 ): ServerData {
-  const having = processesNamed(procDir, names).filter((pid) => {
-    try {
-      return statSync(join(procDir, String(pid), 'root', path)).isDirectory();
-    } catch {
-      return false;
-    }
-  });
+  const candidates = processesNamed(procDir, names)
+    .map((pid) => ({ pid, dir: dirId(join(procDir, String(pid), 'root', path)) }))
+    .filter((c) => c.dir !== undefined);
+  // The server holds files in its data directory open; a shell or a client beside it does not.
+  const holding = candidates.filter((c) => holdsOpen(join(procDir, String(c.pid)), path));
+  let pool = holding.length ? holding : candidates;
   const named = (pid: number) =>
     (read(join(procDir, String(pid), 'root', 'etc', 'hostname')) ?? '').trim() === hostname;
-  const narrowed = having.length > 1 && hostname ? having.filter(named) : [];
-  const found = narrowed.length ? narrowed : having;
+  if (hostname && distinct(pool) > 1 && pool.some((c) => named(c.pid)))
+    pool = pool.filter((c) => named(c.pid));
+  const found = pool.map((c) => c.pid);
   if (!found.length) {
     const m = mountOf(ownMounts, path);
     return {
@@ -102,8 +102,10 @@ export function locateServerData(
   const proc = join(procDir, String(pid));
   const container = link(join(proc, 'ns', 'mnt')) !== link(join(procDir, 'self', 'ns', 'mnt'));
   const dev = devString(statSync(join(proc, 'root', path)).dev);
+  // Several processes of one server (PostgreSQL's), or host processes that all see one
+  // directory, are not ambiguous; two containers' directories are.
   const note =
-    found.length > 1
+    distinct(pool) > 1
       ? `several processes have ${path} (pids ${found.join(', ')}): pid ${pid} used`
       : undefined;
   const { mount, hostPath } = ourView(proc, path, dev, ownMounts);
@@ -116,6 +118,29 @@ export function locateServerData(
     ...(hostPath ? { hostPath } : {}),
     ...(note ? { note } : {}),
   };
+}
+
+/** A directory's identity (device and inode), or undefined if `p` is not one. */
+function dirId(p: string): string | undefined {
+  try {
+    const st = statSync(p);
+    return st.isDirectory() ? `${st.dev}:${st.ino}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const distinct = (pool: readonly { dir?: string }[]) => new Set(pool.map((c) => c.dir)).size;
+
+/** Whether the process has a file under `path` open (its fd links name paths in its own root). */
+function holdsOpen(proc: string, path: string): boolean {
+  let fds: string[];
+  try {
+    fds = readdirSync(join(proc, 'fd'));
+  } catch {
+    return false;
+  }
+  return fds.some((fd) => link(join(proc, 'fd', fd))?.startsWith(`${path}/`));
 }
 
 /** Our mount of the filesystem `dev` that holds a process's `path`, and the path through it. */

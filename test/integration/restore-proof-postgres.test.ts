@@ -323,5 +323,16 @@ describe.skipIf(!enabled)('restore proof on a real PostgreSQL', () => {
       ),
       expect.stringMatching(/backup: pg_backup_start .*\(asked for in the apps config\)/),
     ]);
+    // Where its directories are, through the server's processes: pg_wal (a link) on the other disk.
+    expect(JSON.parse(r.stdout).Apps[0].Data).toEqual([
+      expect.objectContaining({
+        what: 'the data directory',
+        pid: expect.any(Number),
+        container: false,
+        mountPoint: lab.mount(0),
+        inGroup: true,
+      }),
+      expect.objectContaining({ what: 'pg_wal', mountPoint: lab.mount(1), inGroup: true }),
+    ]);
   });
 });

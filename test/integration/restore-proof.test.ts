@@ -181,6 +181,18 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
       expect.stringMatching(/^10\.11\.\d+-MariaDB.*: BACKUP STAGE START \+ BLOCK_COMMIT/),
       expect.stringMatching(/BLOCK_COMMIT .*, clean \(checkpoints\)$/),
     ]);
+    // Where its data is: found through the server's process (pid), on the lab disk, in the group.
+    expect(plan.Apps[0].Data).toEqual([
+      expect.objectContaining({
+        what: 'the data directory',
+        path: join(lab.mount(0), 'mysql'),
+        pid: expect.any(Number),
+        container: false,
+        mountPoint: lab.mount(0),
+        inGroup: true,
+      }),
+    ]);
+    expect(plan.Apps[0].Data[0].note).toBeUndefined();
   });
 
   it('clean mode under load: checkpointed under the lock, says how far purge got, the restore consistent', async () => {

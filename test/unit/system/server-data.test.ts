@@ -13,9 +13,15 @@ let proc: string;
 let dev: string;
 
 /** A process: its comm, a root directory holding `has`, its mount namespace and mountinfo. */
-function proc_(pid: number, comm: string, opts: { has?: string; ns?: string; mountinfo?: string }) {
-  const root = join(dir, `root-${pid}`);
+function proc_(
+  pid: number,
+  comm: string,
+  opts: { has?: string; ns?: string; mountinfo?: string; open?: string[]; root?: string },
+) {
+  const root = opts.root ?? join(dir, `root-${pid}`);
   mkdirSync(join(root, opts.has ?? 'nothing'), { recursive: true });
+  mkdirSync(join(proc, String(pid), 'fd'), { recursive: true });
+  (opts.open ?? []).forEach((f, i) => symlinkSync(f, join(proc, String(pid), 'fd', String(i + 3))));
   mkdirSync(join(proc, String(pid), 'ns'), { recursive: true });
   writeFileSync(join(proc, String(pid), 'comm'), `${comm}\n`);
   symlinkSync(root, join(proc, String(pid), 'root'));
@@ -92,6 +98,21 @@ describe('locateServerData', () => {
     expect(locateServerData('/var/lib/mysql', ['mariadbd'], ours(), proc, 'zz').note).toMatch(
       /pids 5, 6/,
     );
+  });
+  it('the process holding files open in the directory is the server, not another one that merely sees it', () => {
+    proc_(5, 'mariadbd', { has: 'var/lib/mysql' });
+    proc_(6, 'mariadbd', { has: 'var/lib/mysql', open: ['/var/lib/mysql/ibdata1', '/dev/null'] });
+    const d = locateServerData('/var/lib/mysql', ['mariadbd'], ours(), proc);
+    expect(d.pid).toBe(6);
+    expect(d.note).toBeUndefined();
+  });
+  it('processes that all see one directory (host servers, one server of several processes) are not ambiguous', () => {
+    const shared = join(dir, 'host-root');
+    proc_(8, 'postgres', { has: 'srv/pg', root: shared });
+    proc_(9, 'postgres', { has: 'srv/pg', root: shared });
+    const d = locateServerData('/srv/pg', ['postgres'], ours(), proc);
+    expect(d.pid).toBe(8);
+    expect(d.note).toBeUndefined();
   });
   it('no local server process: the path as it is on this host, and says so', () => {
     proc_(5, 'mariadbd', { has: 'elsewhere' });
