@@ -31,6 +31,16 @@ function line(g: GroupInfo): string {
   return `${g.id}  ${g.status.padEnd(12)} ${g.createdAt}  ${g.snapshots.length} snapshot(s)  ${tags}  ${g.name}`;
 }
 
+/**
+ * The engine a groups action talks to. Rollback exists on the local engine only (a cloud disk
+ * is reset in the console or with ResetDisks), so `auto` means local for it, even on a cloud
+ * instance (a CI runner on ECS rolling back its lab), where auto would pick the cloud.
+ */
+export const groupsEngine = (
+  action: GroupsArgs['action'],
+  engine: GroupsArgs['engine'],
+): GroupsArgs['engine'] => (action === 'rollback' && engine === 'auto' ? 'local' : engine);
+
 /** Group management on either engine: list, show, rollback (local), delete. */
 export async function groupsCommand(
   a: GroupsArgs,
@@ -43,7 +53,12 @@ export async function groupsCommand(
     io.out(a.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
   try {
     const { engine } = assembleEngine(
-      { engine: a.engine, pool: a.pool, ramRoleName: a.ramRoleName, timeoutInSeconds: 30 },
+      {
+        engine: groupsEngine(a.action, a.engine),
+        pool: a.pool,
+        ramRoleName: a.ramRoleName,
+        timeoutInSeconds: 30,
+      },
       { engine: config },
     );
     switch (a.action) {
