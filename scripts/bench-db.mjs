@@ -18,6 +18,7 @@ import {
   printStalls,
   snapshotUnderWriter,
   stallRows,
+  benchEnv,
 } from './bench-lib.mjs';
 
 const CLI = join(import.meta.dirname, '../dist/cli/main.js');
@@ -40,14 +41,7 @@ const must = (cmd, args, opts = {}) => {
 };
 
 const root = mkdtempSync('/tmp/asp-benchdb-');
-const env = {
-  ...process.env,
-  APP_SNAPSHOT_STATE_DIR: join(root, 'state'),
-  APP_SNAPSHOT_LOG_DIR: join(root, 'logs'),
-  // Not this machine's run history and metrics.
-  APP_SNAPSHOT_DATA_DIR: join(root, 'data'),
-  APP_SNAPSHOT_METRICS_DIR: join(root, 'no-node-exporter'),
-};
+const env = benchEnv(root);
 let server;
 try {
   const lab = labUp(CLI, join(root, 'lab'));

@@ -65,6 +65,18 @@ export async function snapshotUnderWriter({
 }
 
 /** The two-disk lab both database benches use (ext4 for the data, xfs for the log/WAL). */
+/** The agent's environment for a bench under `root`: its own state, logs, history, no metrics. */
+export function benchEnv(root) {
+  return {
+    ...process.env,
+    APP_SNAPSHOT_STATE_DIR: join(root, 'state'),
+    APP_SNAPSHOT_LOG_DIR: join(root, 'logs'),
+    // Not this machine's run history and metrics.
+    APP_SNAPSHOT_DATA_DIR: join(root, 'data'),
+    APP_SNAPSHOT_METRICS_DIR: join(root, 'no-node-exporter'),
+  };
+}
+
 export function labUp(cli, labRoot) {
   const r = spawnSync(
     process.execPath,

@@ -49,14 +49,7 @@ const pgDir = (p, mode = 0o700) => {
 };
 
 const root = mkdtempSync('/tmp/asp-benchpg-');
-const env = {
-  ...process.env,
-  APP_SNAPSHOT_STATE_DIR: join(root, 'state'),
-  APP_SNAPSHOT_LOG_DIR: join(root, 'logs'),
-  // Not this machine's run history and metrics.
-  APP_SNAPSHOT_DATA_DIR: join(root, 'data'),
-  APP_SNAPSHOT_METRICS_DIR: join(root, 'no-node-exporter'),
-};
+const env = bench.benchEnv(root);
 let dataDir;
 try {
   const labRoot = join(root, 'lab');

@@ -33,33 +33,66 @@ echo MARIADB-UP
 
 /**
  * One client session inserting a row every 20 ms (autocommit, innodb_flush_log_at_trx_commit=1:
- * an answer is a durable commit); each answer is logged with the guest's clock as "id epoch".
+ * an answer is a durable commit); each answer is logged with the guest's clock as "id epoch",
+ * in /dev/shm/acks<tag>. `client`: the mariadb command line that reaches the server.
  */
-export const WRITER_START = `
-cat > /dev/shm/writer.sh <<'S'
+export function writerStart(tag = '', client = 'mariadb'): string {
+  return `
+cat > /dev/shm/writer${tag}.sh <<'S'
 #!/bin/bash
 i=0
 while [ ! -e /dev/shm/writer.stop ]; do
   i=$((i+1)); echo "INSERT INTO t VALUES ($i, '$EPOCHREALTIME'); SELECT $i;"; sleep 0.02
-done | mariadb --unbuffered -N -B bank | while read -r id; do echo "$id $EPOCHREALTIME"; done > /dev/shm/acks
+done | ${client} --unbuffered -N -B bank | while read -r id; do echo "$id $EPOCHREALTIME"; done > /dev/shm/acks${tag}
 S
-chmod 0700 /dev/shm/writer.sh
-rm -f /dev/shm/writer.stop /dev/shm/acks
-setsid /dev/shm/writer.sh < /dev/null > /dev/null 2>&1 &
+chmod 0700 /dev/shm/writer${tag}.sh
+rm -f /dev/shm/writer.stop /dev/shm/acks${tag}
+setsid /dev/shm/writer${tag}.sh < /dev/null > /dev/null 2>&1 &
 sleep 2
-echo "WRITER acks so far: $(wc -l < /dev/shm/acks)"
+echo "WRITER${tag} acks so far: $(wc -l < /dev/shm/acks${tag})"
 `;
+}
+export const WRITER_START = writerStart();
 
-/** Stops the writer; prints the last id acknowledged before the freeze and the first after the thaw. */
-export const WRITER_STOP = `
+/**
+ * Stops the writers; prints, for each, the last id acknowledged before the freeze and the first
+ * after the thaw ("ACKS<tag> n LAST_BEFORE_FREEZE a FIRST_AFTER_THAW b").
+ */
+export function writerStop(tags: readonly string[] = ['']): string {
+  return `
 ${LOG_EPOCH}
 sleep 2; touch /dev/shm/writer.stop; sleep 1
 freeze=$(grep 'Freeze filesystems' /dev/shm/run.log | log_epoch)
 thaw=$(grep 'Thaw filesystems done' /dev/shm/run.log | log_epoch)
-awk -v f="$freeze" -v t="$thaw" '
+for tag in ${tags.map((t) => `'${t}'`).join(' ')}; do
+awk -v f="$freeze" -v t="$thaw" -v tag="$tag" '
   $2 < f { before = $1 } $2 > t && !after { after = $1 } { n++ }
-  END { printf "ACKS %d LAST_BEFORE_FREEZE %d FIRST_AFTER_THAW %d\\n", n, before, after }' /dev/shm/acks
+  END { printf "ACKS%s %d LAST_BEFORE_FREEZE %d FIRST_AFTER_THAW %d\\n", tag, n, before, after }' /dev/shm/acks$tag
+done
 `;
+}
+export const WRITER_STOP = writerStop();
+
+/** The MariaDB image, imported from the tar the guest image carries (no registry is reached). */
+export const CTR_IMAGE = `podman image exists localhost/asp-mariadb \\
+  || podman import --change 'CMD=["/usr/sbin/mariadbd"]' /usr/local/lib/asp/mariadb-image.tar localhost/asp-mariadb > /dev/null`;
+
+/**
+ * mariadbd in a podman container, its data at /var/lib/mysql (whatever \`opts\` mounts there),
+ * its socket beside the data (so the host reaches it through the bind source or the volume);
+ * small buffers: the guest has 1 GiB for several servers.
+ */
+export function ctrRun(name: string, opts: string): string {
+  return `podman run -d --name ${name} --user mysql ${opts} localhost/asp-mariadb /usr/sbin/mariadbd --no-defaults \\
+  --datadir=/var/lib/mysql --socket=/var/lib/mysql/mysql.sock --port=3306 --bind-address=0.0.0.0 \\
+  --skip-name-resolve --innodb-buffer-pool-size=16M > /dev/null`;
+}
+
+/** Waits (bounded) until the server behind socket \`sock\` answers; says which did not. */
+export function waitSocket(sock: string, limitS: number): string {
+  return `for i in $(seq ${limitS}); do mariadb -S ${sock} -e 'SELECT 1' > /dev/null 2>&1 && break; sleep 1; done
+mariadb -S ${sock} -e 'SELECT 1' > /dev/null 2>&1 || { echo "NO-SERVER at ${sock} after ${limitS} s"; exit 1; }`;
+}
 
 /** A run of the agent through the plugin manager, in the background, its log on tmpfs. */
 export function backgroundRun(params: string): string {

@@ -22,10 +22,15 @@ import {
 import {
   backgroundRun,
   bootSettled,
+  CTR_IMAGE,
+  ctrRun,
   MARIADB_UP,
   SCRIPTS,
+  waitSocket,
   WRITER_START,
   WRITER_STOP,
+  writerStart,
+  writerStop,
 } from './guest-scripts.js';
 import { quickStartCommand } from './quick-start.js';
 
@@ -159,6 +164,8 @@ describe.runIf(requireRoot())('a Debian guest VM whose cloud is the emulator', (
     if (logs) rmSync(logs, { recursive: true, force: true });
   });
 
+  /** The restored guest of the containers test, kept for the CI fixture test. */
+  let ctrRestored: Booted;
   // vm-1 serves the first four scenarios, in order (the fleet run finds the MariaDB the third
   // one started); the kill scenario has a guest of its own.
   let first: Booted;
@@ -397,6 +404,207 @@ systemctl list-units --all --no-legend --plain '${agent}@*'
       expect(sn.tags).toMatchObject({ AppConsistent: 'True', 'db.LockTime': expect.any(String) });
     console.log(`[vm] fleet run of the guest: ${seconds(Date.now() - t0)}`);
     await first.guest.kill(); // done with it: an idle guest still costs CPU under emulation
+  });
+
+  it('MariaDB in podman containers, data in a bind-mounted directory on /data (TCP, published port) and in a named volume (its socket in the volume): check places each, the overlay roots are not counted as frozen; one group, restored into a second guest where new containers find every acknowledged row and none after the thaw', async () => {
+    const t0 = Date.now();
+    const ctr = await boot('vm-ctr', { sys: image.root, data: image.data });
+    const vol = '/var/lib/containers/storage/volumes/aspvol/_data';
+    const up = await op.run(
+      ctr.vm,
+      `set -e
+t=$(date +%s%N); ${CTR_IMAGE}; echo "IMPORT-MS $(( ($(date +%s%N) - t) / 1000000 ))"
+# Layout 1: a directory on the data disk, bind-mounted; layout 2: a named volume (on /).
+install -d -o mysql -g mysql /data/ctr-bind && cp -a /var/lib/mysql/. /data/ctr-bind/
+podman volume create aspvol > /dev/null && cp -a /var/lib/mysql/. ${vol}/ && chown mysql:mysql ${vol}
+${ctrRun('ctr-bind', '-v /data/ctr-bind:/var/lib/mysql -p 127.0.0.1:13306:3306')}
+${ctrRun('ctr-vol', '-v aspvol:/var/lib/mysql')}
+${waitSocket('/data/ctr-bind/mysql.sock', 300)}
+${waitSocket(`${vol}/mysql.sock`, 300)}
+schema="CREATE DATABASE bank; CREATE TABLE bank.t (id INT PRIMARY KEY, at VARCHAR(32)) ENGINE=InnoDB"
+mariadb -S /data/ctr-bind/mysql.sock -e "CREATE USER asp@'%' IDENTIFIED BY 'ctr-secret'; GRANT ALL ON *.* TO asp@'%'; $schema"
+mariadb -S ${vol}/mysql.sock -e "$schema"
+umask 077
+printf '[client]\\nuser=asp\\npassword=ctr-secret\\nhost=127.0.0.1\\nport=13306\\n' > /dev/shm/bind.cnf
+echo "TCP $(mariadb --defaults-extra-file=/dev/shm/bind.cnf -N -B -e 'SELECT @@hostname')"
+install -d -m 0700 /etc/app-snapshot-plugin
+printf '{"apps":{"bind":{"type":"mysql","host":"127.0.0.1","port":13306,"user":"asp","password":"ctr-secret"},"vol":{"type":"mysql","socketPath":"${vol}/mysql.sock","user":"root"}}}' > /etc/app-snapshot-plugin/apps.json
+app-snapshot-plugin check -Name=containers -RamRoleName=AppSnapshotRoleName -Apps=all
+echo CONTAINERS-UP`,
+    );
+    expect(up.text, up.text).toContain('CONTAINERS-UP');
+    // The published port reaches the bind container (its host name is its container id).
+    expect(up.text).toMatch(/^TCP [0-9a-f]{12}$/m);
+    // check: each app's data placed through its container, on the filesystem that holds it.
+    expect(up.text).toMatch(
+      /^app bind: the data directory \/var\/lib\/mysql \(in a container, pid \d+\) is \/data\/ctr-bind here, on \/data \(xfs\): on a disk of the group$/m,
+    );
+    expect(up.text).toMatch(
+      new RegExp(
+        `^app vol: the data directory /var/lib/mysql \\(in a container, pid \\d+\\) is ${vol} here, on / \\(ext4\\): on a disk of the group$`,
+        'm',
+      ),
+    );
+    // Both filesystems frozen; each container root (overlay) listed as not frozen, with where
+    // its writes go (on /, frozen).
+    expect(up.text).toMatch(/^would freeze, wave by wave .*: \/data \| \/$/m);
+    const overlays = [
+      ...up.text.matchAll(
+        /^not frozen: (\/var\/lib\/containers\/storage\/overlay\/[0-9a-f]+\/merged) \(overlay\): overlayfs is not frozen itself: its writes go to \S+\/diff, on \/, which is frozen$/gm,
+      ),
+    ];
+    expect(overlays.length, up.text).toBe(2);
+
+    const r = await op.run(
+      ctr.vm,
+      `${writerStart('-bind', 'mariadb --defaults-extra-file=/dev/shm/bind.cnf')}
+${writerStart('-vol', `mariadb -S ${vol}/mysql.sock`)}
+acs-plugin-manager --exec --plugin app-snapshot-plugin --params=-RamRoleName="AppSnapshotRoleName",-Apps=all,-Name="containers" > /dev/shm/run.log 2>&1; code=$?
+${writerStop(['-bind', '-vol'])}
+cat /dev/shm/run.log
+exit $code`,
+    );
+    expect(r.InvocationStatus, r.text).toBe('Success');
+    expect(r.text).toContain('Freeze filesystems (2): /data | /');
+    const acked: Record<string, [number, number]> = {};
+    for (const tag of ['bind', 'vol']) {
+      const m = new RegExp(
+        `ACKS-${tag} (\\d+) LAST_BEFORE_FREEZE (\\d+) FIRST_AFTER_THAW (\\d+)`,
+      ).exec(r.text);
+      expect(m, r.text).not.toBeNull();
+      acked[tag] = [Number(m![2]), Number(m![3])];
+      expect(acked[tag][0]).toBeGreaterThan(10);
+      expect(acked[tag][1]).toBeGreaterThan(acked[tag][0]);
+    }
+    const groupId = lastGroupId(r.text)!;
+    for (const sn of readGroup(ctr.pool, groupId).snapshots) {
+      expect(sn.tags.AppConsistent).toBe('True');
+      expect(sn.tags).toMatchObject({
+        'bind.LockTime': expect.any(String),
+        'vol.LockTime': expect.any(String),
+      });
+    }
+    const runMs = Date.now() - t0;
+    await ctr.guest.kill();
+
+    // Restore: a new guest from the group; new containers on the restored bind source and volume.
+    const t1 = Date.now();
+    const snap = (role: string) => snapshotOf(ctr, groupId, role);
+    const restored = await boot('vm-ctr-restored', { sys: snap('sys'), data: snap('data') });
+    const check = await op.run(
+      restored.vm,
+      `set -e
+${ctrRun('r-bind', '-v /data/ctr-bind:/var/lib/mysql')}
+${ctrRun('r-vol', '-v aspvol:/var/lib/mysql')}
+${waitSocket('/data/ctr-bind/mysql.sock', 300)}
+${waitSocket(`${vol}/mysql.sock`, 300)}
+for s in bind:/data/ctr-bind/mysql.sock vol:${vol}/mysql.sock; do
+  mariadb -S \${s#*:} -N -B -e "SELECT COUNT(*), COALESCE(MIN(id),0), COALESCE(MAX(id),0) FROM bank.t" | sed "s/^/ROWS-\${s%%:*} /"
+done`,
+    );
+    expect(check.InvocationStatus, check.text).toBe('Success');
+    const lines: string[] = [];
+    for (const tag of ['bind', 'vol']) {
+      const rows = new RegExp(`ROWS-${tag}\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)`).exec(check.text);
+      expect(rows, check.text).not.toBeNull();
+      const [count, min, max] = rows!.slice(1).map(Number);
+      const [lastBefore, firstAfter] = acked[tag]!;
+      expect(count).toBe(max! - min! + 1); // no gap: one session's commits, in order
+      expect(min).toBe(1);
+      expect(max).toBeGreaterThanOrEqual(lastBefore); // every row acknowledged before the freeze
+      expect(max).toBeLessThan(firstAfter); // and none acknowledged after the thaw
+      lines.push(
+        `${tag}: rows ${count} (acknowledged before the freeze ${lastBefore}, first after the thaw ${firstAfter})`,
+      );
+    }
+    ctrRestored = restored; // the CI fixture test goes on in it (podman and the image are there)
+    console.log(
+      `[vm] containers: ${seconds(runMs)} (boot, import, two servers, writers, run); freeze window ${freezeWindowMs(r.text).toFixed(0)} ms; ` +
+        `${up.text.match(/IMPORT-MS \d+/)?.[0]}; restore ${seconds(Date.now() - t1)}; ${lines.join('; ')}`,
+    );
+  });
+
+  it('CI fixture, the README recipe: a seeded MariaDB container on a lab disk, snapshotted once, reset by stop / groups rollback --remount / start between suites (refused with 18, naming the server, while it runs); timed against a dump restore of the same data', async () => {
+    const b = ctrRestored;
+    expect(b, 'the containers test left no guest').toBeDefined();
+    const S = '$D/db/mysql.sock';
+    const r = await op.run(
+      b.vm,
+      `set -e
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+# The recipe (README, "CI fixtures"): the database's data on a lab disk.
+app-snapshot-plugin lab up --disks 1 --size 1G --fs xfs > /dev/null
+D=$(ls -d /var/lib/app-snapshot-plugin/lab/mnt/d-*)
+install -d -o mysql -g mysql $D/db && cp -a /var/lib/mysql/. $D/db/
+${ctrRun('ci-db', '-v $D/db:/var/lib/mysql')}
+${waitSocket(S, 300)}
+mariadb -S ${S} -e "CREATE DATABASE app; CREATE TABLE app.items (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(64), payload VARCHAR(200)) ENGINE=InnoDB; INSERT INTO app.items (name, payload) VALUES ('seed', REPEAT('x', 200))"
+for i in $(seq 18); do mariadb -S ${S} -e "INSERT INTO app.items (name, payload) SELECT CONCAT('seed', id), REPEAT(CHAR(65 + id % 26), 200) FROM app.items"; done
+sum() { mariadb -S ${S} -N -B -e "SELECT COUNT(*) FROM app.items; CHECKSUM TABLE app.items" | awk '{printf "%s ", $NF}'; }
+seed=$(sum); echo "SEED $seed"
+mariadb-dump -S ${S} --single-transaction app > /root/seed.sql
+umask 077; printf '{"apps":{"ci":{"type":"mysql","socketPath":"%s","user":"root"}}}' ${S} > /etc/app-snapshot-plugin/apps.json
+app-snapshot-plugin -Engine=local -Name=ci-seed -Apps=ci > /dev/shm/seed.log 2>&1 || { cat /dev/shm/seed.log; exit 1; }
+G=$(sed -n 's/.*snapshotgroup="\\(ssg-[a-z0-9]*\\)".*/\\1/p' /dev/shm/seed.log | tail -1); echo "GROUP $G"
+# Evidence when the server reports a corrupt table: its log, and whether the filesystem is sound.
+healthy() {
+  mariadb -S ${S} -N -B -e "CHECK TABLE app.items" | grep -q "status.OK$" && return 0
+  echo "UNHEALTHY $1"; mariadb -S ${S} -N -B -e "CHECK TABLE app.items" 2>&1 | sed 's/^/UNHEALTHY /'
+  podman logs ci-db 2>&1 | tail -40 | sed 's/^/SERVER-LOG /'; podman stop -t 60 ci-db > /dev/null
+  dev=$(findmnt -no SOURCE $D); umount $D; xfs_repair -n $dev > /dev/shm/repair.log 2>&1; echo "XFS-REPAIR-N $?"
+  tail -20 /dev/shm/repair.log; exit 1
+}
+dirty() { mariadb -S ${S} -e "DELETE FROM app.items WHERE id % 3 = 0; UPDATE app.items SET name = 'dirty' WHERE id % 5 = 0; CREATE TABLE app.extra (x INT)"; healthy "after the suite's changes"; [ "$(sum)" != "$seed" ]; }
+by_rollback() {
+  t=$(date +%s%N)
+  podman stop -t 60 ci-db > /dev/null; t1=$(date +%s%N)
+  app-snapshot-plugin groups rollback $G --remount > /dev/shm/rb.log 2>&1 || { echo "ROLLBACK-FAILED $?"; cat /dev/shm/rb.log; exit 1; }
+  t2=$(date +%s%N)
+  podman start ci-db > /dev/null
+  ${waitSocket(S, 300).replace(/\n/g, '\n  ')}
+  t3=$(date +%s%N)
+  echo "RESET-ROLLBACK-MS $(ms $t) $([ "$(sum)" = "$seed" ] && echo SAME || echo DIFFERENT)"
+  echo "PARTS stop $(( (t1 - t) / 1000000 )) rollback $(( (t2 - t1) / 1000000 )) start $(( (t3 - t2) / 1000000 ))"
+  healthy "after the rollback"
+}
+by_dump() {
+  t=$(date +%s%N)
+  mariadb -S ${S} -e "DROP DATABASE app; CREATE DATABASE app"
+  mariadb -S ${S} app < /root/seed.sql
+  echo "RESET-DUMP-MS $(ms $t) $([ "$(sum)" = "$seed" ] && echo SAME || echo DIFFERENT)"
+  healthy "after the dump restore"
+}
+# While the server runs, the rollback changes nothing and names it.
+dirty
+set +e; app-snapshot-plugin groups rollback $G --remount > /dev/shm/busy.log 2>&1; echo "BUSY-EXIT $?"; set -e
+sed 's/^/BUSY /' /dev/shm/busy.log
+[ "$(sum)" != "$seed" ] && echo "UNCHANGED-WHILE-BUSY"
+by_rollback; dirty; by_dump; dirty; by_rollback; dirty; by_dump
+podman rm -f ci-db > /dev/null; app-snapshot-plugin lab down > /dev/null; echo LAB-DOWN`,
+      1800,
+    );
+    await b.guest.kill();
+    expect(r.InvocationStatus, r.text).toBe('Success');
+    expect(r.text).toMatch(/^SEED 262144 \d+ $/m);
+    // Refused while the container runs: exit 18, the server named, the data left as it was.
+    expect(r.text).toContain('BUSY-EXIT 18');
+    expect(r.text).toMatch(/^BUSY .*mariadbd/m);
+    expect(r.text).toContain('UNCHANGED-WHILE-BUSY');
+    const times = (how: string) =>
+      [...r.text.matchAll(new RegExp(`^RESET-${how}-MS (\\d+) (\\w+)$`, 'gm'))].map((m) => {
+        expect(m[2], `a reset by ${how} left other data than the seed`).toBe('SAME');
+        return Number(m[1]);
+      });
+    const [rollback, dump] = [times('ROLLBACK'), times('DUMP')];
+    expect(rollback.length).toBe(2);
+    expect(dump.length).toBe(2);
+    expect(r.text).toContain('LAB-DOWN');
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    console.log(
+      `[vm] CI fixture, 262,144 rows (guest clock, TCG): reset by stop/rollback/start ${rollback.join(', ')} ms ` +
+        `(${[...r.text.matchAll(/^PARTS (.*)$/gm)].map((m) => m[1]).join('; ')}); ` +
+        `by dump restore ${dump.join(', ')} ms; dump / rollback ${(median(dump) / median(rollback)).toFixed(1)}x`,
+    );
   });
 
   it('kill -9 of the agent inside the guest while frozen: /, /data and a btrfs subvolume writable again at once (well before the 30 s deadline); the next run succeeds and covers all three', async () => {

@@ -30,7 +30,7 @@ trap cleanup EXIT
 
 step "debootstrap bookworm (minbase) from $MIRROR"
 debootstrap --variant=minbase \
-  --include=systemd-sysv,udev,initramfs-tools,util-linux,e2fsprogs,xfsprogs,kmod,iproute2,procps,btrfs-progs,mariadb-server \
+  --include=systemd-sysv,udev,initramfs-tools,util-linux,e2fsprogs,xfsprogs,kmod,iproute2,procps,btrfs-progs,mariadb-server,dbus,podman,crun,conmon,netavark,aardvark-dns,iptables \
   bookworm "$R" "$MIRROR" > "$W/debootstrap.log" 2>&1 || { tail -20 "$W/debootstrap.log" >&2; exit 1; }
 
 step "the cloud kernel (initramfs-tools builds the initrd in the chroot)"
@@ -47,6 +47,25 @@ chroot "$R" dpkg -i /tmp/agent.deb > "$W/agent.log" 2>&1 || { cat "$W/agent.log"
 [ -d "$R/var/lib/mysql/mysql" ] || { echo "mariadb-server left no system tables in /var/lib/mysql" >&2; exit 1; }
 umount "$R/dev" "$R/sys" "$R/proc"
 rm -f "$R"/tmp/*.deb "$R"/var/cache/apt/archives/*.deb
+
+step "a MariaDB container image (mariadbd, its libraries and share files: podman import in the guest)"
+# Merged /usr as in the guest; every library ldd names, copied to the path the loader asks for.
+C=$W/ctr
+mkdir -p "$C"/usr/{bin,sbin,lib,lib64} "$C"/{etc,tmp,var/lib/mysql,run/mysqld}
+for d in bin sbin lib lib64; do ln -s usr/$d "$C/$d"; done
+chmod 1777 "$C/tmp"
+cp -a "$R/usr/sbin/mariadbd" "$C/usr/sbin/"
+for lib in $(chroot "$R" ldd /usr/sbin/mariadbd | grep -oE '/[^ ]+'); do
+  mkdir -p "$C$(dirname "$lib")"; cp -L "$R$lib" "$C$lib"
+done
+# Of the share files, only what the server reads: character sets and the English messages.
+for d in usr/share/mysql usr/share/mariadb; do
+  for sub in charsets english; do [ -d "$R/$d/$sub" ] && mkdir -p "$C/$d" && cp -a "$R/$d/$sub" "$C/$d/"; done
+done
+cp -a "$R/etc/passwd" "$R/etc/group" "$R/etc/nsswitch.conf" "$C/etc/"
+chown "$(stat -c %u:%g "$R/var/lib/mysql")" "$C/var/lib/mysql" "$C/run/mysqld"
+tar -C "$C" -cf "$W/mariadb-image.tar" .
+install -D -m 0644 "$W/mariadb-image.tar" "$R/usr/local/lib/asp/mariadb-image.tar"
 
 step "configure"
 echo asp-guest > "$R/etc/hostname"
