@@ -7,6 +7,7 @@ import {
   mkdirSync,
   readFileSync,
   rmSync,
+  statfsSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
@@ -16,7 +17,7 @@ function sparseFile(path: string, size: number): void {
   truncateSync(path, size);
 }
 import { copyFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Pool, type PoolConfig } from '../engines/local/pool.js';
 import { writeJsonAtomic } from '../system/files.js';
 import { newId } from '../engines/local/ids.js';
@@ -89,6 +90,33 @@ export function checkLabOptions(o: LabUpOptions): void {
   }
 }
 
+/**
+ * A new lab's disk images (and its pool image) are sparse: they take space from the filesystem
+ * under the lab as the disks are written. If that filesystem fills up, the disks' writes fail
+ * under the filesystems on them, and what the lab holds is corrupted. So a new lab needs free
+ * space for its disks filled once (snapshots' changed blocks come on top of that).
+ */
+export function checkLabSpace(
+  freeBytes: number,
+  where: string,
+  o: Pick<LabUpOptions, 'disks' | 'sizeBytes'>,
+): void {
+  const needed = o.disks * o.sizeBytes;
+  if (freeBytes >= needed) return;
+  const mib = (n: number) => `${Math.floor(n / 2 ** 20)} MiB`;
+  throw conditionFailed(
+    `lab: ${where} has ${mib(freeBytes)} free, less than the ${o.disks} disk(s) of ${mib(o.sizeBytes)} need when written (${mib(needed)}); a full filesystem under the lab would fail the disks' writes and corrupt them: use a smaller --size, fewer --disks, or a --root with room`,
+  );
+}
+
+/** Free bytes (for root) of the filesystem that holds `path`, or of its nearest existing parent. */
+function freeBytesAt(path: string): { free: number; where: string } {
+  let dir = path;
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  const st = statfsSync(dir);
+  return { free: st.bavail * st.bsize, where: dir };
+}
+
 export class Lab {
   private readonly sys = new SysBlock();
   constructor(
@@ -150,6 +178,10 @@ export class Lab {
   async up(o: LabUpOptions): Promise<LabState> {
     checkLabOptions(o);
     const existed = this.read() !== undefined;
+    if (!existed) {
+      const { free, where } = freeBytesAt(this.root);
+      checkLabSpace(free, where, o);
+    }
     try {
       return await this.build(o);
     } catch (e) {

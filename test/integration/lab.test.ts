@@ -42,6 +42,35 @@ const oneDiskLab = (root: string) =>
   runCli(['lab', 'up', '--root', root, '--disks', '1', '--size', '320M', '--fs', 'ext4', '--json']);
 
 describe.skipIf(!requireRoot())('lab up and down', () => {
+  it('a lab that does not fit the filesystem under it is refused (exit 1) before anything is made', async () => {
+    const dir = mkdtempSync('/tmp/asp-lab-space-');
+    // 64 MiB of room: two 300M XFS disks, written, would fill it and fail their writes.
+    spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64M', 'tmpfs', dir]);
+    try {
+      const r = await runCli([
+        'lab',
+        'up',
+        '--root',
+        join(dir, 'lab'),
+        '--disks',
+        '2',
+        '--size',
+        '300M',
+        '--fs',
+        'xfs',
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^lab up: lab: ${dir} has \\d+ MiB free, less than the 2 disk\\(s\\) of 300 MiB need when written \\(600 MiB\\)`,
+        ),
+      );
+      expect(existsSync(join(dir, 'lab'))).toBe(false);
+    } finally {
+      spawnSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
   it('a size too small for a filesystem type is exit 2 before anything is made', async () => {
     const root = join(mkdtempSync('/tmp/asp-labt-'), 'lab');
     try {

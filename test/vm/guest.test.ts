@@ -548,6 +548,7 @@ app-snapshot-plugin -Engine=local -Name=ci-seed -Apps=ci > /dev/shm/seed.log 2>&
 G=$(sed -n 's/.*snapshotgroup="\\(ssg-[a-z0-9]*\\)".*/\\1/p' /dev/shm/seed.log | tail -1); echo "GROUP $G"
 # Evidence when the server reports a corrupt table: its log, and whether the filesystem is sound.
 healthy() {
+  echo "ROOT-FREE-MB $(df -m --output=avail / | tail -1 | tr -d ' ')"
   mariadb -S ${S} -N -B -e "CHECK TABLE app.items" | grep -q "status.OK$" && return 0
   echo "UNHEALTHY $1"; mariadb -S ${S} -N -B -e "CHECK TABLE app.items" 2>&1 | sed 's/^/UNHEALTHY /'
   podman logs ci-db 2>&1 | tail -40 | sed 's/^/SERVER-LOG /'; podman stop -t 60 ci-db > /dev/null
@@ -600,10 +601,14 @@ podman rm -f ci-db > /dev/null; app-snapshot-plugin lab down > /dev/null; echo L
     expect(dump.length).toBe(2);
     expect(r.text).toContain('LAB-DOWN');
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    // The lab's disk images are sparse on the guest's root: what stayed free of it (a full one
+    // fails the disks' writes: lab up refuses a lab that does not fit).
+    const free = [...r.text.matchAll(/^ROOT-FREE-MB (\d+)$/gm)].map((m) => Number(m[1]));
     console.log(
       `[vm] CI fixture, 262,144 rows (guest clock, TCG): reset by stop/rollback/start ${rollback.join(', ')} ms ` +
         `(${[...r.text.matchAll(/^PARTS (.*)$/gm)].map((m) => m[1]).join('; ')}); ` +
-        `by dump restore ${dump.join(', ')} ms; dump / rollback ${(median(dump) / median(rollback)).toFixed(1)}x`,
+        `by dump restore ${dump.join(', ')} ms; dump / rollback ${(median(dump) / median(rollback)).toFixed(1)}x; ` +
+        `the guest root's free space ${Math.max(...free)} MB at most, ${Math.min(...free)} MB at least`,
     );
   });
 

@@ -3,7 +3,8 @@
 # bookworm guest from Debian's archive only (debootstrap, the cloud kernel, mariadb-server), with
 # our deb installed and the emulator's Cloud Assistant service. Writes, into OUT:
 #   vmlinuz, initrd.img   the guest kernel (booted with -kernel/-initrd)
-#   root.img              the system disk: ext4, 2 GiB sparse (mkfs.ext4 -d: no loop, no mount)
+#   root.img              the system disk: ext4, 6 GiB sparse (mkfs.ext4 -d: no loop, no mount;
+#                         room for a lab, a database and its dump in the guest)
 #   data.img              the data disk: XFS, 1 GiB sparse, empty, mounted at /data by fstab
 #   ready                 written last: the image is complete
 # In the guest, asp-assistant.service polls the metadata address for commands (RunCommand);
@@ -104,7 +105,7 @@ for u in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.
 step "disk image (mkfs.ext4 -d: no loop device, no mount)"
 mkdir -p "$OUT"
 cp "$R"/boot/vmlinuz-* "$OUT/vmlinuz.part"; cp "$R"/boot/initrd.img-* "$OUT/initrd.img"
-truncate -s 2G "$OUT/root.img.part" && mkfs.ext4 -q -F -L root -d "$R" "$OUT/root.img.part"
+truncate -s 6G "$OUT/root.img.part" && mkfs.ext4 -q -F -L root -d "$R" "$OUT/root.img.part"
 truncate -s 1G "$OUT/data.img" && mkfs.xfs -q -f -L data "$OUT/data.img"
 mv "$OUT/root.img.part" "$OUT/root.img"; mv "$OUT/vmlinuz.part" "$OUT/vmlinuz"
 touch "$OUT/ready"
