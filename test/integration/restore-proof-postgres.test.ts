@@ -326,13 +326,13 @@ describe.skipIf(!enabled)('restore proof on a real PostgreSQL', () => {
     // Where its directories are, through the server's processes: pg_wal (a link) on the other disk.
     expect(JSON.parse(r.stdout).Apps[0].Data).toEqual([
       expect.objectContaining({
-        what: 'the data directory',
-        pid: expect.any(Number),
-        container: false,
-        mountPoint: lab.mount(0),
-        inGroup: true,
+        What: 'the data directory',
+        Pid: expect.any(Number),
+        Container: false,
+        MountPoint: lab.mount(0),
+        InGroup: true,
       }),
-      expect.objectContaining({ what: 'pg_wal', mountPoint: lab.mount(1), inGroup: true }),
+      expect.objectContaining({ What: 'pg_wal', MountPoint: lab.mount(1), InGroup: true }),
     ]);
   });
 });

@@ -184,15 +184,15 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
     // Where its data is: found through the server's process (pid), on the lab disk, in the group.
     expect(plan.Apps[0].Data).toEqual([
       expect.objectContaining({
-        what: 'the data directory',
-        path: join(lab.mount(0), 'mysql'),
-        pid: expect.any(Number),
-        container: false,
-        mountPoint: lab.mount(0),
-        inGroup: true,
+        What: 'the data directory',
+        Path: join(lab.mount(0), 'mysql'),
+        Pid: expect.any(Number),
+        Container: false,
+        MountPoint: lab.mount(0),
+        InGroup: true,
       }),
     ]);
-    expect(plan.Apps[0].Data[0].note).toBeUndefined();
+    expect(plan.Apps[0].Data[0].Note).toBeUndefined();
   });
 
   it('clean mode under load: checkpointed under the lock, says how far purge got, the restore consistent', async () => {

@@ -44,8 +44,30 @@ export async function checkCommand(
   }
 }
 
-type DataReport = DataPlace & { what: string };
+/** One of an app's directories in check's JSON (PascalCase, as the rest of it). */
+interface DataReport {
+  readonly What: string;
+  readonly Path: string;
+  readonly Pid?: number;
+  readonly Container: boolean;
+  readonly HostPath?: string;
+  readonly MountPoint?: string;
+  readonly FsType?: string;
+  readonly InGroup: boolean;
+  readonly Note?: string;
+}
 type AppPlan = { Name: string; Type: string; Plan: string; Data: DataReport[] };
+
+const dataReport = (what: string, d: DataPlace): DataReport => ({
+  What: what,
+  Path: d.path,
+  ...(d.pid !== undefined ? { Pid: d.pid } : {}),
+  Container: d.container,
+  ...(d.hostPath ? { HostPath: d.hostPath } : {}),
+  ...(d.mountPoint ? { MountPoint: d.mountPoint, FsType: d.fsType } : {}),
+  InGroup: d.inGroup,
+  ...(d.note ? { Note: d.note } : {}),
+});
 
 /**
  * Connects to each application (nothing is locked) to say how it would be quiesced, and where
@@ -64,10 +86,9 @@ async function appPlans(
         Name: a.name,
         Type: a.type,
         Plan: a.plan(),
-        Data: (data?.paths ?? []).map((p) => ({
-          what: p.what,
-          ...layout.place(p.path, data!.processNames, data!.hostname),
-        })),
+        Data: (data?.paths ?? []).map((p) =>
+          dataReport(p.what, layout.place(p.path, data!.processNames, data!.hostname)),
+        ),
       });
     } finally {
       await a.close();
@@ -113,7 +134,7 @@ function checkText(r: ReturnType<typeof checkReport>, plan: RunPlan, params: Par
     ...r.NotFrozen.map((s) => `not frozen: ${s.mountPoint} (${s.fsType}): ${s.reason}`),
     ...r.Apps.flatMap((a) => [
       `app ${a.Name} (${a.Type}): ${a.Plan}`,
-      ...a.Data.map((d) => `app ${a.Name}: ${d.what} ${placeText(d)}`),
+      ...a.Data.map((d) => `app ${a.Name}: ${d.What} ${placeText(d)}`),
     ]),
     `result: ${r.Consistency}`,
     ...plan.why.map((w) => `  because ${w}`),
@@ -126,15 +147,15 @@ function checkText(r: ReturnType<typeof checkReport>, plan: RunPlan, params: Par
 }
 
 /** "/var/lib/mysql (container, pid 812) is /data/db on /data (xfs): on a disk of the group". */
-export function placeText(d: DataReport): string {
+function placeText(d: DataReport): string {
   const who =
-    d.pid === undefined ? '' : d.container ? ` (in a container, pid ${d.pid})` : ` (pid ${d.pid})`;
-  const host = d.hostPath && d.hostPath !== d.path ? ` is ${d.hostPath} here,` : '';
-  const fs = d.mountPoint ? ` on ${d.mountPoint} (${d.fsType})` : ' on no filesystem mounted here';
-  const verdict = d.inGroup
+    d.Pid === undefined ? '' : d.Container ? ` (in a container, pid ${d.Pid})` : ` (pid ${d.Pid})`;
+  const host = d.HostPath && d.HostPath !== d.Path ? ` is ${d.HostPath} here,` : '';
+  const fs = d.MountPoint ? ` on ${d.MountPoint} (${d.FsType})` : ' on no filesystem mounted here';
+  const verdict = d.InGroup
     ? 'on a disk of the group'
     : 'NOT on a disk of the group: the snapshot does not hold it';
-  return `${d.path}${who}${host}${fs}: ${verdict}${d.note ? ` (${d.note})` : ''}`;
+  return `${d.Path}${who}${host}${fs}: ${verdict}${d.Note ? ` (${d.Note})` : ''}`;
 }
 
 export function registerCheck(y: Argv, ctx: CliContext): Argv {
