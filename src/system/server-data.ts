@@ -78,9 +78,10 @@ export function locateServerData(
   procDir = '/proc',
   hostname?: string,
 ): ServerData {
-  const candidates = processesNamed(procDir, names)
-    .map((pid) => ({ pid, dir: dirId(join(procDir, String(pid), 'root', path)) }))
-    .filter((c) => c.dir !== undefined);
+  const candidates = processesNamed(procDir, names).flatMap((pid) => {
+    const d = dirOf(join(procDir, String(pid), 'root', path));
+    return d ? [{ pid, ...d }] : [];
+  });
   // The server holds files in its data directory open; a shell or a client beside it does not.
   const holding = candidates.filter((c) => holdsOpen(join(procDir, String(c.pid)), path));
   let pool = holding.length ? holding : candidates;
@@ -98,10 +99,10 @@ export function locateServerData(
       note: `no local ${names.join('/')} process has ${path}: placed as it is on this host`,
     };
   }
-  const pid = found[0]!;
+  // Its device as read above: the process may have gone since.
+  const { pid, dev } = pool[0]!;
   const proc = join(procDir, String(pid));
   const container = link(join(proc, 'ns', 'mnt')) !== link(join(procDir, 'self', 'ns', 'mnt'));
-  const dev = devString(statSync(join(proc, 'root', path)).dev);
   // Several processes of one server (PostgreSQL's), or host processes that all see one
   // directory, are not ambiguous; two containers' directories are.
   const note =
@@ -120,17 +121,17 @@ export function locateServerData(
   };
 }
 
-/** A directory's identity (device and inode), or undefined if `p` is not one. */
-function dirId(p: string): string | undefined {
+/** A directory's identity (device and inode) and its device, or undefined if `p` is not one. */
+function dirOf(p: string): { dir: string; dev: string } | undefined {
   try {
     const st = statSync(p);
-    return st.isDirectory() ? `${st.dev}:${st.ino}` : undefined;
+    return st.isDirectory() ? { dir: `${st.dev}:${st.ino}`, dev: devString(st.dev) } : undefined;
   } catch {
     return undefined;
   }
 }
 
-const distinct = (pool: readonly { dir?: string }[]) => new Set(pool.map((c) => c.dir)).size;
+const distinct = (pool: readonly { dir: string }[]) => new Set(pool.map((c) => c.dir)).size;
 
 /** Whether the process has a file under `path` open (its fd links name paths in its own root). */
 function holdsOpen(proc: string, path: string): boolean {
