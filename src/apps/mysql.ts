@@ -7,7 +7,14 @@
 // wait_timeout is a dead-man switch; a separate "control" session watches and can KILL.
 import { AgentError } from '../errors/errors.js';
 import type { MysqlAppConfig } from './config.js';
-import { cleanOutcome, purgeAndCheckpoint } from './mysql-clean.js';
+import {
+  cleanAfterThaw,
+  cleanOutcome,
+  logMark,
+  type LogMark,
+  noRedoSince,
+  purgeAndCheckpoint,
+} from './mysql-clean.js';
 import type { SqlConn, SqlConnect } from './sql-conn.js';
 import type { AppData, AppQuiescer, Held } from './types.js';
 
@@ -153,15 +160,7 @@ export class MysqlQuiescer implements AppQuiescer {
       mode: `${this.mode} (${this.flavour!.version}), lock taken in ${lockedMs.toFixed(1)} ms${clean ? `; ${clean.note}` : ''}`,
       facts,
       lockSentAt: started,
-      verify: async () => {
-        if (this.lost) return false;
-        try {
-          await holder.query('SELECT 1');
-          return !this.lost;
-        } catch {
-          return false;
-        }
-      },
+      verify: () => this.verify(facts, clean),
       release: async () => {
         if (released) return;
         released = true;
@@ -180,12 +179,34 @@ export class MysqlQuiescer implements AppQuiescer {
     };
   }
 
+  /** Whether the holder kept its lock; in clean mode, whether redo followed the checkpoint. */
+  private async verify(
+    facts: Record<string, string>,
+    clean: { fact: string; mark: LogMark | undefined } | undefined,
+  ): Promise<boolean> {
+    if (this.lost) return false;
+    try {
+      // Clean mode reads the log's end on the holder: one round trip, and it proves the
+      // session alive as SELECT 1 would.
+      if (!clean) await this.holder!.query('SELECT 1');
+      else
+        facts.Clean = cleanAfterThaw(
+          clean.fact,
+          noRedoSince(clean.mark, await logMark(this.holder!)),
+        );
+      return !this.lost;
+    } catch {
+      return false;
+    }
+  }
+
   /**
    * Clean mode, under the lock and after its facts (the lock time is when commits stopped):
    * under BLOCK_COMMIT no commit adds to the purge backlog, so what is left since the pass
    * before the lock is small; once purged and checkpointed, little writes redo until the thaw.
    * The purge wait is bounded by the lock wait and a purge that cannot catch up is said, not
-   * failed; a checkpoint that fails or overstays releases the lock (exit 9).
+   * failed; a checkpoint that fails or overstays releases the lock (exit 9). The log's end is
+   * read after it: verify() says in the Clean fact whether redo was written before the thaw.
    */
   private async cleanUnderLock(lockWait: number) {
     if (this.mode !== 'backup-stage' || !this.c.clean) return undefined;
@@ -195,7 +216,9 @@ export class MysqlQuiescer implements AppQuiescer {
       (2 * lockWait + 2) * 1000,
     );
     try {
-      return cleanOutcome(await purgeAndCheckpoint(control, holder, lockWait), lockWait);
+      const outcome = cleanOutcome(await purgeAndCheckpoint(control, holder, lockWait), lockWait);
+      // Where the log ended just after the checkpoint; compared after the thaw.
+      return { ...outcome, mark: await logMark(control) };
     } catch (e) {
       await this.unlock().catch(() => undefined);
       throw this.fail('could not checkpoint under the lock (clean mode)', e);

@@ -69,7 +69,8 @@ export interface Held {
   readonly mode: string;
   /**
    * Recorded under the lock: lock time, binlog/GTID position ... (tag-sized strings). May
-   * grow in afterThaw() (PostgreSQL's backup_label); tagged after the release.
+   * grow or be corrected in verify() and afterThaw() (MariaDB clean mode's redo check,
+   * PostgreSQL's backup_label); tagged after the release.
    */
   readonly facts: Record<string, string>;
   /** performance.now() when the locking statement was sent (the stall starts there). */

@@ -207,28 +207,41 @@ describe.skipIf(!enabled)('restore proof on a real MariaDB', () => {
     // Under a writer on a loaded machine purge may not catch up within its bound (CI saw it
     // once in four runs at 7278af7): then the tag says so, which is the product's promise; the
     // idle test below requires 'purged'.
-    expect(app.Facts.Clean).toMatch(/^(purged|purge behind), checkpointed$/);
-    // Not "no redo": BLOCK_COMMIT stops commits, not statements. The writer's next INSERT, if
-    // it arrives between the checkpoint and the freeze, writes its row's redo and then waits
-    // at its commit; a restore replays that redo and rolls the insert back (CI saw it once the
-    // lock's facts took one statement instead of three).
+    expect(app.Facts.Clean).toMatch(
+      /^(purged|purge behind), checkpointed(, redo after the checkpoint)?$/,
+    );
+    // BLOCK_COMMIT stops commits, not statements. The writer's next INSERT, if it arrives
+    // between the checkpoint and the freeze, writes its row's redo and then waits at its
+    // commit; a restore replays that redo and rolls the insert back. The run reads the log's
+    // end after the thaw and says so ("redo after the checkpoint").
     const found = await prove(snapshotImages(r.json.SnapshotGroupId, r.json.Snapshots), 'clean', {
       lockTime: app.Facts.LockTime,
       gtid: app.Facts.Gtid,
+      // Unless the run said redo was written after the checkpoint, none may be replayed.
+      noRedoApply: app.Facts.Clean === 'purged, checkpointed',
     });
     expect(found).toEqual([]);
   });
 
   it('clean mode with no statement in flight: the restore replays no redo at all', async () => {
-    const r = await lab.snapshot(['-Name=clean-idle', '-Apps=clean'], {
-      env: { APP_SNAPSHOT_APPS_CONFIG: appsConfig() },
-    });
-    expect(r.json?.Error).toBeUndefined();
-    const app = r.json.Apps[0];
-    expect(app.Facts.Clean).toBe('purged, checkpointed');
-    const images = snapshotImages(r.json.SnapshotGroupId, r.json.Snapshots);
-    const found = await prove(images, 'clean-idle', { gtid: app.Facts.Gtid, noRedoApply: true });
-    expect(found).toEqual([]);
+    // InnoDB's own threads may write redo under the lock (statistics of the load test before,
+    // seconds late; CI r20 saw it): the run then says "redo after the checkpoint" and its
+    // restore is still consistent. A later run finds the server quiet; each one is proven.
+    const facts: string[] = [];
+    for (let i = 0; i < 4 && facts.at(-1) !== 'purged, checkpointed'; i++) {
+      const r = await lab.snapshot([`-Name=clean-idle-${i}`, '-Apps=clean'], {
+        env: { APP_SNAPSHOT_APPS_CONFIG: appsConfig() },
+      });
+      expect(r.json?.Error).toBeUndefined();
+      const app = r.json.Apps[0];
+      facts.push(app.Facts.Clean);
+      expect(app.Facts.Clean).toMatch(/^purged, checkpointed(, redo after the checkpoint)?$/);
+      const images = snapshotImages(r.json.SnapshotGroupId, r.json.Snapshots);
+      const noRedoApply = app.Facts.Clean === 'purged, checkpointed';
+      const found = await prove(images, `clean-idle-${i}`, { gtid: app.Facts.Gtid, noRedoApply });
+      expect(found).toEqual([]);
+    }
+    expect(facts.at(-1)).toBe('purged, checkpointed');
   });
 
   it('negative control: the two disks copied at different moments without a freeze are caught', async () => {

@@ -10,7 +10,17 @@ const MARIADB: Rule[] = [
     [{ t: '2026-11-24 00:00:00.123456', g: '0-1-42' }],
   ],
   [/SHOW MASTER STATUS/, [{ File: 'binlog.000002', Position: 1234 }]],
+  // Clean mode: the redo log ends at its checkpoint's own record (16 bytes on),
+  [
+    /^SHOW GLOBAL STATUS WHERE Variable_name IN \('Innodb_lsn_current', 'Innodb_lsn_last_checkpoint'\)$/,
+    [
+      { Variable_name: 'Innodb_lsn_current', Value: '2967798' },
+      { Variable_name: 'Innodb_lsn_last_checkpoint', Value: '2967782' },
+    ],
+  ],
 ];
+const LSN =
+  "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_lsn_current', 'Innodb_lsn_last_checkpoint')";
 const mysql8 = (nonInnodb: number, version = '8.4.3'): Rule[] => [
   [/SELECT VERSION/, [{ v: version }]],
   [/COUNT\(\*\) AS n FROM information_schema.TABLES/, [{ n: nonInnodb }]],
@@ -22,7 +32,26 @@ const mysql8 = (nonInnodb: number, version = '8.4.3'): Rule[] => [
   [/SHOW BINARY LOG STATUS/, [{ File: 'binlog.000009', Position: 99 }]],
 ];
 const statements = (log: string[]) =>
-  log.filter((l) => !/VERSION|information_schema.TABLES|NOW|gtid|STATUS|PROCESSLIST/.test(l));
+  log.filter(
+    (l) =>
+      !/VERSION|information_schema.TABLES|NOW|gtid|MASTER STATUS|BINARY LOG STATUS|PROCESSLIST/.test(
+        l,
+      ),
+  );
+
+type Query = (sql: string) => Promise<Record<string, unknown>[]>;
+
+/** A clean-mode quiescer on the fake MariaDB whose every statement goes through `around`. */
+function cleanQuiescer(around: (sql: string, query: Query) => Promise<Record<string, unknown>[]>) {
+  const f = fakeConnect(MARIADB);
+  const q = new MysqlQuiescer('db1', { type: 'mysql', socketPath: '/s', clean: true }, async () => {
+    const s = await f.connect();
+    const query = s.query.bind(s);
+    s.query = (sql: string) => around(sql, query);
+    return s;
+  });
+  return { q, f };
+}
 
 describe('MysqlQuiescer', () => {
   it('MariaDB: BACKUP STAGE START + BLOCK_COMMIT on an idle holder with a dead-man timeout, END on release', async () => {
@@ -51,7 +80,8 @@ describe('MysqlQuiescer', () => {
       'h: BACKUP STAGE BLOCK_COMMIT',
       'c: SET GLOBAL innodb_max_purge_lag_wait = 0',
       'c: SET GLOBAL innodb_log_checkpoint_now = ON',
-      'h: SELECT 1',
+      `c: ${LSN}`,
+      `h: ${LSN}`,
       'h: BACKUP STAGE END',
       'h: END',
       'c: END',
@@ -85,28 +115,39 @@ describe('MysqlQuiescer', () => {
       'c: SET GLOBAL innodb_max_purge_lag_wait = 0',
       'h: KILL QUERY 11',
       'c: SET GLOBAL innodb_log_checkpoint_now = ON',
+      `c: ${LSN}`,
     ]);
     await held.release();
     expect(f.server.locked()).toBe(false);
     await q.close();
   });
 
+  it('clean mode: redo written between the checkpoint and the thaw is said in the Clean fact', async () => {
+    let reads = 0;
+    const { q } = cleanQuiescer(async (sql, query) => {
+      const rows = await query(sql);
+      // The log has grown by the time the holder reads it after the thaw.
+      if (/Innodb_lsn_current/.test(sql) && ++reads === 2)
+        return rows.map((r) =>
+          r.Variable_name === 'Innodb_lsn_current' ? { ...r, Value: '2969002' } : r,
+        );
+      return rows;
+    });
+    await q.prepare();
+    const held = await q.quiesce(30);
+    expect(held.facts.Clean).toBe('purged, checkpointed');
+    expect(await held.verify()).toBe(true);
+    expect(held.facts.Clean).toBe('purged, checkpointed, redo after the checkpoint');
+    await held.release();
+    await q.close();
+  });
+
   it('clean mode: a checkpoint under the lock that fails releases the lock (exit 9)', async () => {
     let checkpoints = 0;
-    const f = fakeConnect(MARIADB);
-    const q = new MysqlQuiescer(
-      'db1',
-      { type: 'mysql', socketPath: '/s', clean: true },
-      async () => {
-        const s = await f.connect();
-        const query = s.query.bind(s);
-        s.query = async (sql: string) => {
-          if (/checkpoint_now/.test(sql) && ++checkpoints === 2) throw new Error('disk full');
-          return query(sql);
-        };
-        return s;
-      },
-    );
+    const { q, f } = cleanQuiescer(async (sql, query) => {
+      if (/checkpoint_now/.test(sql) && ++checkpoints === 2) throw new Error('disk full');
+      return query(sql);
+    });
     await q.prepare();
     await expect(q.quiesce(30)).rejects.toMatchObject({
       exitCode: 9,
