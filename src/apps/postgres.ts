@@ -15,9 +15,12 @@ import { join } from 'node:path';
 import { AgentError, conditionFailed } from '../errors/errors.js';
 import type { PostgresAppConfig } from './config.js';
 import type { SqlConn, SqlConnect } from './sql-conn.js';
-import type { AppData, AppQuiescer, GroupLayout, Held } from './types.js';
+import type { AppData, AppQuiescer, DataLocator, GroupLayout, Held } from './types.js';
 
 type Mode = 'atomic' | 'backup';
+
+/** The server's process names (the postmaster and its children). */
+const PROCESS_NAMES = ['postgres', 'postmaster'];
 
 const first = (rows: Record<string, unknown>[]) => rows[0] ?? {};
 /** Tag values hold at most 128 characters: a backup_label travels in base64 chunks. */
@@ -54,7 +57,7 @@ export class PostgresQuiescer implements AppQuiescer {
     });
   }
 
-  async prepare(layout?: GroupLayout): Promise<void> {
+  async prepare(layout?: GroupLayout & Partial<DataLocator>): Promise<void> {
     try {
       this.session = await this.connect();
       this.session.onLost((e) => (this.lost ??= e));
@@ -99,10 +102,22 @@ export class PostgresQuiescer implements AppQuiescer {
   }
 
   /** Atomic only when every directory the cluster writes is in the group; said why. */
-  private chooseMode(layout: GroupLayout | undefined): void {
+  private chooseMode(layout: (GroupLayout & Partial<DataLocator>) | undefined): void {
     const server = this.server!;
-    const outside = layout ? server.paths.filter((p) => !layout.inGroup(this.resolve(p.path))) : [];
-    const where = (p: { what: string; path: string }) => `${p.what} (${this.resolve(p.path)})`;
+    // A server in a container names paths of its own root: placed through its process where
+    // the layout can (the run's and check's can), else looked up here (links resolved).
+    const placed = (path: string) => layout?.place?.(path, PROCESS_NAMES);
+    const inGroup = (path: string) => placed(path)?.inGroup ?? layout!.inGroup(this.resolve(path));
+    const outside = layout ? server.paths.filter((p) => !inGroup(p.path)) : [];
+    const here = (path: string) => {
+      try {
+        return this.resolve(path);
+      } catch {
+        return path; // only in the server's root (a container's)
+      }
+    };
+    const where = (p: { what: string; path: string }) =>
+      `${p.what} (${placed(p.path)?.hostPath ?? here(p.path)})`;
     if (outside.some((p) => p.what === 'the data directory')) {
       throw conditionFailed(
         `app ${this.name} (postgresql): the data directory ${server.dataDir} is not on a disk of this group`,
@@ -124,7 +139,7 @@ export class PostgresQuiescer implements AppQuiescer {
   }
 
   data(): AppData {
-    return { processNames: ['postgres', 'postmaster'], paths: this.server?.paths ?? [] };
+    return { processNames: PROCESS_NAMES, paths: this.server?.paths ?? [] };
   }
 
   plan(): string {

@@ -4,7 +4,7 @@
 // /proc/PID/root is its root, and its own mountinfo says which filesystem (device, and path
 // inside it) holds the directory; the same filesystem in our namespace gives the host path.
 // Reads only /proc (any `procDir` laid out like it, for tests).
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { devString } from './blockdev.js';
 import { mountOf, parseMountinfo, type MountEntry } from './mountinfo.js';
@@ -30,6 +30,14 @@ const read = (file: string) => {
     return readFileSync(file, 'utf8');
   } catch {
     return undefined;
+  }
+};
+/** Links resolved (pg_wal is often one), or the path as it is when it does not exist here. */
+const realpath = (path: string) => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
   }
 };
 const link = (file: string) => {
@@ -91,11 +99,12 @@ export function locateServerData(
     pool = pool.filter((c) => named(c.pid));
   const found = pool.map((c) => c.pid);
   if (!found.length) {
-    const m = mountOf(ownMounts, path);
+    const real = realpath(path);
+    const m = mountOf(ownMounts, real);
     return {
       path,
       container: false,
-      ...(m ? { dev: m.dev, mount: m, hostPath: path } : {}),
+      ...(m ? { dev: m.dev, mount: m, hostPath: real } : {}),
       note: `no local ${names.join('/')} process has ${path}: placed as it is on this host`,
     };
   }

@@ -40,6 +40,41 @@ const statements = (log: string[]) =>
   log.filter((l) => !/server_version_num|data_directory|pg_tablespace|relpersistence/.test(l));
 
 describe('PostgresQuiescer', () => {
+  it('a server in a container: its directories are placed through its process, not looked up on this host (where they do not exist)', async () => {
+    const asked: string[] = [];
+    // The fake honours its arguments: only the server's own paths, named as it names them,
+    // are placed; in the group when under /var/lib/postgresql (the container's bind mount).
+    const placing = {
+      inGroup: () => {
+        throw new Error('looked up on this host');
+      },
+      place: (path: string, names: readonly string[]) => {
+        asked.push(`${path} ${names.join('/')}`);
+        return {
+          path,
+          container: true,
+          inGroup: path.startsWith('/srv/pg'),
+          hostPath: `/data/ctr${path}`,
+        };
+      },
+    };
+    const noHostPath = () => {
+      throw new Error('ENOENT: no such file or directory, realpath');
+    };
+    const q2 = new PostgresQuiescer(
+      'pg',
+      { type: 'postgresql', socketDir: '/run/pg' },
+      fakeConnect(pg(160004)).connect,
+      noHostPath,
+    );
+    await q2.prepare(placing);
+    expect(q2.plan()).toMatch(/atomic: CHECKPOINT/);
+    expect(asked).toEqual([
+      '/srv/pg/data postgres/postmaster',
+      '/srv/pg/data/pg_wal postgres/postmaster',
+    ]);
+    await q2.close();
+  });
   it('atomic when data, pg_wal and tablespaces are all in the group: CHECKPOINT, position recorded, nothing held', async () => {
     const { f, q } = make(pg(160004));
     await q.prepare(layout(['/srv/pg', '/srv/wal']));
