@@ -10,6 +10,11 @@ export interface CallOptions {
   readonly deadline?: Deadline;
 }
 
+/**
+ * One ECS API call. Rejects with an EcsApiError (the service's refusal, or `Network.*` for a
+ * transport failure), or with the credentials' own error when they could not be had (then
+ * nothing was sent).
+ */
 export interface EcsApi {
   call<T>(action: string, params: Record<string, unknown>, options?: CallOptions): Promise<T>;
 }

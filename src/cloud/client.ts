@@ -22,13 +22,19 @@ interface PopError {
 }
 
 export function ecsClient(o: EcsClientOptions): EcsApi {
+  // What the credentials provider threw: nothing was sent, and its own error (no RAM role, no
+  // credentials at all) says more than a transport failure would.
+  const unsent = new WeakSet<object>();
   const client = new RPCClient({
     endpoint: o.endpoint,
     apiVersion: '2014-05-26',
     // pop-core asks for credentials on every request: the role's are refreshed before expiry.
     credentialsProvider: {
       getCredentials: async () => {
-        const c = await o.credentials();
+        const c = await o.credentials().catch((e: unknown) => {
+          if (typeof e === 'object' && e !== null) unsent.add(e);
+          throw e;
+        });
         return {
           accessKeyId: c.accessKeyId,
           accessKeySecret: c.accessKeySecret,
@@ -52,27 +58,33 @@ export function ecsClient(o: EcsClientOptions): EcsApi {
           timeout: Math.max(1, Math.floor(options.timeoutMs ?? o.timeoutMs)),
         });
       } catch (e) {
-        const err = e as PopError;
-        // The service's error has a code and an HTTP answer; a socket's (ECONNRESET,
-        // ETIMEDOUT ...) has a code and none: that one is a transport failure below.
-        if (err.code && (err.entry?.response?.statusCode !== undefined || err.data)) {
-          throw new EcsApiError(
-            err.code,
-            err.data?.Message ?? 'request failed',
-            err.entry?.response?.statusCode,
-            err.data?.RequestId,
-          );
-        }
-        // Transport failures (refused, reset, timeout) and non-JSON answers.
-        const what =
-          err.code ?? (String((e as Error).name ?? 'Error').replace(/Error$/, '') || 'Network');
-        throw new EcsApiError(
-          `Network.${what}`,
-          String(err.message ?? e).split(', URL:')[0]!,
-          undefined,
-          undefined,
-        );
+        if (typeof e === 'object' && e !== null && unsent.has(e)) throw e;
+        throw apiError(e);
       }
     },
   };
+}
+
+/** The SDK's failure as an EcsApiError: the service's code, or Network.* for the transport. */
+function apiError(e: unknown): EcsApiError {
+  const err = e as PopError;
+  // The service's error has a code and an HTTP answer; a socket's (ECONNRESET,
+  // ETIMEDOUT ...) has a code and none: that one is a transport failure below.
+  if (err.code && (err.entry?.response?.statusCode !== undefined || err.data)) {
+    return new EcsApiError(
+      err.code,
+      err.data?.Message ?? 'request failed',
+      err.entry?.response?.statusCode,
+      err.data?.RequestId,
+    );
+  }
+  // Transport failures (refused, reset, timeout) and non-JSON answers.
+  const what =
+    err.code ?? (String((e as Error).name ?? 'Error').replace(/Error$/, '') || 'Network');
+  return new EcsApiError(
+    `Network.${what}`,
+    String(err.message ?? e).split(', URL:')[0]!,
+    undefined,
+    undefined,
+  );
 }

@@ -79,10 +79,13 @@ export function toAgentError(call: EcsCall, e: unknown): AgentError {
 
 /**
  * Whether a failed CreateSnapshotGroup may have made a group: every failure but a refusal by
- * the service (its error code says no) and a request never sent (the deadline came first).
+ * the service (its error code says no) and a request never sent (the deadline came first, or
+ * there were no credentials to sign it).
  * A failure we cannot place (not the service's error) counts as "may have".
  */
 export function mayHaveCreated(e: unknown): boolean {
+  // Ours comes from the credentials, before any request (EcsApi's contract).
+  if (e instanceof AgentError) return false;
   if (!(e instanceof EcsApiError)) return true;
   if (e.code === 'Network.Deadline') return false;
   return isRetryable(e);

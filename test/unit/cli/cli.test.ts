@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/cli.js';
 import type { Io } from '../../../src/cli/io.js';
 import { VERSION } from '../../../src/version.js';
@@ -87,4 +89,36 @@ describe('cli: other commands', () => {
   it('groups needs an id for show', async () => {
     expect((await cli('groups', 'show')).code).toBe(2);
   });
+});
+
+describe('cli: fleet commands without any credentials', () => {
+  it.each([
+    [['fleet', 'prune', '-Instances=i-1', '-Region=cn-hangzhou', '--keep-last=1', '--dry-run']],
+    [['fleet', 'schedule', 'list', '-Instances=i-1', '-Region=cn-hangzhou']],
+  ])(
+    '%j: exit 21 with one line saying where credentials come from (was an unexpected error)',
+    async (argv) => {
+      const home = mkdtempSync(join(tmpdir(), 'asp-nocreds-'));
+      vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_ID', '');
+      vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_SECRET', '');
+      vi.stubEnv('ALIBABA_CLOUD_ECS_METADATA', '');
+      vi.stubEnv('ALIBABA_CLOUD_PROFILE', '');
+      vi.stubEnv('ALIBABA_CLOUD_CONFIG_FILE', join(home, 'none.json'));
+      vi.stubEnv('HOME', home);
+      // A metadata service that is not there: no RAM role to fall back on.
+      vi.stubEnv('APP_SNAPSHOT_METADATA_URL', 'http://127.0.0.1:1');
+      try {
+        const r = await cli(...argv);
+        expect(r.code).toBe(21);
+        const lines = r.err.trim().split('\n');
+        expect(lines.at(-1)).toMatch(
+          /^app-snapshot-plugin fleet (prune|schedule list): no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID/,
+        );
+        expect(r.err).not.toMatch(/unexpected|EcsApiError|Network\./);
+      } finally {
+        vi.unstubAllEnvs();
+        rmSync(home, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ecsClient, EcsApiError } from '../../../src/cloud/client.js';
 import { mayHaveCreated } from '../../../src/engines/ecs/errors.js';
 import { isRetryable } from '../../../src/cloud/retry.js';
+import { AgentError } from '../../../src/errors/errors.js';
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -37,6 +38,22 @@ describe('ecs client transport failures', () => {
     expect((e as EcsApiError).code).toMatch(/^Network\.ECONNRESET$/);
     expect(isRetryable(e)).toBe(true);
     expect(mayHaveCreated(e)).toBe(true);
+  });
+
+  it('credentials that cannot be had: their own error, nothing sent, not retried, no group to look for', async () => {
+    let requests = 0;
+    server = createServer((req, res) => {
+      requests++;
+      res.end('{}');
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const none = new AgentError('NoRamRole', 'the instance has no RAM role attached (RamRoleName)');
+    const api = ecsClient({ endpoint, credentials: () => Promise.reject(none), timeoutMs: 5000 });
+    const e = await api.call('CreateSnapshotGroup', { RegionId: 'r' }).catch((x: unknown) => x);
+    expect(e).toBe(none);
+    expect(requests).toBe(0);
+    expect([isRetryable(e), mayHaveCreated(e)]).toEqual([false, false]);
   });
 
   it("the service's own refusal is its code, not retried, and made nothing", () => {
