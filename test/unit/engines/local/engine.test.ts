@@ -64,6 +64,47 @@ describe('local engine', () => {
     expect((await engineIn(dir).describeGroup(g.id)).status).toBe('accomplished');
   });
 
+  it('clones through its clone (the ioctl in the shipped executable), validate probing the same way', async () => {
+    const dir = copyPool(tmp());
+    const pool = new Pool(dir);
+    pool.writeConfig({ ...pool.readConfig(), allowFullCopy: false });
+    const cloned: string[] = [];
+    const e = new LocalEngine({
+      poolDir: dir,
+      runner: systemRunner,
+      clone: async (src, dst) => {
+        cloned.push(src.slice(dir.length + 1));
+        writeFileSync(dst, readFileSync(src));
+      },
+    });
+    await e.validate();
+    expect(cloned).toEqual([expect.stringMatching(/^\.clone-probe-\d+$/)]);
+    const g = await e.createGroup(req(['d-unit1']));
+    expect(cloned.slice(1)).toEqual([pool.readConfig().disks[1]!.image]);
+    const s1 = g.snapshots[0]!;
+    expect(readFileSync(join(dir, 'groups', g.id, `${s1.id}.img`), 'utf8')).toBe('disk 1 contents');
+  });
+
+  it('inside the window reads nothing warmUp has read: the pool configuration is read before it', async () => {
+    const dir = copyPool(tmp());
+    const e = engineIn(dir);
+    await e.warmUp();
+    const config = readFileSync(join(dir, 'pool.json'));
+    rmSync(join(dir, 'pool.json'));
+    const g = await e.createGroup(req(['d-unit0']));
+    await e.afterWindow();
+    expect(new Pool(dir).readGroup(g.id)?.status).toBe('accomplished');
+    // Once: the next group call reads it again (another run, another warm-up).
+    await expect(e.createGroup(req(['d-unit0']))).rejects.toThrow(/no local pool/);
+    writeFileSync(join(dir, 'pool.json'), config);
+    // The owner's start time was read by warmUp too: a busy check can tell it from pid reuse.
+    await e.warmUp();
+    const next = await e.createGroup(req(['d-unit0']));
+    expect(
+      JSON.parse(readFileSync(join(dir, 'groups', next.id, 'group.json'), 'utf8')),
+    ).toMatchObject({ ownerPid: process.pid, ownerStart: expect.stringMatching(/^\d+$/) });
+  });
+
   it('enforces the per-disk quota with exit 14', async () => {
     const e = engineIn(copyPool(tmp(), 1, 1));
     await e.createGroup(req(['d-unit0']));
