@@ -74,6 +74,9 @@ describe('MysqlQuiescer', () => {
     await q.close();
     expect(statements(f.log)).toEqual([
       'h: SET SESSION lock_wait_timeout = 5, wait_timeout = 60',
+      // Rehearsed before the lock: what the holder and the control run while writers wait.
+      `h: ${LSN}`,
+      `c: ${LSN}`,
       'c: SET GLOBAL innodb_max_purge_lag_wait = 0',
       'c: SET GLOBAL innodb_log_checkpoint_now = ON',
       'h: BACKUP STAGE START',
@@ -107,6 +110,8 @@ describe('MysqlQuiescer', () => {
     expect(f.server.locked()).toBe(true);
     expect(statements(f.log)).toEqual([
       'h: SET SESSION lock_wait_timeout = 1, wait_timeout = 60',
+      `h: ${LSN}`,
+      `c: ${LSN}`,
       'c: SET GLOBAL innodb_max_purge_lag_wait = 0',
       'h: KILL QUERY 11',
       'c: SET GLOBAL innodb_log_checkpoint_now = ON',
@@ -126,8 +131,9 @@ describe('MysqlQuiescer', () => {
     let reads = 0;
     const { q } = cleanQuiescer(async (sql, query) => {
       const rows = await query(sql);
-      // The log has grown by the time the holder reads it after the thaw.
-      if (/Innodb_lsn_current/.test(sql) && ++reads === 2)
+      // The log has grown by the time the holder reads it after the thaw (the fourth read:
+      // two rehearse before the lock, one follows the checkpoint).
+      if (/Innodb_lsn_current/.test(sql) && ++reads === 4)
         return rows.map((r) =>
           r.Variable_name === 'Innodb_lsn_current' ? { ...r, Value: '2969002' } : r,
         );
@@ -202,8 +208,17 @@ describe('MysqlQuiescer', () => {
     await held.release();
     expect(statements(f.log)).toEqual([
       'h: SET SESSION lock_wait_timeout = 3, wait_timeout = 40',
+      'h: SELECT 1',
       'h: LOCK INSTANCE FOR BACKUP',
       'h: UNLOCK INSTANCE',
+    ]);
+    // 8.4 has no SHOW MASTER STATUS: found out once, before the lock; under it, one statement.
+    const status = f.log.filter((l) => /^h: (SHOW .*STATUS|LOCK INSTANCE)/.test(l));
+    expect(status).toEqual([
+      'h: SHOW MASTER STATUS',
+      'h: SHOW BINARY LOG STATUS',
+      'h: LOCK INSTANCE FOR BACKUP',
+      'h: SHOW BINARY LOG STATUS',
     ]);
   });
 
@@ -214,6 +229,7 @@ describe('MysqlQuiescer', () => {
     await (await q.quiesce(10)).release();
     expect(statements(f.log)).toEqual([
       'h: SET SESSION lock_wait_timeout = 5, wait_timeout = 40',
+      'h: SELECT 1',
       'h: LOCK INSTANCE FOR BACKUP',
       'h: FLUSH TABLES WITH READ LOCK',
       'h: UNLOCK TABLES',
