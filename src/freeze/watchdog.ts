@@ -32,6 +32,8 @@ export interface WatchdogIo {
   readonly fsfreeze: typeof fsfreezeAsync;
   /** Which of the two `fsfreeze` is (so far): the agent reports it. */
   readonly freezeWith: () => 'ioctl' | 'fsfreeze';
+  /** Called once after "ready": first calls of what the freeze will call, freezing nothing. */
+  readonly rehearse?: () => void;
   readonly pid: number;
 }
 
@@ -65,6 +67,7 @@ function processIo(): WatchdogIo {
   // Straight to the descriptor (see fdWriter): an agent that is gone is no error.
   let stream: NodeJS.WriteStream | undefined;
   const out = fdWriter(1, () => (stream ??= process.stdout.on('error', () => undefined)));
+  const ioctl = loadFreezeIoctl();
   return {
     // Not node:readline over process.stdin: under Bun, those streams cost ~8 ms of the
     // watchdog's start-up, which the run waits for before its first freeze.
@@ -82,7 +85,8 @@ function processIo(): WatchdogIo {
       }
     },
     onSignal: (signal, handler) => process.on(signal, handler),
-    ...freezeCall(loadFreezeIoctl(), fsfreezeAsync),
+    ...freezeCall(ioctl?.ioctl, fsfreezeAsync),
+    ...(ioctl ? { rehearse: ioctl.rehearse } : {}),
     pid: process.pid,
   };
 }
@@ -107,6 +111,8 @@ export function runWatchdog(io: WatchdogIo = processIo()): Promise<number> {
     () => w.stop('agent-gone'),
   );
   io.send({ event: 'ready', pid: io.pid, freezeWith: io.freezeWith() });
+  // While the agent runs its scripts and quiesces: the freeze's first calls, outside the window.
+  io.rehearse?.();
   return w.finished;
 }
 

@@ -7,6 +7,7 @@ import {
   FITHAW,
   freezeIoctl,
   loadFreezeIoctl,
+  rehearseFreezeIoctl,
   type Libc,
 } from '../../../src/freeze/ioctl.js';
 import { freezeCall } from '../../../src/freeze/watchdog.js';
@@ -169,6 +170,20 @@ describe('FIFREEZE/FITHAW by ioctl', () => {
     expect(toolCalls).toEqual(['/sbin/fsfreeze freeze /a', '/sbin/fsfreeze thaw /a']);
     // The ioctl was tried once, not again after the fallback.
     expect(k.calls.filter((c) => c.startsWith('ioctl'))).toHaveLength(1);
+  });
+
+  it('the rehearsal calls open, ioctl and close once each and freezes or thaws nothing, even with / frozen by someone else', () => {
+    const k = fakeKernel(['/']);
+    k.frozen.add('/');
+    rehearseFreezeIoctl(k.libc);
+    expect([...k.frozen]).toEqual(['/']);
+    expect(k.calls).toEqual([
+      'open  2000000', // "" fails: the error path
+      `ioctl undefined ${FITHAW.toString(16)}`, // no descriptor
+      'open / 2000000',
+      'close /',
+    ]);
+    expect(k.open.size).toBe(0);
   });
 
   it('is not loaded under Node, nor when APP_SNAPSHOT_FREEZE_WITH=fsfreeze asks for the tool', () => {

@@ -99,8 +99,11 @@ function start(b: Behaviour = {}) {
     onSignal: (sig, handler) => signals.set(sig, handler),
     fsfreeze: fake.fsfreeze,
     freezeWith: () => 'fsfreeze',
+    // What happened when, as the watchdog did it: the rehearsal among the messages.
+    rehearse: () => rehearsals.push(sent.length),
     pid: 4242,
   };
+  const rehearsals: number[] = [];
   const exit = runWatchdog(io);
   const write = (m: unknown) => input.write(`${JSON.stringify(m)}\n`);
   /** Resolves with the first message of this kind (bounded). */
@@ -117,7 +120,7 @@ function start(b: Behaviour = {}) {
   };
   const freeze = (waves: string[][], timeoutMs = 30_000) =>
     write({ op: 'freeze', waves, timeoutMs, fsfreeze: BIN });
-  return { input, sent, signals, exit, write, next, freeze, ...fake };
+  return { input, sent, signals, exit, write, next, freeze, rehearsals, ...fake };
 }
 
 const events = (sent: WatchdogMessage[]) => sent.map((m) => m.event);
@@ -128,6 +131,8 @@ describe('watchdog (in-process, fake fsfreeze)', () => {
   it('says it is ready with its pid, and ends with 0 when the agent leaves before any freeze', async () => {
     const w = start();
     expect(w.sent[0]).toEqual({ event: 'ready', pid: 4242, freezeWith: 'fsfreeze' });
+    // Once, after "ready" (the agent waits for nothing), before any freeze can be asked.
+    expect(w.rehearsals).toEqual([1]);
     w.input.end();
     expect(await w.exit).toBe(0);
     expect(w.calls).toEqual([]);
