@@ -78,7 +78,7 @@ export class LocalEngine implements SnapshotEngine {
    */
   async warmUp(): Promise<void> {
     this.settle();
-    this.pool.groups(this.settled);
+    this.pool.records(this.settled);
     this.warm = { config: this.config(), ownerStart: processStartTime(process.pid) };
     this.clone();
     newId('ssg');
@@ -183,7 +183,8 @@ export class LocalEngine implements SnapshotEngine {
     const warm = this.warm;
     this.warm = undefined;
     const config = warm?.config ?? this.config();
-    const groups = this.pool.groups(this.settled);
+    // Unsorted: nothing here depends on the order, and the pool may hold hundreds of groups.
+    const groups = this.pool.records(this.settled);
     const existing = groups.find((g) => g.clientToken === req.clientToken);
     if (existing) return strip(this.group(existing.id));
     const disks = req.diskIds.map((id) => {

@@ -85,10 +85,11 @@ export class Pool {
   }
 
   /**
-   * Every group's record, oldest first. `settled`: records read earlier by this process that
-   * can no longer change in what the caller reads (not progressing); they are not read again.
+   * Every group's record, in no particular order. `settled`: records read earlier by this
+   * process that can no longer change in what the caller reads (not progressing); they are not
+   * read again.
    */
-  groups(settled?: Map<string, StoredGroup>): StoredGroup[] {
+  records(settled?: Map<string, StoredGroup>): StoredGroup[] {
     return this.groupIds()
       .map((id) => {
         const known = settled?.get(id);
@@ -97,7 +98,14 @@ export class Pool {
         if (g && g.status !== 'progressing') settled?.set(id, g);
         return g;
       })
-      .filter((g): g is StoredGroup => g !== undefined)
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      .filter((g): g is StoredGroup => g !== undefined);
+  }
+
+  /** Every group's record, oldest first (see records). */
+  groups(settled?: Map<string, StoredGroup>): StoredGroup[] {
+    // ISO-8601 UTC times sort as strings; localeCompare would ask ICU (and load its collation).
+    return this.records(settled).sort((a, b) =>
+      a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0,
+    );
   }
 }

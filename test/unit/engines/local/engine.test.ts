@@ -105,6 +105,35 @@ describe('local engine', () => {
     ).toMatchObject({ ownerPid: process.pid, ownerStart: expect.stringMatching(/^\d+$/) });
   });
 
+  it('lists groups oldest first, whatever order the directory gives them in', async () => {
+    const dir = copyPool(tmp());
+    const pool = new Pool(dir);
+    // Ids against time, written newest first: neither the names nor the writes give the order.
+    const times = [
+      '2026-12-07T10:00:00.000Z',
+      '2026-01-31T23:59:59.999Z',
+      '2026-12-07T09:59:59.000Z',
+    ];
+    const ids = ['ssg-a', 'ssg-m', 'ssg-z'];
+    for (const [i, id] of ids.entries())
+      pool.writeGroup({
+        id,
+        name: id,
+        description: '',
+        status: 'accomplished',
+        createdAt: times[i]!,
+        clientToken: id,
+        instantAccess: false,
+        instantAccessRetentionDays: 1,
+        snapshots: [],
+      });
+    expect((await engineIn(dir).listGroups()).map((g) => g.id)).toEqual([
+      'ssg-m',
+      'ssg-z',
+      'ssg-a',
+    ]);
+  });
+
   it('enforces the per-disk quota with exit 14', async () => {
     const e = engineIn(copyPool(tmp(), 1, 1));
     await e.createGroup(req(['d-unit0']));
