@@ -9,6 +9,9 @@ const scope = [
   'src/system/lock.ts',
   'src/scripts/**/*.ts',
   'src/errors/exit-code-for.ts',
+  // What decides which snapshot groups are deleted.
+  'src/retention/policy.ts',
+  'src/retention/options.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

@@ -50,6 +50,27 @@ describe('the keep options', () => {
     bad({ keepTag: ['novalue'] }, /^--keep-tag must be KEY=VALUE, got 'novalue'$/);
     bad({ keepTag: ['=v'] }, /^--keep-tag must be KEY=VALUE/);
     bad({}, /^prune needs at least one keep option .*never removes every group$/);
+    bad({ keepYearly: '1000001' }, /^--keep-yearly must be a whole number from 1 to 1000000/);
+  });
+
+  it('names the option at fault (the parameter the error carries), and takes the largest counts and spans', () => {
+    const param = (o: Parameters<typeof parseKeepOptions>[0]) => {
+      try {
+        parseKeepOptions(o);
+      } catch (e) {
+        return (e as { parameter?: string }).parameter;
+      }
+      return 'accepted';
+    };
+    expect(param({ keepWithin: '3x' })).toBe('--keep-within');
+    expect(param({ keepTag: ['novalue'] })).toBe('--keep-tag');
+    expect(param({ keepHourly: '0' })).toBe('--keep-hourly');
+    expect(param({})).toBe('--keep-last');
+    expect(param({ keepLast: '1000000' })).toBe('accepted');
+    expect(param({ keepLast: ' 7 ' })).toBe('accepted');
+    expect(parseSpan('10y11m30d23h')).toEqual({ years: 10, months: 11, days: 30, hours: 23 });
+    expect(parseSpan(' 30d ')).toEqual({ years: 0, months: 0, days: 30, hours: 0 });
+    expect(() => parseSpan('   ')).toThrow(/--keep-within must be a span/);
   });
 
   it('says whether any keep option was given', () => {

@@ -115,11 +115,57 @@ describe('planPrune: restic forget rules over snapshot groups (UTC)', () => {
   it('ties (the same second): the order is by id, and one of them takes the bucket', () => {
     const a = g('2027-01-01T10:00', { id: 'ssg-a' });
     const b = g('2027-01-01T10:00', { id: 'ssg-b' });
-    const d = planPrune([a, b], { daily: 1 });
-    expect(d.map((x) => [x.group.id, x.keep])).toEqual([
-      ['ssg-b', true],
-      ['ssg-a', false],
+    // Whatever order they come in.
+    for (const input of [
+      [a, b],
+      [b, a],
+    ]) {
+      const d = planPrune(input, { daily: 1 });
+      expect(d.map((x) => [x.group.id, x.keep])).toEqual([
+        ['ssg-b', true],
+        ['ssg-a', false],
+      ]);
+    }
+  });
+
+  it('one group per hour, week, month: the newest in it; each reason names its rule and bucket', () => {
+    const gs = [
+      g('2027-01-04T10:50'), // Monday of ISO week 1 of 2027
+      g('2027-01-04T10:05'),
+      g('2027-01-04T09:30'),
+      g('2026-12-31T09:00'), // week 53 of 2026, December
+    ];
+    const reasons = (p: KeepPolicy) =>
+      planPrune(gs, p).map(
+        (d) => `${new Date(d.group.createdMs).toISOString().slice(0, 16)} ${d.reasons.join(', ')}`,
+      );
+    expect(reasons({ hourly: 3 })).toEqual([
+      '2027-01-04T10:50 hourly 2027-01-04T10',
+      '2027-01-04T10:05 ',
+      '2027-01-04T09:30 hourly 2027-01-04T09',
+      '2026-12-31T09:00 hourly 2026-12-31T09',
     ]);
+    expect(reasons({ weekly: 2, monthly: 2 })).toEqual([
+      '2027-01-04T10:50 weekly 2027-W01, monthly 2027-01',
+      '2027-01-04T10:05 ',
+      '2027-01-04T09:30 ',
+      '2026-12-31T09:00 weekly 2026-W53, monthly 2026-12',
+    ]);
+    expect(
+      planPrune([g('2027-01-01T00:00', { tags: { keep: 'yes' } })], {
+        tags: [{ key: 'keep', value: 'yes' }],
+      })[0]!.reasons,
+    ).toEqual(['tag keep=yes']);
+  });
+
+  it('names in order, whatever order their groups come in', () => {
+    const d = planPrune(
+      [g('2027-01-02T00:00', { name: 'web' }), g('2027-01-01T00:00', { name: 'db' })],
+      {
+        last: 1,
+      },
+    );
+    expect(d.map((x) => x.group.name)).toEqual(['db', 'web']);
   });
 
   it('never removes a group in progress, nor the newest AppConsistent one of a name', () => {
