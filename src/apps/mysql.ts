@@ -144,7 +144,7 @@ export class MysqlQuiescer implements AppQuiescer {
    */
   private async rehearse(): Promise<void> {
     await this.facts().catch(() => undefined);
-    const clean = this.mode === 'backup-stage' && this.c.clean;
+    const clean = this.cleanUnderTheLock();
     const after = clean ? logMark(this.holder!) : this.holder!.query('SELECT 1');
     await Promise.all([after, clean ? logMark(this.control!) : undefined]).catch(() => undefined);
   }
@@ -219,6 +219,11 @@ export class MysqlQuiescer implements AppQuiescer {
     }
   }
 
+  /** Clean mode's pass under the lock: MariaDB's BACKUP STAGE only (10.4 on). */
+  private cleanUnderTheLock(): boolean {
+    return this.mode === 'backup-stage' && this.c.clean === true;
+  }
+
   /**
    * Clean mode, under the lock and after its facts (the lock time is when commits stopped):
    * under BLOCK_COMMIT no commit adds to the purge backlog, so what is left since the pass
@@ -228,7 +233,7 @@ export class MysqlQuiescer implements AppQuiescer {
    * read after it: verify() says in the Clean fact whether redo was written before the thaw.
    */
   private async cleanUnderLock(lockWait: number) {
-    if (this.mode !== 'backup-stage' || !this.c.clean) return undefined;
+    if (!this.cleanUnderTheLock()) return undefined;
     const [control, holder] = [this.control!, this.holder!];
     const guard = setTimeout(
       () => void holder.query(`KILL QUERY ${control.threadId}`).catch(() => undefined),

@@ -50,8 +50,6 @@ export function freezeIoctl(libc: Libc): FreezeIoctl {
   };
 }
 
-export type { Libc };
-
 /**
  * First calls of what a freeze calls, touching no filesystem: under Bun the first call of each
  * libc symbol, and of the code around it, costs 0.2-0.6 ms (open 0.5, ioctl 0.17, the error

@@ -8,8 +8,8 @@ import {
   freezeIoctl,
   loadFreezeIoctl,
   rehearseFreezeIoctl,
-  type Libc,
 } from '../../../src/freeze/ioctl.js';
+import type { Libc } from '../../../src/system/libc.js';
 import { freezeCall } from '../../../src/freeze/watchdog.js';
 
 const STRERROR: Record<number, string> = {
