@@ -96,7 +96,11 @@ describe.runIf(requireRoot() && HAVE_MARIADB)('MySQL quiescer on a real MariaDB'
       const before = await lsn();
       const writer = await server.connect();
       const insert = writer.query('INSERT INTO probe.t VALUES ()');
-      while ((await lsn()) === before) await new Promise((r) => setTimeout(r, 20));
+      // Waits for the event (its redo), bounded well inside the lock's dead-man timeout.
+      for (let i = 0; (await lsn()) === before; i++) {
+        if (i >= 500) throw new Error('the INSERT under the lock wrote no redo within 10 s');
+        await new Promise((r) => setTimeout(r, 20));
+      }
       expect(await held.verify()).toBe(true);
       expect(held.facts.Clean).toBe('purged, checkpointed, redo after the checkpoint');
       await held.release();
